@@ -1,0 +1,16 @@
+#![doc = include_str!("../README.md")]
+
+mod id_gen;
+mod ids;
+mod principal;
+mod time;
+
+pub use id_gen::{IdGenerator, SnowflakeIds};
+pub use ids::{AppId, DeviceSn, GroupId, InvalidAppId, UserId};
+pub use principal::{Actor, Principal};
+pub use time::{Clock, SystemClock, Timestamp};
+
+#[cfg(any(test, feature = "mock"))]
+pub use id_gen::MockIdGenerator;
+#[cfg(any(test, feature = "mock"))]
+pub use time::MockClock;

@@ -1,0 +1,14 @@
+#![doc = include_str!("../README.md")]
+
+mod error;
+pub mod model;
+mod password;
+pub mod ports;
+mod service;
+
+pub use error::{RepoError, Unique, UserError};
+pub use password::BcryptHasher;
+pub use service::{
+    BatchItem, DeviceInfo, IssuedToken, LoginBy, ProfilePatch, RegisterRequest, Users, UsersDeps,
+    UsersPolicy,
+};

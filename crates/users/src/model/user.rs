@@ -1,0 +1,199 @@
+use tidings_kernel::{AppId, Timestamp, UserId};
+
+use super::{PasswordHash, UserSettings};
+use crate::UserError;
+
+/// A login name: 1–64 characters of letters (any script, so CJK too), digits and `_`,
+/// not all digits (so it can never be mistaken for a user id).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Username(String);
+
+impl Username {
+    /// # Errors
+    /// [`UserError::InvalidInput`] when the rule above is broken.
+    pub fn parse(raw: &str) -> Result<Self, UserError> {
+        let count = raw.chars().count();
+        if count == 0 || count > 64 {
+            return Err(UserError::invalid("username must be 1 to 64 characters"));
+        }
+        if !raw.chars().all(|c| c.is_alphanumeric() || c == '_') {
+            return Err(UserError::invalid(
+                "username may hold only letters, digits and '_'",
+            ));
+        }
+        if raw.chars().all(|c| c.is_ascii_digit()) {
+            return Err(UserError::invalid("username must not be all digits"));
+        }
+        Ok(Self(raw.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A password as typed: 4–72 bytes (bcrypt reads no further than 72 bytes, so longer
+/// passwords are refused rather than silently truncated).
+pub struct Password(String);
+
+impl Password {
+    /// # Errors
+    /// [`UserError::InvalidInput`] outside 4–72 bytes.
+    pub fn parse(raw: &str) -> Result<Self, UserError> {
+        if raw.len() < 4 || raw.len() > 72 {
+            return Err(UserError::invalid("password must be 4 to 72 bytes"));
+        }
+        Ok(Self(raw.to_owned()))
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Password {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Password(***)")
+    }
+}
+
+/// A mobile number: an optional `+` then 5–20 digits.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Mobile(String);
+
+impl Mobile {
+    /// # Errors
+    /// [`UserError::InvalidInput`] when not of that form.
+    pub fn parse(raw: &str) -> Result<Self, UserError> {
+        let digits = raw.strip_prefix('+').unwrap_or(raw);
+        if (5..=20).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit()) {
+            Ok(Self(raw.to_owned()))
+        } else {
+            Err(UserError::invalid(
+                "mobile must be 5 to 20 digits, optionally after '+'",
+            ))
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// An e-mail address: one `@` with text on both sides, a dot in the domain, at most 254 bytes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Email(String);
+
+impl Email {
+    /// # Errors
+    /// [`UserError::InvalidInput`] when not of that form.
+    pub fn parse(raw: &str) -> Result<Self, UserError> {
+        let ok = raw.len() <= 254
+            && !raw.contains(char::is_whitespace)
+            && raw.split_once('@').is_some_and(|(local, domain)| {
+                !local.is_empty() && domain.contains('.') && !domain.contains('@')
+            });
+        if ok {
+            Ok(Self(raw.to_ascii_lowercase()))
+        } else {
+            Err(UserError::invalid("email is not a valid address"))
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Checks a free-text profile field against its limit in characters.
+///
+/// # Errors
+/// [`UserError::InvalidInput`] naming the field when it is longer.
+pub fn text_field(field: &str, value: String, max_chars: usize) -> Result<String, UserError> {
+    if value.chars().count() > max_chars {
+        Err(UserError::invalid(format!(
+            "{field} must be at most {max_chars} characters"
+        )))
+    } else {
+        Ok(value)
+    }
+}
+
+/// The profile fields. `public_info` is visible to anyone, `private_info` only to the user.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Profile {
+    pub nick_name: String,
+    pub avatar: String,
+    pub mobile: Option<Mobile>,
+    pub email: Option<Email>,
+    pub description: String,
+    pub public_info: String,
+    pub private_info: String,
+}
+
+/// A registered user of one app.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct User {
+    pub id: UserId,
+    pub app: AppId,
+    pub username: Username,
+    pub password_hash: PasswordHash,
+    pub profile: Profile,
+    pub settings: UserSettings,
+    /// Banned users cannot log in; banning revokes their tokens.
+    pub banned: bool,
+    /// The push alias set with `/user/push/alias`.
+    pub push_alias: Option<String>,
+    /// The app icon badge set with `/user/push/badge`.
+    pub badge: i64,
+    pub created_at: Timestamp,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn usernames_take_letters_digits_underscore_and_cjk() {
+        for ok in ["alice", "bob_2", "李雷", "a"] {
+            assert!(Username::parse(ok).is_ok(), "{ok}");
+        }
+    }
+
+    #[test]
+    fn usernames_refuse_empty_long_all_digit_and_punctuation() {
+        for bad in ["", "12345", "a b", "a-b", "a@b", &"x".repeat(65)] {
+            assert!(Username::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn passwords_are_4_to_72_bytes_and_never_printed() {
+        assert!(Password::parse("abc").is_err());
+        assert!(Password::parse("abcd").is_ok());
+        assert!(Password::parse(&"p".repeat(72)).is_ok());
+        assert!(Password::parse(&"p".repeat(73)).is_err());
+        let p = Password::parse("secret").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(format!("{p:?}"), "Password(***)");
+    }
+
+    #[test]
+    fn mobiles_and_emails_are_checked() {
+        assert!(Mobile::parse("+8613800138000").is_ok());
+        assert!(Mobile::parse("1380a").is_err());
+        assert!(Mobile::parse("123").is_err());
+        assert_eq!(
+            Email::parse("Ann@Example.com").map(|e| e.0).ok(),
+            Some("ann@example.com".into())
+        );
+        assert!(Email::parse("ann@example").is_err());
+        assert!(Email::parse("@example.com").is_err());
+        assert!(Email::parse("a b@example.com").is_err());
+    }
+
+    #[test]
+    fn text_fields_are_bounded_in_characters() {
+        assert!(text_field("nick_name", "李".repeat(64), 64).is_ok());
+        assert!(text_field("nick_name", "李".repeat(65), 64).is_err());
+    }
+}

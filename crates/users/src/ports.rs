@@ -1,0 +1,269 @@
+//! Outbound ports of the users domain. The diesel store implements the repositories on
+//! SQLite and PostgreSQL; `BcryptHasher` implements [`PasswordHasher`]; the gateway will
+//! implement [`Presence`]. Every method is scoped by app: no port can reach another app's rows.
+//!
+//! Multi-row changes that must be atomic are one method each (for example
+//! [`UserRepository::change_password`] also revokes the user's tokens).
+
+use async_trait::async_trait;
+use tidings_kernel::{AppId, DeviceSn, Timestamp, UserId};
+
+use crate::RepoError;
+use crate::model::{
+    App, Device, PasswordHash, Profile, TokenHash, TokenRecord, User, UserSettings, Username,
+};
+
+/// Apps (tenants) and their settings.
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
+#[async_trait]
+pub trait AppRepository: Send + Sync {
+    /// Stores a new app together with its first admin token, atomically.
+    ///
+    /// # Errors
+    /// [`RepoError::Conflict`] when the id or app key is taken.
+    async fn create_app(&self, app: &App, admin_token: &TokenRecord) -> Result<(), RepoError>;
+    /// # Errors
+    /// [`RepoError::Unknown`] on storage failure.
+    async fn find_app(&self, id: &AppId) -> Result<Option<App>, RepoError>;
+    /// All apps, oldest first.
+    ///
+    /// # Errors
+    /// [`RepoError::Unknown`] on storage failure.
+    async fn list_apps(&self) -> Result<Vec<App>, RepoError>;
+    /// Writes the app's name, registration switch and user limit.
+    ///
+    /// # Errors
+    /// [`RepoError::Unknown`] on storage failure.
+    async fn update_app(&self, app: &App) -> Result<(), RepoError>;
+}
+
+/// Users with their profile, settings, push tags and bound open ids.
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
+#[async_trait]
+pub trait UserRepository: Send + Sync {
+    /// Inserts a user unless the app already has `limit` users (`limit` 0: no limit).
+    /// Returns `false`, storing nothing, when the limit is reached.
+    ///
+    /// # Errors
+    /// [`RepoError::Conflict`] with [`crate::Unique::Username`], `Mobile` or `Email` when taken.
+    async fn insert_user(&self, user: &User, limit: i64) -> Result<bool, RepoError>;
+    /// # Errors
+    /// [`RepoError::Unknown`] on storage failure.
+    async fn find_user(&self, app: &AppId, id: UserId) -> Result<Option<User>, RepoError>;
+    /// # Errors
+    /// [`RepoError::Unknown`] on storage failure.
+    async fn find_by_username(&self, app: &AppId, name: &str) -> Result<Option<User>, RepoError>;
+    /// Finds by username, mobile or e-mail, in that order of preference.
+    ///
+    /// # Errors
+    /// [`RepoError::Unknown`] on storage failure.
+    async fn find_by_login_name(&self, app: &AppId, login: &str)
+    -> Result<Option<User>, RepoError>;
+    /// Users ordered by id, skipping `offset`.
+    ///
+    /// # Errors
+    /// [`RepoError::Unknown`] on storage failure.
+    async fn list_users(
+        &self,
+        app: &AppId,
+        offset: i64,
+        limit: i64,
+    ) -> Result<Vec<User>, RepoError>;
+    /// # Errors
+    /// [`RepoError::Conflict`] with `Mobile` or `Email` when another user has it.
+    async fn update_profile(
+        &self,
+        app: &AppId,
+        id: UserId,
+        profile: &Profile,
+    ) -> Result<(), RepoError>;
+    /// # Errors
+    /// [`RepoError::Unknown`] on storage failure.
+    async fn update_settings(
+        &self,
+        app: &AppId,
+        id: UserId,
+        settings: &UserSettings,
+    ) -> Result<(), RepoError>;
+    /// # Errors
+    /// [`RepoError::Conflict`] with `Username` when taken.
+    async fn update_username(
+        &self,
+        app: &AppId,
+        id: UserId,
+        name: &Username,
+    ) -> Result<(), RepoError>;
+    /// Sets the password hash and revokes every token of the user, atomically.
+    ///
+    /// # Errors
+    /// [`RepoError::Unknown`] on storage failure.
+    async fn change_password(
+        &self,
+        app: &AppId,
+        id: UserId,
+        hash: &PasswordHash,
+    ) -> Result<(), RepoError>;
+    /// Bans or unbans every listed user, atomically; banning also revokes their tokens.
+    /// Returns `false`, changing nothing, when any id is not a user of the app.
+    ///
+    /// # Errors
+    /// [`RepoError::Unknown`] on storage failure.
+    async fn set_banned(
+        &self,
+        app: &AppId,
+        ids: &[UserId],
+        banned: bool,
+    ) -> Result<bool, RepoError>;
+    /// Deletes the user with its devices, tokens, tags and open ids, atomically.
+    ///
+    /// # Errors
+    /// [`RepoError::Unknown`] on storage failure.
+    async fn delete_user(&self, app: &AppId, id: UserId) -> Result<(), RepoError>;
+    /// # Errors
+    /// [`RepoError::Unknown`] on storage failure.
+    async fn set_push_alias(&self, app: &AppId, id: UserId, alias: &str) -> Result<(), RepoError>;
+    /// # Errors
+    /// [`RepoError::Unknown`] on storage failure.
+    async fn set_badge(&self, app: &AppId, id: UserId, badge: i64) -> Result<(), RepoError>;
+    /// The user's push tags, sorted.
+    ///
+    /// # Errors
+    /// [`RepoError::Unknown`] on storage failure.
+    async fn push_tags(&self, app: &AppId, id: UserId) -> Result<Vec<String>, RepoError>;
+    /// Adds tags (already present ones are kept once).
+    ///
+    /// # Errors
+    /// [`RepoError::Unknown`] on storage failure.
+    async fn add_push_tags(
+        &self,
+        app: &AppId,
+        id: UserId,
+        tags: &[String],
+    ) -> Result<(), RepoError>;
+    /// Removes the listed tags, or all of them when `tags` is `None`.
+    ///
+    /// # Errors
+    /// [`RepoError::Unknown`] on storage failure.
+    async fn remove_push_tags(
+        &self,
+        app: &AppId,
+        id: UserId,
+        tags: Option<Vec<String>>,
+    ) -> Result<(), RepoError>;
+    /// Binds an external open id (for example a WeChat openid) of a kind to the user.
+    ///
+    /// # Errors
+    /// [`RepoError::Conflict`] with `OpenId` when that open id is bound already.
+    async fn bind_open_id(
+        &self,
+        app: &AppId,
+        id: UserId,
+        kind: &str,
+        open_id: &str,
+    ) -> Result<(), RepoError>;
+}
+
+/// What is known of a device at login.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DeviceLogin {
+    pub guid: String,
+    pub platform: i64,
+    pub user_agent: String,
+    /// Used as the device's push token if the device is new.
+    pub new_push_token: String,
+    pub now: Timestamp,
+}
+
+/// Devices of users.
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
+#[async_trait]
+pub trait DeviceRepository: Send + Sync {
+    /// Returns the user's device with this guid, registering it with the next free serial
+    /// number if it is new (platform and user agent are refreshed on every login).
+    ///
+    /// # Errors
+    /// [`RepoError::Unknown`] on storage failure.
+    async fn login_device(
+        &self,
+        app: &AppId,
+        user: UserId,
+        login: &DeviceLogin,
+    ) -> Result<Device, RepoError>;
+    /// The user's devices by serial number.
+    ///
+    /// # Errors
+    /// [`RepoError::Unknown`] on storage failure.
+    async fn list_devices(&self, app: &AppId, user: UserId) -> Result<Vec<Device>, RepoError>;
+    /// Removes a device and revokes its tokens, atomically. `false` when there is no such device.
+    ///
+    /// # Errors
+    /// [`RepoError::Unknown`] on storage failure.
+    async fn remove_device(
+        &self,
+        app: &AppId,
+        user: UserId,
+        sn: DeviceSn,
+    ) -> Result<bool, RepoError>;
+    /// Binds (`Some((token, notifier))`) or unbinds (`None`) a vendor push token.
+    /// `false` when there is no such device.
+    ///
+    /// # Errors
+    /// [`RepoError::Unknown`] on storage failure.
+    async fn set_vendor_token(
+        &self,
+        app: &AppId,
+        user: UserId,
+        sn: DeviceSn,
+        token: Option<(String, String)>,
+    ) -> Result<bool, RepoError>;
+}
+
+/// Issued access tokens, stored by hash.
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
+#[async_trait]
+pub trait TokenRepository: Send + Sync {
+    /// # Errors
+    /// [`RepoError::Unknown`] on storage failure.
+    async fn insert_token(&self, token: &TokenRecord) -> Result<(), RepoError>;
+    /// # Errors
+    /// [`RepoError::Unknown`] on storage failure.
+    async fn find_token(&self, hash: &TokenHash) -> Result<Option<TokenRecord>, RepoError>;
+    /// Revokes the user's tokens on one device, or on every device when `device` is `None`.
+    /// Returns how many were revoked.
+    ///
+    /// # Errors
+    /// [`RepoError::Unknown`] on storage failure.
+    async fn revoke_user_tokens(
+        &self,
+        app: &AppId,
+        user: UserId,
+        device: Option<DeviceSn>,
+    ) -> Result<u64, RepoError>;
+}
+
+/// Password hashing, run off the request threads.
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
+#[async_trait]
+pub trait PasswordHasher: Send + Sync {
+    /// # Errors
+    /// [`anyhow::Error`] when hashing fails.
+    async fn hash(&self, password: &str) -> anyhow::Result<PasswordHash>;
+    /// Whether `password` matches `hash`. With `hash` `None` (unknown user) it does the same
+    /// work against a dummy hash and answers `false`, so timing tells nothing.
+    ///
+    /// # Errors
+    /// [`anyhow::Error`] when verification cannot run.
+    async fn verify(&self, password: &str, hash: Option<PasswordHash>) -> anyhow::Result<bool>;
+}
+
+/// Live connections of users. Until the gateway exists the app wires an adapter that knows
+/// no connections: nobody is online and there is nothing to close.
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
+#[async_trait]
+pub trait Presence: Send + Sync {
+    /// Whether at least one device of the user is connected.
+    async fn is_online(&self, app: &AppId, user: UserId) -> bool;
+    /// Tells the user's connections on one device (or all, with `None`) that they were
+    /// kicked, and closes them.
+    async fn disconnect(&self, app: &AppId, user: UserId, device: Option<DeviceSn>);
+}

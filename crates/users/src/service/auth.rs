@@ -1,0 +1,62 @@
+use tidings_kernel::{Actor, AppId, GroupId, Principal, UserId};
+
+use super::Users;
+use crate::UserError;
+use crate::model::TokenHash;
+
+impl Users {
+    /// Turns the request's credentials into the acting [`Principal`]
+    /// (NOTES §1: `app_id`, `access-token`, and the impersonation headers).
+    ///
+    /// # Errors
+    /// [`UserError::AppNotFound`] (40000) for an unknown app; [`UserError::TokenMissing`]
+    /// (10003); [`UserError::TokenInvalid`] (10008) for an unknown, expired or revoked token or
+    /// one of another app; [`UserError::NoPermission`] (10010) for impersonation headers with a
+    /// user token; [`UserError::UserNotFound`] when the impersonated user does not exist;
+    /// [`UserError::InvalidInput`] when both `user_id` and `group_id` are given.
+    pub async fn authenticate(
+        &self,
+        app: &AppId,
+        token: Option<&str>,
+        as_user: Option<UserId>,
+        as_group: Option<GroupId>,
+    ) -> Result<Principal, UserError> {
+        self.find_app(app).await?;
+        let token = token
+            .filter(|t| !t.is_empty())
+            .ok_or(UserError::TokenMissing)?;
+        let record = self
+            .deps
+            .tokens
+            .find_token(&TokenHash::of(token))
+            .await?
+            .filter(|r| &r.app == app && r.is_live_at(self.deps.clock.now()))
+            .ok_or(UserError::TokenInvalid)?;
+        let actor = match (record.user, as_user, as_group) {
+            (Some(_), Some(_), _) | (Some(_), _, Some(_)) => {
+                return Err(UserError::NoPermission(
+                    "the user_id and group_id headers need an admin token".into(),
+                ));
+            }
+            (Some(user), None, None) => Actor::User {
+                user,
+                device: record.device,
+            },
+            (None, Some(_), Some(_)) => {
+                return Err(UserError::invalid(
+                    "send either the user_id or the group_id header, not both",
+                ));
+            }
+            (None, Some(user), None) => {
+                self.load_user(app, user).await?;
+                Actor::AdminAsUser(user)
+            }
+            (None, None, Some(group)) => Actor::AdminOfGroup(group),
+            (None, None, None) => Actor::Admin,
+        };
+        Ok(Principal {
+            app: app.clone(),
+            actor,
+        })
+    }
+}

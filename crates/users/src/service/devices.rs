@@ -1,0 +1,126 @@
+use tidings_kernel::{DeviceSn, Principal};
+
+use super::Users;
+use crate::UserError;
+use crate::model::Device;
+
+impl Users {
+    /// The caller's devices.
+    ///
+    /// # Errors
+    /// [`UserError::InvalidInput`] for an admin token without `user_id`.
+    pub async fn devices(&self, principal: &Principal) -> Result<Vec<Device>, UserError> {
+        let user = Self::acting_user(principal)?;
+        Ok(self.deps.devices.list_devices(&principal.app, user).await?)
+    }
+
+    /// Removes one of the caller's devices: its tokens are revoked and its connections closed.
+    ///
+    /// # Errors
+    /// [`UserError::DeviceNotFound`] when the caller has no such device.
+    pub async fn remove_device(
+        &self,
+        principal: &Principal,
+        sn: DeviceSn,
+    ) -> Result<(), UserError> {
+        let user = Self::acting_user(principal)?;
+        if !self
+            .deps
+            .devices
+            .remove_device(&principal.app, user, sn)
+            .await?
+        {
+            return Err(UserError::DeviceNotFound(sn.0));
+        }
+        self.deps
+            .presence
+            .disconnect(&principal.app, user, Some(sn))
+            .await;
+        Ok(())
+    }
+
+    /// Kicks one device (or, with `None`, every device) of the caller: the tokens of those
+    /// devices are revoked and their connections closed; the devices stay registered.
+    ///
+    /// # Errors
+    /// [`UserError::DeviceNotFound`] when the caller has no such device.
+    pub async fn kick(&self, principal: &Principal, sn: Option<DeviceSn>) -> Result<(), UserError> {
+        let user = Self::acting_user(principal)?;
+        if let Some(sn) = sn {
+            let devices = self.deps.devices.list_devices(&principal.app, user).await?;
+            if !devices.iter().any(|d| d.sn == sn) {
+                return Err(UserError::DeviceNotFound(sn.0));
+            }
+        }
+        self.deps
+            .tokens
+            .revoke_user_tokens(&principal.app, user, sn)
+            .await?;
+        self.deps
+            .presence
+            .disconnect(&principal.app, user, sn)
+            .await;
+        Ok(())
+    }
+
+    /// Whether the caller has at least one live connection.
+    ///
+    /// # Errors
+    /// [`UserError::InvalidInput`] for an admin token without `user_id`.
+    pub async fn online(&self, principal: &Principal) -> Result<bool, UserError> {
+        let user = Self::acting_user(principal)?;
+        Ok(self.deps.presence.is_online(&principal.app, user).await)
+    }
+
+    /// Binds a vendor push token (APNs, FCM, Huawei, …) to one of the caller's devices.
+    ///
+    /// # Errors
+    /// [`UserError::DeviceNotFound`]; [`UserError::InvalidInput`] for an empty or over-long
+    /// token or notifier name.
+    pub async fn bind_vendor_token(
+        &self,
+        principal: &Principal,
+        sn: DeviceSn,
+        token: &str,
+        notifier: &str,
+    ) -> Result<(), UserError> {
+        for (name, value) in [("device_token", token), ("notifier_name", notifier)] {
+            if value.is_empty() || value.len() > 512 {
+                return Err(UserError::invalid(format!("{name} must be 1 to 512 bytes")));
+            }
+        }
+        self.set_vendor_token(principal, sn, Some((token.to_owned(), notifier.to_owned())))
+            .await
+    }
+
+    /// Unbinds the vendor push token of one of the caller's devices.
+    ///
+    /// # Errors
+    /// [`UserError::DeviceNotFound`].
+    pub async fn unbind_vendor_token(
+        &self,
+        principal: &Principal,
+        sn: DeviceSn,
+    ) -> Result<(), UserError> {
+        self.set_vendor_token(principal, sn, None).await
+    }
+
+    async fn set_vendor_token(
+        &self,
+        principal: &Principal,
+        sn: DeviceSn,
+        token: Option<(String, String)>,
+    ) -> Result<(), UserError> {
+        let user = Self::acting_user(principal)?;
+        if self
+            .deps
+            .devices
+            .set_vendor_token(&principal.app, user, sn, token)
+            .await?
+        {
+            Ok(())
+        } else {
+            Err(UserError::DeviceNotFound(sn.0))
+        }
+    }
+}

@@ -1,0 +1,33 @@
+use tidings_kernel::Principal;
+
+use super::Users;
+use crate::UserError;
+use crate::model::{SettingsPatch, UserSettings};
+
+impl Users {
+    /// The caller's settings.
+    ///
+    /// # Errors
+    /// [`UserError::InvalidInput`] for an admin token without `user_id`.
+    pub async fn settings(&self, principal: &Principal) -> Result<UserSettings, UserError> {
+        Ok(self.acting(principal).await?.settings)
+    }
+
+    /// Applies a settings patch for the caller and returns the new settings.
+    ///
+    /// # Errors
+    /// [`UserError::InvalidInput`] when the patch is refused (nothing is changed then).
+    pub async fn update_settings(
+        &self,
+        principal: &Principal,
+        patch: SettingsPatch,
+    ) -> Result<UserSettings, UserError> {
+        let mut user = self.acting(principal).await?;
+        user.settings.apply(patch)?;
+        self.deps
+            .users
+            .update_settings(&principal.app, user.id, &user.settings)
+            .await?;
+        Ok(user.settings)
+    }
+}
