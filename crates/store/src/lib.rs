@@ -1,1 +1,11 @@
+#![doc = include_str!("../README.md")]
 
+mod db;
+mod error;
+mod repos;
+mod rows;
+mod schema;
+#[cfg(feature = "testing")]
+pub mod testing;
+
+pub use db::{DatabaseUrl, Store};

@@ -9,6 +9,11 @@ use crate::UserError;
 pub struct Username(String);
 
 impl Username {
+    /// Wraps a value read back from storage, where it was validated on the way in.
+    pub fn from_stored(value: String) -> Self {
+        Self(value)
+    }
+
     /// # Errors
     /// [`UserError::InvalidInput`] when the rule above is broken.
     pub fn parse(raw: &str) -> Result<Self, UserError> {
@@ -62,6 +67,11 @@ impl std::fmt::Debug for Password {
 pub struct Mobile(String);
 
 impl Mobile {
+    /// Wraps a value read back from storage, where it was validated on the way in.
+    pub fn from_stored(value: String) -> Self {
+        Self(value)
+    }
+
     /// # Errors
     /// [`UserError::InvalidInput`] when not of that form.
     pub fn parse(raw: &str) -> Result<Self, UserError> {
@@ -85,6 +95,11 @@ impl Mobile {
 pub struct Email(String);
 
 impl Email {
+    /// Wraps a value read back from storage, where it was validated on the way in.
+    pub fn from_stored(value: String) -> Self {
+        Self(value)
+    }
+
     /// # Errors
     /// [`UserError::InvalidInput`] when not of that form.
     pub fn parse(raw: &str) -> Result<Self, UserError> {

@@ -1,0 +1,28 @@
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use tidings_users::{RepoError, Unique};
+
+/// Maps a diesel error to the domain's repository error, naming the uniqueness rule a
+/// conflict broke (PostgreSQL names the index; SQLite names the columns).
+pub(crate) fn repo_error(err: DieselError) -> RepoError {
+    if let DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, info) = &err {
+        let what = info.constraint_name().unwrap_or_else(|| info.message());
+        let unique = if what.contains("open_id") {
+            Unique::OpenId
+        } else if what.contains("username") {
+            Unique::Username
+        } else if what.contains("mobile") {
+            Unique::Mobile
+        } else if what.contains("email") {
+            Unique::Email
+        } else {
+            Unique::Other
+        };
+        return RepoError::Conflict(unique);
+    }
+    RepoError::Unknown(anyhow::Error::new(err))
+}
+
+/// A row that breaks a domain rule (it was written by something other than this code).
+pub(crate) fn corrupt(what: impl std::fmt::Display) -> RepoError {
+    RepoError::Unknown(anyhow::anyhow!("stored data is invalid: {what}"))
+}

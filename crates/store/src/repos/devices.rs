@@ -1,0 +1,155 @@
+use async_trait::async_trait;
+use diesel::dsl::max;
+use diesel::prelude::*;
+use diesel_async::{AsyncConnection, RunQueryDsl};
+use tidings_kernel::{AppId, DeviceSn, UserId};
+use tidings_users::RepoError;
+use tidings_users::model::Device;
+use tidings_users::ports::{DeviceLogin, DeviceRepository};
+
+use crate::Store;
+use crate::db::with_conn;
+use crate::error::repo_error;
+use crate::rows::DeviceRow;
+use crate::schema::{access_tokens, devices, users};
+
+#[async_trait]
+impl DeviceRepository for Store {
+    async fn login_device(
+        &self,
+        app: &AppId,
+        user: UserId,
+        login: &DeviceLogin,
+    ) -> Result<Device, RepoError> {
+        let app = app.as_str();
+        let row: DeviceRow = with_conn!(self, |conn| {
+            conn.transaction(async |c| {
+                // Take the user's row lock first (a write lock on SQLite) so that two new
+                // devices of one user never race for the same serial number.
+                diesel::update(users::table.find(user.0))
+                    .set(users::badge.eq(users::badge))
+                    .execute(c)
+                    .await?;
+                let mine = devices::table
+                    .filter(devices::app_id.eq(app))
+                    .filter(devices::user_id.eq(user.0));
+                let existing: Option<DeviceRow> = mine
+                    .filter(devices::device_guid.eq(&login.guid))
+                    .select(DeviceRow::as_select())
+                    .first(c)
+                    .await
+                    .optional()?;
+                if let Some(mut row) = existing {
+                    diesel::update(devices::table.find((user.0, row.device_sn)))
+                        .set((
+                            devices::platform.eq(login.platform),
+                            devices::user_agent.eq(&login.user_agent),
+                            devices::updated_at.eq(login.now.0),
+                        ))
+                        .execute(c)
+                        .await?;
+                    row.platform = login.platform;
+                    row.user_agent.clone_from(&login.user_agent);
+                    row.updated_at = login.now.0;
+                    return Ok(row);
+                }
+                let last: Option<i64> = mine.select(max(devices::device_sn)).first(c).await?;
+                let row = DeviceRow {
+                    app_id: app.to_owned(),
+                    user_id: user.0,
+                    device_sn: last.unwrap_or(0) + 1,
+                    device_guid: login.guid.clone(),
+                    platform: login.platform,
+                    user_agent: login.user_agent.clone(),
+                    push_token: login.new_push_token.clone(),
+                    vendor_token: None,
+                    notifier_name: None,
+                    created_at: login.now.0,
+                    updated_at: login.now.0,
+                };
+                diesel::insert_into(devices::table)
+                    .values(&row)
+                    .execute(c)
+                    .await?;
+                Ok::<_, diesel::result::Error>(row)
+            })
+            .await
+            .map_err(repo_error)?
+        });
+        Device::try_from(row)
+    }
+
+    async fn list_devices(&self, app: &AppId, user: UserId) -> Result<Vec<Device>, RepoError> {
+        let rows: Vec<DeviceRow> = with_conn!(self, |conn| {
+            devices::table
+                .filter(devices::app_id.eq(app.as_str()))
+                .filter(devices::user_id.eq(user.0))
+                .order(devices::device_sn)
+                .select(DeviceRow::as_select())
+                .load(conn)
+                .await
+                .map_err(repo_error)?
+        });
+        rows.into_iter().map(Device::try_from).collect()
+    }
+
+    async fn remove_device(
+        &self,
+        app: &AppId,
+        user: UserId,
+        sn: DeviceSn,
+    ) -> Result<bool, RepoError> {
+        let app = app.as_str();
+        with_conn!(self, |conn| {
+            conn.transaction(async |c| {
+                let removed = diesel::delete(
+                    devices::table
+                        .filter(devices::app_id.eq(app))
+                        .filter(devices::user_id.eq(user.0))
+                        .filter(devices::device_sn.eq(sn.0)),
+                )
+                .execute(c)
+                .await?;
+                if removed > 0 {
+                    diesel::delete(
+                        access_tokens::table
+                            .filter(access_tokens::app_id.eq(app))
+                            .filter(access_tokens::user_id.eq(user.0))
+                            .filter(access_tokens::device_sn.eq(sn.0)),
+                    )
+                    .execute(c)
+                    .await?;
+                }
+                Ok::<_, diesel::result::Error>(removed > 0)
+            })
+            .await
+            .map_err(repo_error)
+        })
+    }
+
+    async fn set_vendor_token(
+        &self,
+        app: &AppId,
+        user: UserId,
+        sn: DeviceSn,
+        token: Option<(String, String)>,
+    ) -> Result<bool, RepoError> {
+        let (vendor_token, notifier) = token.unzip();
+        let changed = with_conn!(self, |conn| {
+            diesel::update(
+                devices::table
+                    .filter(devices::app_id.eq(app.as_str()))
+                    .filter(devices::user_id.eq(user.0))
+                    .filter(devices::device_sn.eq(sn.0)),
+            )
+            .set((
+                devices::vendor_token.eq(&vendor_token),
+                devices::notifier_name.eq(&notifier),
+            ))
+            .execute(conn)
+            .await
+            .map_err(repo_error)?
+        });
+        Ok(changed > 0)
+    }
+}

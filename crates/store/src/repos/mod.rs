@@ -1,0 +1,6 @@
+//! The repository ports of the domain crates, implemented on [`crate::Store`].
+
+mod apps;
+mod devices;
+mod tokens;
+mod users;

@@ -1,0 +1,403 @@
+use async_trait::async_trait;
+use diesel::prelude::*;
+use diesel_async::{AsyncConnection, RunQueryDsl};
+use tidings_kernel::{AppId, UserId};
+use tidings_users::RepoError;
+use tidings_users::model::{PasswordHash, Profile, User, UserSettings, Username};
+use tidings_users::ports::UserRepository;
+
+use crate::Store;
+use crate::db::with_conn;
+use crate::error::repo_error;
+use crate::rows::{ProfileChange, SettingsChange, UserRow};
+use crate::schema::{access_tokens, apps, devices, user_open_ids, user_push_tags, users};
+
+impl Store {
+    async fn find_user_by(
+        &self,
+        app: &AppId,
+        column: LoginColumn,
+        value: &str,
+    ) -> Result<Option<User>, RepoError> {
+        let row: Option<UserRow> = with_conn!(self, |conn| {
+            let query = users::table
+                .filter(users::app_id.eq(app.as_str()))
+                .select(UserRow::as_select())
+                .into_boxed();
+            let query = match column {
+                LoginColumn::Username => query.filter(users::username.eq(value)),
+                LoginColumn::Mobile => query.filter(users::mobile.eq(value)),
+                LoginColumn::Email => query.filter(users::email.eq(value)),
+            };
+            query.first(conn).await.optional().map_err(repo_error)?
+        });
+        row.map(User::try_from).transpose()
+    }
+}
+
+#[derive(Clone, Copy)]
+enum LoginColumn {
+    Username,
+    Mobile,
+    Email,
+}
+
+#[async_trait]
+impl UserRepository for Store {
+    async fn insert_user(&self, user: &User, limit: i64) -> Result<bool, RepoError> {
+        let row = UserRow::from(user);
+        with_conn!(self, |conn| {
+            conn.transaction(async |c| {
+                if limit > 0 {
+                    // Lock the app row (a write lock on SQLite) so concurrent registrations
+                    // cannot both pass the count.
+                    diesel::update(apps::table.find(&row.app_id))
+                        .set(apps::user_limit.eq(apps::user_limit))
+                        .execute(c)
+                        .await?;
+                    let count: i64 = users::table
+                        .filter(users::app_id.eq(&row.app_id))
+                        .count()
+                        .get_result(c)
+                        .await?;
+                    if count >= limit {
+                        return Ok(false);
+                    }
+                }
+                diesel::insert_into(users::table)
+                    .values(&row)
+                    .execute(c)
+                    .await?;
+                Ok::<_, diesel::result::Error>(true)
+            })
+            .await
+            .map_err(repo_error)
+        })
+    }
+
+    async fn find_user(&self, app: &AppId, id: UserId) -> Result<Option<User>, RepoError> {
+        let row: Option<UserRow> = with_conn!(self, |conn| {
+            users::table
+                .filter(users::app_id.eq(app.as_str()))
+                .filter(users::id.eq(id.0))
+                .select(UserRow::as_select())
+                .first(conn)
+                .await
+                .optional()
+                .map_err(repo_error)?
+        });
+        row.map(User::try_from).transpose()
+    }
+
+    async fn find_by_username(&self, app: &AppId, name: &str) -> Result<Option<User>, RepoError> {
+        self.find_user_by(app, LoginColumn::Username, name).await
+    }
+
+    async fn find_by_login_name(
+        &self,
+        app: &AppId,
+        login: &str,
+    ) -> Result<Option<User>, RepoError> {
+        if let Some(user) = self.find_user_by(app, LoginColumn::Username, login).await? {
+            return Ok(Some(user));
+        }
+        if let Some(user) = self.find_user_by(app, LoginColumn::Mobile, login).await? {
+            return Ok(Some(user));
+        }
+        let email = login.to_ascii_lowercase();
+        self.find_user_by(app, LoginColumn::Email, &email).await
+    }
+
+    async fn list_users(
+        &self,
+        app: &AppId,
+        offset: i64,
+        limit: i64,
+    ) -> Result<Vec<User>, RepoError> {
+        let rows: Vec<UserRow> = with_conn!(self, |conn| {
+            users::table
+                .filter(users::app_id.eq(app.as_str()))
+                .order(users::id)
+                .offset(offset)
+                .limit(limit)
+                .select(UserRow::as_select())
+                .load(conn)
+                .await
+                .map_err(repo_error)?
+        });
+        rows.into_iter().map(User::try_from).collect()
+    }
+
+    async fn update_profile(
+        &self,
+        app: &AppId,
+        id: UserId,
+        profile: &Profile,
+    ) -> Result<(), RepoError> {
+        let change = ProfileChange::from(profile);
+        with_conn!(self, |conn| {
+            diesel::update(
+                users::table
+                    .filter(users::app_id.eq(app.as_str()))
+                    .find(id.0),
+            )
+            .set(&change)
+            .execute(conn)
+            .await
+            .map_err(repo_error)?;
+        });
+        Ok(())
+    }
+
+    async fn update_settings(
+        &self,
+        app: &AppId,
+        id: UserId,
+        settings: &UserSettings,
+    ) -> Result<(), RepoError> {
+        let change = SettingsChange::from(settings);
+        with_conn!(self, |conn| {
+            diesel::update(
+                users::table
+                    .filter(users::app_id.eq(app.as_str()))
+                    .find(id.0),
+            )
+            .set(&change)
+            .execute(conn)
+            .await
+            .map_err(repo_error)?;
+        });
+        Ok(())
+    }
+
+    async fn update_username(
+        &self,
+        app: &AppId,
+        id: UserId,
+        name: &Username,
+    ) -> Result<(), RepoError> {
+        with_conn!(self, |conn| {
+            diesel::update(
+                users::table
+                    .filter(users::app_id.eq(app.as_str()))
+                    .find(id.0),
+            )
+            .set(users::username.eq(name.as_str()))
+            .execute(conn)
+            .await
+            .map_err(repo_error)?;
+        });
+        Ok(())
+    }
+
+    async fn change_password(
+        &self,
+        app: &AppId,
+        id: UserId,
+        hash: &PasswordHash,
+    ) -> Result<(), RepoError> {
+        let app = app.as_str();
+        with_conn!(self, |conn| {
+            conn.transaction(async |c| {
+                diesel::update(users::table.filter(users::app_id.eq(app)).find(id.0))
+                    .set(users::password_hash.eq(&hash.0))
+                    .execute(c)
+                    .await?;
+                diesel::delete(
+                    access_tokens::table
+                        .filter(access_tokens::app_id.eq(app))
+                        .filter(access_tokens::user_id.eq(id.0)),
+                )
+                .execute(c)
+                .await?;
+                Ok::<_, diesel::result::Error>(())
+            })
+            .await
+            .map_err(repo_error)
+        })
+    }
+
+    async fn set_banned(
+        &self,
+        app: &AppId,
+        ids: &[UserId],
+        banned: bool,
+    ) -> Result<bool, RepoError> {
+        let app = app.as_str();
+        let mut ids: Vec<i64> = ids.iter().map(|id| id.0).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let wanted = ids.len() as i64;
+        with_conn!(self, |conn| {
+            conn.transaction(async |c| {
+                let changed = diesel::update(
+                    users::table
+                        .filter(users::app_id.eq(app))
+                        .filter(users::id.eq_any(&ids)),
+                )
+                .set(users::banned.eq(banned))
+                .execute(c)
+                .await?;
+                if changed as i64 != wanted {
+                    return Err(diesel::result::Error::RollbackTransaction);
+                }
+                if banned {
+                    diesel::delete(
+                        access_tokens::table
+                            .filter(access_tokens::app_id.eq(app))
+                            .filter(access_tokens::user_id.eq_any(&ids)),
+                    )
+                    .execute(c)
+                    .await?;
+                }
+                Ok(true)
+            })
+            .await
+            .or_else(|e| match e {
+                diesel::result::Error::RollbackTransaction => Ok(false),
+                other => Err(repo_error(other)),
+            })
+        })
+    }
+
+    async fn delete_user(&self, app: &AppId, id: UserId) -> Result<(), RepoError> {
+        let app = app.as_str();
+        with_conn!(self, |conn| {
+            conn.transaction(async |c| {
+                diesel::delete(
+                    access_tokens::table
+                        .filter(access_tokens::app_id.eq(app))
+                        .filter(access_tokens::user_id.eq(id.0)),
+                )
+                .execute(c)
+                .await?;
+                diesel::delete(devices::table.filter(devices::user_id.eq(id.0)))
+                    .execute(c)
+                    .await?;
+                diesel::delete(user_push_tags::table.filter(user_push_tags::user_id.eq(id.0)))
+                    .execute(c)
+                    .await?;
+                diesel::delete(user_open_ids::table.filter(user_open_ids::user_id.eq(id.0)))
+                    .execute(c)
+                    .await?;
+                diesel::delete(users::table.filter(users::app_id.eq(app)).find(id.0))
+                    .execute(c)
+                    .await?;
+                Ok::<_, diesel::result::Error>(())
+            })
+            .await
+            .map_err(repo_error)
+        })
+    }
+
+    async fn set_push_alias(&self, app: &AppId, id: UserId, alias: &str) -> Result<(), RepoError> {
+        with_conn!(self, |conn| {
+            diesel::update(
+                users::table
+                    .filter(users::app_id.eq(app.as_str()))
+                    .find(id.0),
+            )
+            .set(users::push_alias.eq(alias))
+            .execute(conn)
+            .await
+            .map_err(repo_error)?;
+        });
+        Ok(())
+    }
+
+    async fn set_badge(&self, app: &AppId, id: UserId, badge: i64) -> Result<(), RepoError> {
+        with_conn!(self, |conn| {
+            diesel::update(
+                users::table
+                    .filter(users::app_id.eq(app.as_str()))
+                    .find(id.0),
+            )
+            .set(users::badge.eq(badge))
+            .execute(conn)
+            .await
+            .map_err(repo_error)?;
+        });
+        Ok(())
+    }
+
+    async fn push_tags(&self, app: &AppId, id: UserId) -> Result<Vec<String>, RepoError> {
+        with_conn!(self, |conn| {
+            user_push_tags::table
+                .filter(user_push_tags::app_id.eq(app.as_str()))
+                .filter(user_push_tags::user_id.eq(id.0))
+                .order(user_push_tags::tag)
+                .select(user_push_tags::tag)
+                .load(conn)
+                .await
+                .map_err(repo_error)
+        })
+    }
+
+    async fn add_push_tags(
+        &self,
+        app: &AppId,
+        id: UserId,
+        tags: &[String],
+    ) -> Result<(), RepoError> {
+        let app = app.as_str();
+        with_conn!(self, |conn| {
+            conn.transaction(async |c| {
+                for tag in tags {
+                    diesel::insert_into(user_push_tags::table)
+                        .values((
+                            user_push_tags::app_id.eq(app),
+                            user_push_tags::user_id.eq(id.0),
+                            user_push_tags::tag.eq(tag),
+                        ))
+                        .on_conflict_do_nothing()
+                        .execute(c)
+                        .await?;
+                }
+                Ok::<_, diesel::result::Error>(())
+            })
+            .await
+            .map_err(repo_error)
+        })
+    }
+
+    async fn remove_push_tags(
+        &self,
+        app: &AppId,
+        id: UserId,
+        tags: Option<Vec<String>>,
+    ) -> Result<(), RepoError> {
+        with_conn!(self, |conn| {
+            let mut query = diesel::delete(user_push_tags::table)
+                .filter(user_push_tags::app_id.eq(app.as_str()))
+                .filter(user_push_tags::user_id.eq(id.0))
+                .into_boxed();
+            if let Some(tags) = &tags {
+                query = query.filter(user_push_tags::tag.eq_any(tags));
+            }
+            query.execute(conn).await.map_err(repo_error)?;
+        });
+        Ok(())
+    }
+
+    async fn bind_open_id(
+        &self,
+        app: &AppId,
+        id: UserId,
+        kind: &str,
+        open_id: &str,
+    ) -> Result<(), RepoError> {
+        with_conn!(self, |conn| {
+            diesel::insert_into(user_open_ids::table)
+                .values((
+                    user_open_ids::app_id.eq(app.as_str()),
+                    user_open_ids::kind.eq(kind),
+                    user_open_ids::open_id.eq(open_id),
+                    user_open_ids::user_id.eq(id.0),
+                ))
+                .execute(conn)
+                .await
+                .map_err(repo_error)?;
+        });
+        Ok(())
+    }
+}

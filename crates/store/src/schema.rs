@@ -1,0 +1,100 @@
+//! The diesel schema, written once for both backends (only shared SQL types are used).
+
+diesel::table! {
+    apps (id) {
+        id -> Text,
+        name -> Text,
+        app_key -> Text,
+        master_secret_hash -> Text,
+        registration_open -> Bool,
+        user_limit -> BigInt,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    users (id) {
+        id -> BigInt,
+        app_id -> Text,
+        username -> Text,
+        password_hash -> Text,
+        nick_name -> Text,
+        avatar -> Text,
+        mobile -> Nullable<Text>,
+        email -> Nullable<Text>,
+        description -> Text,
+        public_info -> Text,
+        private_info -> Text,
+        auth_mode -> BigInt,
+        auth_question -> Text,
+        auth_answer -> Text,
+        auto_download -> Bool,
+        group_confirm -> Bool,
+        no_push -> Bool,
+        no_push_detail -> Bool,
+        no_push_start_hour -> BigInt,
+        no_push_end_hour -> BigInt,
+        silence_start_time -> BigInt,
+        silence_end_time -> BigInt,
+        no_sounds -> Bool,
+        vibratory -> Bool,
+        push_nick_name -> Text,
+        banned -> Bool,
+        push_alias -> Nullable<Text>,
+        badge -> BigInt,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    devices (user_id, device_sn) {
+        app_id -> Text,
+        user_id -> BigInt,
+        device_sn -> BigInt,
+        device_guid -> Text,
+        platform -> BigInt,
+        user_agent -> Text,
+        push_token -> Text,
+        vendor_token -> Nullable<Text>,
+        notifier_name -> Nullable<Text>,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    access_tokens (token_hash) {
+        token_hash -> Text,
+        app_id -> Text,
+        user_id -> Nullable<BigInt>,
+        device_sn -> BigInt,
+        expires_at -> Nullable<BigInt>,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    user_push_tags (user_id, tag) {
+        app_id -> Text,
+        user_id -> BigInt,
+        tag -> Text,
+    }
+}
+
+diesel::table! {
+    user_open_ids (app_id, kind, open_id) {
+        app_id -> Text,
+        kind -> Text,
+        open_id -> Text,
+        user_id -> BigInt,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(
+    apps,
+    users,
+    devices,
+    access_tokens,
+    user_push_tags,
+    user_open_ids,
+);

@@ -1,0 +1,364 @@
+//! Repository tests, each run on SQLite and (with `TIDINGS_TEST_POSTGRES_URL`) PostgreSQL.
+
+use tidings_kernel::{AppId, DeviceSn, Timestamp, UserId};
+use tidings_store::{Store, store_test};
+use tidings_users::model::{
+    App, Email, Mobile, PasswordHash, Profile, Secret, TokenHash, TokenRecord, User, UserSettings,
+    Username,
+};
+use tidings_users::ports::{
+    AppRepository, DeviceLogin, DeviceRepository, TokenRepository, UserRepository,
+};
+use tidings_users::{RepoError, Unique};
+
+fn app(id: &str) -> anyhow::Result<App> {
+    Ok(App {
+        id: AppId::parse(id)?,
+        name: format!("App {id}"),
+        app_key: Secret::lowercase(24),
+        master_secret_hash: Secret::hash_of("secret"),
+        registration_open: true,
+        user_limit: 0,
+        created_at: Timestamp(1),
+    })
+}
+
+fn token(app: &App, user: Option<i64>, device: i64, secret: &str) -> TokenRecord {
+    TokenRecord {
+        hash: TokenHash::of(secret),
+        app: app.id.clone(),
+        user: user.map(UserId),
+        device: DeviceSn(device),
+        expires_at: user.map(|_| Timestamp(10_000)),
+        created_at: Timestamp(1),
+    }
+}
+
+fn user(app: &App, id: i64, name: &str) -> User {
+    User {
+        id: UserId(id),
+        app: app.id.clone(),
+        username: Username::from_stored(name.into()),
+        password_hash: PasswordHash("$2b$04$hash".into()),
+        profile: Profile::default(),
+        settings: UserSettings::default(),
+        banned: false,
+        push_alias: None,
+        badge: 0,
+        created_at: Timestamp(2),
+    }
+}
+
+async fn setup(store: &Store) -> anyhow::Result<App> {
+    let app = app("app1")?;
+    store
+        .create_app(&app, &token(&app, None, 0, "admin"))
+        .await?;
+    Ok(app)
+}
+
+fn login(guid: &str) -> DeviceLogin {
+    DeviceLogin {
+        guid: guid.into(),
+        platform: 2,
+        user_agent: "ua".into(),
+        new_push_token: format!("push-{guid}"),
+        now: Timestamp(5),
+    }
+}
+
+async fn apps_round_trip_with_their_admin_token(store: Store) -> anyhow::Result<()> {
+    let app = setup(&store).await?;
+    assert_eq!(store.find_app(&app.id).await?, Some(app.clone()));
+    assert_eq!(store.find_app(&AppId::parse("nope")?).await?, None);
+    let admin = store.find_token(&TokenHash::of("admin")).await?;
+    assert_eq!(admin, Some(token(&app, None, 0, "admin")));
+    let mut changed = app.clone();
+    changed.registration_open = false;
+    changed.user_limit = 3;
+    store.update_app(&changed).await?;
+    assert_eq!(store.list_apps().await?, vec![changed]);
+    Ok(())
+}
+store_test!(apps_round_trip_with_their_admin_token);
+
+async fn users_round_trip_and_names_are_unique_per_app(store: Store) -> anyhow::Result<()> {
+    let app = setup(&store).await?;
+    let other = app_named(&store, "app2").await?;
+    let mut ann = user(&app, 10, "ann");
+    ann.profile.mobile = Some(Mobile::parse("+15550001")?);
+    ann.profile.email = Some(Email::parse("ann@example.com")?);
+    assert!(store.insert_user(&ann, 0).await?);
+    assert_eq!(
+        store.find_user(&app.id, UserId(10)).await?,
+        Some(ann.clone())
+    );
+    assert_eq!(store.find_user(&other.id, UserId(10)).await?, None);
+
+    let clash = store.insert_user(&user(&app, 11, "ann"), 0).await;
+    assert!(matches!(clash, Err(RepoError::Conflict(Unique::Username))));
+    let mut same_mobile = user(&app, 12, "bob");
+    same_mobile.profile.mobile = ann.profile.mobile.clone();
+    let clash = store.insert_user(&same_mobile, 0).await;
+    assert!(matches!(clash, Err(RepoError::Conflict(Unique::Mobile))));
+    let mut same_email = user(&app, 13, "cid");
+    same_email.profile.email = ann.profile.email.clone();
+    let clash = store.insert_user(&same_email, 0).await;
+    assert!(matches!(clash, Err(RepoError::Conflict(Unique::Email))));
+
+    // The same name in another app is another user.
+    assert!(store.insert_user(&user(&other, 14, "ann"), 0).await?);
+    Ok(())
+}
+store_test!(users_round_trip_and_names_are_unique_per_app);
+
+async fn app_named(store: &Store, id: &str) -> anyhow::Result<App> {
+    let app = app(id)?;
+    store
+        .create_app(&app, &token(&app, None, 0, &format!("admin-{id}")))
+        .await?;
+    Ok(app)
+}
+
+async fn login_names_find_by_username_mobile_or_email(store: Store) -> anyhow::Result<()> {
+    let app = setup(&store).await?;
+    let mut ann = user(&app, 10, "ann");
+    ann.profile.mobile = Some(Mobile::parse("15550001")?);
+    ann.profile.email = Some(Email::parse("ann@example.com")?);
+    store.insert_user(&ann, 0).await?;
+    for login in ["ann", "15550001", "ANN@example.com"] {
+        let found = store.find_by_login_name(&app.id, login).await?;
+        assert_eq!(found.map(|u| u.id), Some(UserId(10)), "{login}");
+    }
+    assert_eq!(store.find_by_login_name(&app.id, "bob").await?, None);
+    Ok(())
+}
+store_test!(login_names_find_by_username_mobile_or_email);
+
+async fn the_user_limit_stops_inserts(store: Store) -> anyhow::Result<()> {
+    let app = setup(&store).await?;
+    assert!(store.insert_user(&user(&app, 1, "a1"), 2).await?);
+    assert!(store.insert_user(&user(&app, 2, "a2"), 2).await?);
+    assert!(!store.insert_user(&user(&app, 3, "a3"), 2).await?);
+    assert_eq!(store.find_user(&app.id, UserId(3)).await?, None);
+    Ok(())
+}
+store_test!(the_user_limit_stops_inserts);
+
+async fn profile_settings_and_username_updates_persist(store: Store) -> anyhow::Result<()> {
+    let app = setup(&store).await?;
+    store.insert_user(&user(&app, 1, "ann"), 0).await?;
+    store.insert_user(&user(&app, 2, "bob"), 0).await?;
+    let profile = Profile {
+        nick_name: "Ann".into(),
+        avatar: "http://x/a.png".into(),
+        mobile: Some(Mobile::parse("15550002")?),
+        email: None,
+        description: "d".into(),
+        public_info: "pub".into(),
+        private_info: "priv".into(),
+    };
+    store.update_profile(&app.id, UserId(1), &profile).await?;
+    let mut settings = UserSettings::default();
+    settings.no_push = true;
+    settings.push_nick_name = "A".into();
+    store.update_settings(&app.id, UserId(1), &settings).await?;
+    store
+        .update_username(&app.id, UserId(1), &Username::parse("ann2")?)
+        .await?;
+    let clash = store
+        .update_username(&app.id, UserId(2), &Username::parse("ann2")?)
+        .await;
+    assert!(matches!(clash, Err(RepoError::Conflict(Unique::Username))));
+    let stored = store.find_user(&app.id, UserId(1)).await?;
+    let stored = stored.ok_or_else(|| anyhow::anyhow!("missing"))?;
+    assert_eq!(stored.profile, profile);
+    assert_eq!(stored.settings, settings);
+    assert_eq!(stored.username.as_str(), "ann2");
+    Ok(())
+}
+store_test!(profile_settings_and_username_updates_persist);
+
+async fn a_password_change_revokes_every_token_of_the_user(store: Store) -> anyhow::Result<()> {
+    let app = setup(&store).await?;
+    store.insert_user(&user(&app, 1, "ann"), 0).await?;
+    store.insert_user(&user(&app, 2, "bob"), 0).await?;
+    store.insert_token(&token(&app, Some(1), 1, "t1")).await?;
+    store.insert_token(&token(&app, Some(1), 2, "t2")).await?;
+    store.insert_token(&token(&app, Some(2), 1, "t3")).await?;
+    store
+        .change_password(&app.id, UserId(1), &PasswordHash("new".into()))
+        .await?;
+    assert_eq!(store.find_token(&TokenHash::of("t1")).await?, None);
+    assert_eq!(store.find_token(&TokenHash::of("t2")).await?, None);
+    assert!(store.find_token(&TokenHash::of("t3")).await?.is_some());
+    let ann = store.find_user(&app.id, UserId(1)).await?;
+    assert_eq!(ann.map(|u| u.password_hash.0), Some("new".into()));
+    Ok(())
+}
+store_test!(a_password_change_revokes_every_token_of_the_user);
+
+async fn banning_is_all_or_nothing(store: Store) -> anyhow::Result<()> {
+    let app = setup(&store).await?;
+    store.insert_user(&user(&app, 1, "ann"), 0).await?;
+    store.insert_token(&token(&app, Some(1), 0, "t1")).await?;
+    assert!(
+        !store
+            .set_banned(&app.id, &[UserId(1), UserId(99)], true)
+            .await?
+    );
+    let ann = store.find_user(&app.id, UserId(1)).await?;
+    assert_eq!(ann.map(|u| u.banned), Some(false));
+    assert!(store.find_token(&TokenHash::of("t1")).await?.is_some());
+
+    assert!(
+        store
+            .set_banned(&app.id, &[UserId(1), UserId(1)], true)
+            .await?
+    );
+    let ann = store.find_user(&app.id, UserId(1)).await?;
+    assert_eq!(ann.map(|u| u.banned), Some(true));
+    assert_eq!(store.find_token(&TokenHash::of("t1")).await?, None);
+    assert!(store.set_banned(&app.id, &[UserId(1)], false).await?);
+    Ok(())
+}
+store_test!(banning_is_all_or_nothing);
+
+async fn devices_get_serial_numbers_and_removal_revokes_their_tokens(
+    store: Store,
+) -> anyhow::Result<()> {
+    let app = setup(&store).await?;
+    store.insert_user(&user(&app, 1, "ann"), 0).await?;
+    let first = store.login_device(&app.id, UserId(1), &login("g1")).await?;
+    let second = store.login_device(&app.id, UserId(1), &login("g2")).await?;
+    let again = store.login_device(&app.id, UserId(1), &login("g1")).await?;
+    assert_eq!(
+        (first.sn, second.sn, again.sn),
+        (DeviceSn(1), DeviceSn(2), DeviceSn(1))
+    );
+    assert_eq!(again.push_token, "push-g1");
+    store.insert_token(&token(&app, Some(1), 1, "on-1")).await?;
+    store.insert_token(&token(&app, Some(1), 2, "on-2")).await?;
+
+    assert!(store.remove_device(&app.id, UserId(1), DeviceSn(1)).await?);
+    assert!(!store.remove_device(&app.id, UserId(1), DeviceSn(1)).await?);
+    assert_eq!(store.find_token(&TokenHash::of("on-1")).await?, None);
+    assert!(store.find_token(&TokenHash::of("on-2")).await?.is_some());
+    let left = store.list_devices(&app.id, UserId(1)).await?;
+    assert_eq!(
+        left.iter().map(|d| d.sn).collect::<Vec<_>>(),
+        vec![DeviceSn(2)]
+    );
+
+    assert!(
+        store
+            .set_vendor_token(
+                &app.id,
+                UserId(1),
+                DeviceSn(2),
+                Some(("vt".into(), "apns".into()))
+            )
+            .await?
+    );
+    let listed = store.list_devices(&app.id, UserId(1)).await?;
+    assert_eq!(listed[0].vendor_token, Some(("vt".into(), "apns".into())));
+    assert!(
+        !store
+            .set_vendor_token(&app.id, UserId(1), DeviceSn(9), None)
+            .await?
+    );
+    Ok(())
+}
+store_test!(devices_get_serial_numbers_and_removal_revokes_their_tokens);
+
+async fn tokens_are_revoked_per_device_or_all(store: Store) -> anyhow::Result<()> {
+    let app = setup(&store).await?;
+    store.insert_user(&user(&app, 1, "ann"), 0).await?;
+    for (device, secret) in [(1, "a"), (1, "b"), (2, "c")] {
+        store
+            .insert_token(&token(&app, Some(1), device, secret))
+            .await?;
+    }
+    let revoked = store
+        .revoke_user_tokens(&app.id, UserId(1), Some(DeviceSn(1)))
+        .await?;
+    assert_eq!(revoked, 2);
+    assert!(store.find_token(&TokenHash::of("c")).await?.is_some());
+    assert_eq!(store.revoke_user_tokens(&app.id, UserId(1), None).await?, 1);
+    Ok(())
+}
+store_test!(tokens_are_revoked_per_device_or_all);
+
+async fn deleting_a_user_removes_everything_of_theirs(store: Store) -> anyhow::Result<()> {
+    let app = setup(&store).await?;
+    store.insert_user(&user(&app, 1, "ann"), 0).await?;
+    store.login_device(&app.id, UserId(1), &login("g")).await?;
+    store.insert_token(&token(&app, Some(1), 1, "t")).await?;
+    store
+        .add_push_tags(&app.id, UserId(1), &["x".into()])
+        .await?;
+    store
+        .bind_open_id(&app.id, UserId(1), "wechat", "o1")
+        .await?;
+    store.delete_user(&app.id, UserId(1)).await?;
+    assert_eq!(store.find_user(&app.id, UserId(1)).await?, None);
+    assert_eq!(store.find_token(&TokenHash::of("t")).await?, None);
+    assert!(store.list_devices(&app.id, UserId(1)).await?.is_empty());
+    assert!(store.push_tags(&app.id, UserId(1)).await?.is_empty());
+    // The name and the open id are free again.
+    assert!(store.insert_user(&user(&app, 2, "ann"), 0).await?);
+    store
+        .bind_open_id(&app.id, UserId(2), "wechat", "o1")
+        .await?;
+    Ok(())
+}
+store_test!(deleting_a_user_removes_everything_of_theirs);
+
+async fn push_tags_alias_badge_and_open_ids(store: Store) -> anyhow::Result<()> {
+    let app = setup(&store).await?;
+    store.insert_user(&user(&app, 1, "ann"), 0).await?;
+    store.insert_user(&user(&app, 2, "bob"), 0).await?;
+    store
+        .add_push_tags(&app.id, UserId(1), &["b".into(), "a".into()])
+        .await?;
+    store
+        .add_push_tags(&app.id, UserId(1), &["a".into(), "c".into()])
+        .await?;
+    assert_eq!(store.push_tags(&app.id, UserId(1)).await?, ["a", "b", "c"]);
+    store
+        .remove_push_tags(&app.id, UserId(1), Some(vec!["b".into()]))
+        .await?;
+    assert_eq!(store.push_tags(&app.id, UserId(1)).await?, ["a", "c"]);
+    store.remove_push_tags(&app.id, UserId(1), None).await?;
+    assert!(store.push_tags(&app.id, UserId(1)).await?.is_empty());
+
+    store.set_push_alias(&app.id, UserId(1), "al").await?;
+    store.set_badge(&app.id, UserId(1), 7).await?;
+    let ann = store.find_user(&app.id, UserId(1)).await?;
+    let ann = ann.ok_or_else(|| anyhow::anyhow!("missing"))?;
+    assert_eq!((ann.push_alias.as_deref(), ann.badge), (Some("al"), 7));
+
+    store
+        .bind_open_id(&app.id, UserId(1), "wechat", "o1")
+        .await?;
+    let clash = store.bind_open_id(&app.id, UserId(2), "wechat", "o1").await;
+    assert!(matches!(clash, Err(RepoError::Conflict(Unique::OpenId))));
+    store.bind_open_id(&app.id, UserId(2), "qq", "o1").await?;
+    Ok(())
+}
+store_test!(push_tags_alias_badge_and_open_ids);
+
+async fn users_are_listed_in_id_order_by_page(store: Store) -> anyhow::Result<()> {
+    let app = setup(&store).await?;
+    for id in [5, 3, 9, 1] {
+        store
+            .insert_user(&user(&app, id, &format!("u{id}")), 0)
+            .await?;
+    }
+    let page = store.list_users(&app.id, 1, 2).await?;
+    assert_eq!(page.iter().map(|u| u.id.0).collect::<Vec<_>>(), vec![3, 5]);
+    assert!(store.list_users(&app.id, 4, 2).await?.is_empty());
+    assert!(store.ping().await);
+    Ok(())
+}
+store_test!(users_are_listed_in_id_order_by_page);
