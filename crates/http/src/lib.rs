@@ -1,1 +1,76 @@
+#![doc = include_str!("../README.md")]
 
+mod auth;
+mod body;
+mod envelope;
+mod error;
+mod health;
+mod maxim;
+pub mod openapi;
+mod state;
+
+pub use error::ApiError;
+pub use state::{ApiState, Readiness};
+
+use std::collections::BTreeMap;
+
+use actix_web::web;
+
+/// Registers every route of the server: health checks, the MaxIM API, the OpenAPI document
+/// and its browser, and JSON-envelope answers for malformed requests and unknown paths.
+pub fn configure(state: ApiState) -> impl FnOnce(&mut web::ServiceConfig) {
+    move |cfg| {
+        cfg.app_data(web::Data::new(state))
+            .app_data(error::json_config())
+            .app_data(error::query_config())
+            .app_data(error::path_config())
+            .app_data(body::payload_config());
+        let mut by_path: BTreeMap<&'static str, actix_web::Resource> = BTreeMap::new();
+        for op in operations() {
+            let resource = by_path
+                .remove(op.path)
+                .unwrap_or_else(|| web::resource(op.path));
+            by_path.insert(op.path, resource.route(op.route));
+        }
+        for (_, resource) in by_path {
+            cfg.service(resource.default_service(web::to(error::method_not_allowed)));
+        }
+        cfg.service(openapi::swagger_ui());
+        cfg.default_service(web::to(error::not_found));
+    }
+}
+
+/// One method + path of the server and the actix route that serves it.
+pub struct Operation {
+    pub method: actix_web::http::Method,
+    pub path: &'static str,
+    route: actix_web::Route,
+}
+
+/// Every operation the server serves, apart from the OpenAPI document and its browser.
+pub fn operations() -> Vec<Operation> {
+    let mut ops = health::operations();
+    ops.extend(maxim::operations());
+    ops
+}
+
+/// Builds an [`Operation`] for each method from one handler.
+pub(crate) fn op<F, Args>(
+    methods: &[actix_web::http::Method],
+    path: &'static str,
+    handler: F,
+) -> Vec<Operation>
+where
+    F: actix_web::Handler<Args> + Clone,
+    Args: actix_web::FromRequest + 'static,
+    F::Output: actix_web::Responder + 'static,
+{
+    methods
+        .iter()
+        .map(|method| Operation {
+            method: method.clone(),
+            path,
+            route: web::method(method.clone()).to(handler.clone()),
+        })
+        .collect()
+}

@@ -1,0 +1,104 @@
+//! Authentication extractors. Handlers say what they need by taking it as a parameter:
+//! [`Caller`] for authenticated operations, [`OpenApp`] for the open ones (registration and
+//! login), which still name their app.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::dev::Payload;
+use actix_web::{FromRequest, HttpRequest, web};
+use tidings_kernel::{AppId, GroupId, Principal, UserId};
+
+use crate::error::{ApiError, code};
+use crate::state::ApiState;
+
+/// The authenticated caller, impersonation applied (NOTES.md §1).
+pub struct Caller(pub Principal);
+
+/// The app an open (unauthenticated) operation runs in, known to exist.
+pub struct OpenApp(pub AppId);
+
+/// The `User-Agent` header, or empty.
+pub struct UserAgent(pub String);
+
+fn header<'a>(req: &'a HttpRequest, name: &str) -> Option<&'a str> {
+    req.headers()
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+}
+
+fn app_id(req: &HttpRequest) -> Result<AppId, ApiError> {
+    let raw = header(req, "app_id")
+        .ok_or_else(|| ApiError::new(code::APP_NOT_FOUND, "the app_id header is missing"))?;
+    AppId::parse(raw).map_err(|_| ApiError::new(code::APP_NOT_FOUND, "app_id does not exist"))
+}
+
+fn id_header(req: &HttpRequest, name: &str) -> Result<Option<i64>, ApiError> {
+    header(req, name)
+        .map(|v| {
+            v.parse::<i64>().map_err(|_| {
+                ApiError::bad_parameter(format!("the {name} header must be an integer"))
+            })
+        })
+        .transpose()
+}
+
+fn state(req: &HttpRequest) -> Result<web::Data<ApiState>, ApiError> {
+    req.app_data::<web::Data<ApiState>>()
+        .cloned()
+        .ok_or_else(|| ApiError::new(code::INTERNAL, "server state is missing"))
+}
+
+type Extracting<T> = Pin<Box<dyn Future<Output = Result<T, ApiError>>>>;
+
+impl FromRequest for Caller {
+    type Error = ApiError;
+    type Future = Extracting<Self>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let parsed = (|| {
+            Ok::<_, ApiError>((
+                state(req)?,
+                app_id(req)?,
+                header(req, "access-token").map(str::to_owned),
+                id_header(req, "user_id")?.map(UserId),
+                id_header(req, "group_id")?.map(GroupId),
+            ))
+        })();
+        Box::pin(async move {
+            let (state, app, token, as_user, as_group) = parsed?;
+            let principal = state
+                .users
+                .authenticate(&app, token.as_deref(), as_user, as_group)
+                .await?;
+            Ok(Caller(principal))
+        })
+    }
+}
+
+impl FromRequest for OpenApp {
+    type Error = ApiError;
+    type Future = Extracting<Self>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let parsed = state(req).and_then(|s| Ok((s, app_id(req)?)));
+        Box::pin(async move {
+            let (state, app) = parsed?;
+            state.users.find_app(&app).await?;
+            Ok(OpenApp(app))
+        })
+    }
+}
+
+impl FromRequest for UserAgent {
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        std::future::ready(Ok(UserAgent(
+            header(req, "user-agent").unwrap_or_default().to_owned(),
+        )))
+    }
+}

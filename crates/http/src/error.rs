@@ -1,0 +1,127 @@
+//! Refusals: every domain error maps to one MaxIM code here, and actix's own extractor
+//! failures answer in the same envelope with 10002.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
+use serde_json::Value;
+use tidings_users::UserError;
+
+use crate::envelope::Envelope;
+
+/// MaxIM error codes (NOTES.md §2).
+pub mod code {
+    pub const USER_NOT_FOUND: i32 = 10000;
+    pub const BAD_PARAMETER: i32 = 10002;
+    pub const TOKEN_MISSING: i32 = 10003;
+    pub const USER_EXISTS: i32 = 10004;
+    pub const TOKEN_INVALID: i32 = 10008;
+    pub const NO_PERMISSION: i32 = 10010;
+    pub const ALREADY_BOUND: i32 = 10011;
+    pub const WRONG_PASSWORD: i32 = 11001;
+    pub const INTERNAL: i32 = 20000;
+    pub const APP_NOT_FOUND: i32 = 40000;
+    pub const REGISTRATION_CLOSED: i32 = 40001;
+    pub const USER_LIMIT: i32 = 40002;
+    pub const WRONG_VERIFICATION_CODE: i32 = 10001;
+}
+
+/// A refusal: a MaxIM code and a human message, sent as HTTP 200 (or `status`).
+#[derive(Debug)]
+pub struct ApiError {
+    pub code: i32,
+    pub message: String,
+    pub status: StatusCode,
+}
+
+impl ApiError {
+    pub fn new(code: i32, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            message: message.into(),
+            status: StatusCode::OK,
+        }
+    }
+
+    pub fn bad_parameter(message: impl Into<String>) -> Self {
+        Self::new(code::BAD_PARAMETER, message)
+    }
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.code, self.message)
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        self.status
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        HttpResponse::build(self.status).json(Envelope {
+            code: self.code,
+            message: Some(self.message.clone()),
+            data: Value::Null,
+        })
+    }
+}
+
+impl From<UserError> for ApiError {
+    fn from(err: UserError) -> Self {
+        let code = match &err {
+            UserError::AppNotFound => code::APP_NOT_FOUND,
+            UserError::TokenMissing => code::TOKEN_MISSING,
+            UserError::TokenInvalid => code::TOKEN_INVALID,
+            UserError::NoPermission(_) => code::NO_PERMISSION,
+            UserError::UserNotFound => code::USER_NOT_FOUND,
+            UserError::InvalidInput(_) | UserError::DeviceNotFound(_) => code::BAD_PARAMETER,
+            UserError::UserExists => code::USER_EXISTS,
+            UserError::AlreadyBound(_) => code::ALREADY_BOUND,
+            UserError::WrongPassword => code::WRONG_PASSWORD,
+            UserError::RegistrationClosed => code::REGISTRATION_CLOSED,
+            UserError::UserLimitReached => code::USER_LIMIT,
+            UserError::Unknown(e) => {
+                tracing::error!(error = %format!("{e:#}"), "internal error");
+                return Self::new(code::INTERNAL, "internal error");
+            }
+        };
+        Self::new(code, err.to_string())
+    }
+}
+
+pub(crate) fn json_config() -> web::JsonConfig {
+    web::JsonConfig::default()
+        .limit(1 << 20)
+        .content_type_required(false)
+        .error_handler(|err, _| ApiError::bad_parameter(format!("invalid JSON body: {err}")).into())
+}
+
+pub(crate) fn query_config() -> web::QueryConfig {
+    web::QueryConfig::default().error_handler(|err, _| {
+        ApiError::bad_parameter(format!("invalid query parameters: {err}")).into()
+    })
+}
+
+pub(crate) fn path_config() -> web::PathConfig {
+    web::PathConfig::default()
+        .error_handler(|err, _| ApiError::bad_parameter(format!("invalid path: {err}")).into())
+}
+
+pub(crate) async fn not_found(req: HttpRequest) -> HttpResponse {
+    ApiError {
+        code: 404,
+        message: format!("no such operation: {} {}", req.method(), req.path()),
+        status: StatusCode::NOT_FOUND,
+    }
+    .error_response()
+}
+
+pub(crate) async fn method_not_allowed(req: HttpRequest) -> HttpResponse {
+    ApiError {
+        code: 405,
+        message: format!("{} is not served on {}", req.method(), req.path()),
+        status: StatusCode::METHOD_NOT_ALLOWED,
+    }
+    .error_response()
+}

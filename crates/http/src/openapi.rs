@@ -1,0 +1,145 @@
+//! The OpenAPI document, generated from the handlers' annotations, served at `/openapi.json`
+//! and browsable at `/docs`. Tests keep it equal to the routes actually served and to the
+//! committed snapshot `openapi.json` beside this crate's `Cargo.toml`.
+
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityRequirement, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::health;
+use crate::maxim::token;
+use crate::maxim::user::{account, devices, profile, push, register, settings};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Tidings",
+        description = "The MaxIM server REST API as Tidings serves it. Every request names its \
+app in the `app_id` header; all but registration and login carry `access-token` (an admin \
+token or a user token). With an admin token, the `user_id` header runs the call as that user \
+and `group_id` as that group's admin. Answers are `{code, message, data}` with HTTP 200 for \
+business errors; `code` 200 is success.",
+        license(name = "Apache-2.0")
+    ),
+    modifiers(&HeaderAuth),
+    paths(
+        health::healthz, health::readyz,
+        token::by_username, token::by_user_id, token::by_login_name,
+        register::register_v1, register::register_v2, register::register_batch,
+        register::register_push,
+        profile::get_profile, profile::update_profile, profile::update_profiles,
+        profile::set_avatar, profile::set_avatars, profile::set_nickname, profile::set_mobile,
+        profile::set_username, profile::set_private_info, profile::set_public_info,
+        profile::bind_openid,
+        settings::get_settings, settings::update_settings, settings::set_auth_mode,
+        settings::set_auto_download, settings::set_no_push, settings::set_no_push_detail,
+        settings::set_no_push_hours, settings::set_push_nickname, settings::set_no_sounds,
+        settings::set_vibratory,
+        account::change_password, account::change_password_admin, account::delete_user,
+        account::disable_users, account::enable_users, account::list_users,
+        devices::list_devices, devices::remove_device, devices::kick, devices::online_status,
+        devices::bind_vendor_token, devices::unbind_vendor_token,
+        push::list_tags, push::add_tags, push::remove_tags, push::remove_all_tags,
+        push::set_alias, push::set_badge,
+    ),
+    tags(
+        (name = "health", description = "Liveness and readiness"),
+        (name = "token", description = "MaxIM §5: user tokens"),
+        (name = "user", description = "MaxIM §3: users"),
+    )
+)]
+pub struct ApiDoc;
+
+struct HeaderAuth;
+
+impl Modify for HeaderAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        for (name, header) in [("app_id", "app_id"), ("access_token", "access-token")] {
+            components.add_security_scheme(
+                name,
+                SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::new(header))),
+            );
+        }
+        openapi.security = Some(vec![
+            SecurityRequirement::new("app_id", Vec::<String>::new())
+                .add("access_token", Vec::<String>::new()),
+        ]);
+    }
+}
+
+/// `/openapi.json` and the browser at `/docs/`.
+pub(crate) fn swagger_ui() -> SwaggerUi {
+    SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", ApiDoc::openapi())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use super::*;
+
+    fn documented() -> BTreeSet<(String, String)> {
+        let doc = ApiDoc::openapi();
+        let mut ops = BTreeSet::new();
+        for (path, item) in &doc.paths.paths {
+            let methods = [
+                ("GET", item.get.is_some()),
+                ("POST", item.post.is_some()),
+                ("PUT", item.put.is_some()),
+                ("DELETE", item.delete.is_some()),
+                ("PATCH", item.patch.is_some()),
+            ];
+            for (method, present) in methods {
+                if present {
+                    ops.insert((method.to_owned(), path.clone()));
+                }
+            }
+        }
+        ops
+    }
+
+    #[test]
+    fn the_document_lists_exactly_the_routes_served() {
+        let served: BTreeSet<(String, String)> = crate::operations()
+            .into_iter()
+            .map(|op| (op.method.to_string(), op.path.to_owned()))
+            .collect();
+        let documented = documented();
+        let undocumented: Vec<_> = served.difference(&documented).collect();
+        let unserved: Vec<_> = documented.difference(&served).collect();
+        assert!(
+            undocumented.is_empty(),
+            "served but not documented: {undocumented:?}"
+        );
+        assert!(
+            unserved.is_empty(),
+            "documented but not served: {unserved:?}"
+        );
+    }
+
+    #[test]
+    fn the_maxim_user_and_token_sections_are_complete() {
+        let maxim = documented()
+            .into_iter()
+            .filter(|(_, p)| p.starts_with("/user") || p.starts_with("/token"))
+            .count();
+        assert_eq!(maxim, 69);
+    }
+
+    #[test]
+    fn the_document_matches_the_committed_snapshot() -> anyhow::Result<()> {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/openapi.json");
+        let current = ApiDoc::openapi().to_pretty_json()? + "\n";
+        if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
+            std::fs::write(path, &current)?;
+        }
+        let committed = std::fs::read_to_string(path).unwrap_or_default();
+        assert!(
+            committed == current,
+            "the OpenAPI document changed: review it, then run \
+             `UPDATE_SNAPSHOTS=1 cargo test -p tidings-http` and commit openapi.json"
+        );
+        Ok(())
+    }
+}
