@@ -69,10 +69,16 @@ impl FromRequest for Caller {
         })();
         Box::pin(async move {
             let (state, app, token, as_user, as_group) = parsed?;
+            let users = state.users.clone();
             let principal = state
-                .users
-                .authenticate(&app, token.as_deref(), as_user, as_group)
-                .await?;
+                .runtime
+                .spawn(async move {
+                    users
+                        .authenticate(&app, token.as_deref(), as_user, as_group)
+                        .await
+                })
+                .await
+                .map_err(|e| ApiError::from_panic(&e))??;
             Ok(Caller(principal))
         })
     }
@@ -86,8 +92,13 @@ impl FromRequest for OpenApp {
         let parsed = state(req).and_then(|s| Ok((s, app_id(req)?)));
         Box::pin(async move {
             let (state, app) = parsed?;
-            state.users.find_app(&app).await?;
-            Ok(OpenApp(app))
+            let users = state.users.clone();
+            let found = state
+                .runtime
+                .spawn(async move { users.find_app(&app).await })
+                .await
+                .map_err(|e| ApiError::from_panic(&e))??;
+            Ok(OpenApp(found.id))
         })
     }
 }

@@ -1,6 +1,7 @@
 //! The MaxIM answer envelope: `{code, message, data}`, HTTP 200 for business errors too.
 
-use actix_web::HttpResponse;
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, Responder};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -27,16 +28,46 @@ pub struct ListEnvelope<T> {
     pub version: i64,
 }
 
+/// A serialized JSON answer. Unlike `HttpResponse` it is `Send`, so handlers can run on the
+/// server's multi-thread runtime (see `crate::op`).
+#[derive(Debug)]
+pub struct Reply {
+    pub status: StatusCode,
+    pub body: Vec<u8>,
+}
+
+impl Reply {
+    pub fn json<T: Serialize>(status: StatusCode, value: &T) -> Result<Self, ApiError> {
+        let body = serde_json::to_vec(value).map_err(|e| {
+            ApiError::new(crate::error::code::INTERNAL, format!("serializing: {e}"))
+        })?;
+        Ok(Self { status, body })
+    }
+}
+
+impl Responder for Reply {
+    type Body = actix_web::body::BoxBody;
+
+    fn respond_to(self, _: &HttpRequest) -> HttpResponse {
+        HttpResponse::build(self.status)
+            .content_type("application/json")
+            .body(self.body)
+    }
+}
+
 /// What every handler returns.
-pub type ApiResult = Result<HttpResponse, ApiError>;
+pub type ApiResult = Result<Reply, ApiError>;
 
 /// A success answer carrying `data`.
 pub fn ok<T: Serialize>(data: T) -> ApiResult {
-    Ok(HttpResponse::Ok().json(Envelope {
-        code: 200,
-        message: None,
-        data,
-    }))
+    Reply::json(
+        StatusCode::OK,
+        &Envelope {
+            code: 200,
+            message: None,
+            data,
+        },
+    )
 }
 
 /// A success answer with `data: true`, as MaxIM's setters answer.
@@ -46,11 +77,14 @@ pub fn done() -> ApiResult {
 
 /// A success list answer with no further page.
 pub fn ok_list<T: Serialize>(data: Vec<T>, version: i64) -> ApiResult {
-    Ok(HttpResponse::Ok().json(ListEnvelope {
-        code: 200,
-        message: None,
-        data,
-        cursor: None,
-        version,
-    }))
+    Reply::json(
+        StatusCode::OK,
+        &ListEnvelope {
+            code: 200,
+            message: None,
+            data,
+            cursor: None,
+            version,
+        },
+    )
 }

@@ -45,6 +45,12 @@ impl ApiError {
     pub fn bad_parameter(message: impl Into<String>) -> Self {
         Self::new(code::BAD_PARAMETER, message)
     }
+
+    /// A task that panicked or was cancelled: logged, and answered as an internal error.
+    pub(crate) fn from_panic(err: &tokio::task::JoinError) -> Self {
+        tracing::error!(error = %err, "request task failed");
+        Self::new(code::INTERNAL, "internal error")
+    }
 }
 
 impl std::fmt::Display for ApiError {

@@ -1,11 +1,11 @@
 //! Liveness and readiness probes.
 
 use actix_web::http::{Method, StatusCode};
-use actix_web::{HttpResponse, web};
+use actix_web::web;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::envelope::Envelope;
+use crate::envelope::{ApiResult, Envelope, Reply};
 use crate::error::code;
 use crate::state::ApiState;
 use crate::{Operation, op};
@@ -26,31 +26,27 @@ pub struct Health {
 /// The process is up and serving HTTP.
 #[utoipa::path(get, path = "/healthz", tag = "health",
     responses((status = 200, body = Envelope<Health>)))]
-pub async fn healthz() -> HttpResponse {
-    HttpResponse::Ok().json(Envelope {
-        code: 200,
-        message: None,
-        data: Health { status: "alive" },
-    })
+pub async fn healthz() -> ApiResult {
+    let data = Health { status: "alive" };
+    crate::envelope::ok(data)
 }
 
 /// The database answers: HTTP 200 when it does, 503 (code 20000) when it does not.
 #[utoipa::path(get, path = "/readyz", tag = "health",
     responses((status = 200, body = Envelope<Health>), (status = 503, body = Envelope<Health>)))]
-pub async fn readyz(state: web::Data<ApiState>) -> HttpResponse {
+pub async fn readyz(state: web::Data<ApiState>) -> ApiResult {
     if state.readiness.ready().await {
-        HttpResponse::Ok().json(Envelope {
-            code: 200,
-            message: None,
-            data: Health { status: "ready" },
-        })
+        crate::envelope::ok(Health { status: "ready" })
     } else {
-        HttpResponse::build(StatusCode::SERVICE_UNAVAILABLE).json(Envelope {
-            code: code::INTERNAL,
-            message: Some("the database does not answer".into()),
-            data: Health {
-                status: "unavailable",
+        Reply::json(
+            StatusCode::SERVICE_UNAVAILABLE,
+            &Envelope {
+                code: code::INTERNAL,
+                message: Some("the database does not answer".into()),
+                data: Health {
+                    status: "unavailable",
+                },
             },
-        })
+        )
     }
 }

@@ -54,23 +54,31 @@ pub fn operations() -> Vec<Operation> {
     ops
 }
 
-/// Builds an [`Operation`] for each method from one handler.
+/// Builds an [`Operation`] for each method from one handler. The handler runs on
+/// [`ApiState::runtime`] (see there why); if the client goes away, it still finishes.
 pub(crate) fn op<F, Args>(
     methods: &[actix_web::http::Method],
     path: &'static str,
     handler: F,
 ) -> Vec<Operation>
 where
-    F: actix_web::Handler<Args> + Clone,
+    F: actix_web::Handler<Args, Output = envelope::ApiResult> + Clone,
+    F::Future: Send + 'static,
     Args: actix_web::FromRequest + 'static,
-    F::Output: actix_web::Responder + 'static,
 {
     methods
         .iter()
-        .map(|method| Operation {
-            method: method.clone(),
-            path,
-            route: web::method(method.clone()).to(handler.clone()),
+        .map(|method| {
+            let handler = handler.clone();
+            let on_runtime = move |state: web::Data<ApiState>, args: Args| {
+                let work = state.runtime.spawn(handler.call(args));
+                async move { work.await.unwrap_or_else(|e| Err(ApiError::from_panic(&e))) }
+            };
+            Operation {
+                method: method.clone(),
+                path,
+                route: web::method(method.clone()).to(on_runtime),
+            }
         })
         .collect()
 }

@@ -9,9 +9,15 @@ pub trait Readiness: Send + Sync {
     async fn ready(&self) -> bool;
 }
 
-/// What the handlers share: the domain services and the readiness probe.
+/// What the handlers share: the domain services, the readiness probe, and the runtime the
+/// domain work runs on.
 #[derive(Clone)]
 pub struct ApiState {
     pub users: Users,
     pub readiness: Arc<dyn Readiness>,
+    /// A multi-thread tokio runtime. actix's workers are single-threaded runtimes; every
+    /// handler and authentication runs here instead, so that a request whose client goes
+    /// away is finished rather than cancelled mid-operation (the SQLite adapter cannot be
+    /// cancelled on a single-threaded runtime, and nothing is left half-done).
+    pub runtime: tokio::runtime::Handle,
 }

@@ -1,0 +1,131 @@
+//! The `tidings` command line.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use tidings_kernel::AppId;
+use tidings_users::model::AppUpdate;
+
+use crate::bootstrap::CredentialsFile;
+use crate::{Config, wiring};
+
+/// Tidings: an instant-messaging server that speaks the MaxIM and JMessage server APIs.
+#[derive(Parser, Debug)]
+#[command(name = "tidings", version)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Serve the APIs (the default).
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Manage apps (tenants).
+    #[command(subcommand)]
+    App(AppCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum AppCommand {
+    /// Create an app and print its app_id, admin token, app key and master secret (shown once).
+    Create {
+        #[arg(long)]
+        name: String,
+        /// Print one JSON object on the last line instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List apps.
+    List,
+    /// Mint another admin token for an app (shown once).
+    Token { app_id: String },
+    /// Change an app's settings.
+    Update(UpdateArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct UpdateArgs {
+    pub app_id: String,
+    /// A new display name.
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Whether the open registration endpoints accept new users.
+    #[arg(long, value_enum)]
+    pub registration: Option<Registration>,
+    /// The most users the app may have; 0 for no limit.
+    #[arg(long)]
+    pub user_limit: Option<i64>,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum Registration {
+    Open,
+    Closed,
+}
+
+/// Runs an `app` subcommand (or `migrate`) against the configured database.
+///
+/// # Errors
+/// When the database cannot be opened or the command is refused.
+pub async fn run_admin(config: &Config, command: Command) -> anyhow::Result<()> {
+    let store = wiring::open_store(config).await?;
+    let users = wiring::users(&store, config)?;
+    let app_id = |raw: &str| AppId::parse(raw).map_err(|e| anyhow::anyhow!("{raw:?}: {e}"));
+    match command {
+        Command::Serve => unreachable!("serve is not an admin command"),
+        Command::Migrate => println!("migrations are up to date"),
+        Command::App(AppCommand::Create { name, json }) => {
+            let created = users.create_app(&name).await?;
+            let file = CredentialsFile::from(&created);
+            if json {
+                println!("{}", serde_json::to_string(&file)?);
+            } else {
+                println!("app_id:        {}", file.app_id);
+                println!("name:          {}", file.name);
+                println!("admin_token:   {}", file.admin_token);
+                println!("app_key:       {}", file.app_key);
+                println!("master_secret: {}", file.master_secret);
+                println!("(the admin token and master secret are not shown again)");
+            }
+        }
+        Command::App(AppCommand::List) => {
+            println!(
+                "{:<14} {:<26} {:<13} {:>10}  name",
+                "app_id", "app_key", "registration", "user_limit"
+            );
+            for app in users.list_apps().await? {
+                let registration = if app.registration_open {
+                    "open"
+                } else {
+                    "closed"
+                };
+                println!(
+                    "{:<14} {:<26} {:<13} {:>10}  {}",
+                    app.id, app.app_key, registration, app.user_limit, app.name
+                );
+            }
+        }
+        Command::App(AppCommand::Token { app_id: raw }) => {
+            println!("{}", users.mint_admin_token(&app_id(&raw)?).await?);
+        }
+        Command::App(AppCommand::Update(args)) => {
+            let update = AppUpdate {
+                name: args.name,
+                registration_open: args.registration.map(|r| matches!(r, Registration::Open)),
+                user_limit: args.user_limit,
+            };
+            let app = users.update_app(&app_id(&args.app_id)?, update).await?;
+            let registration = if app.registration_open {
+                "open"
+            } else {
+                "closed"
+            };
+            println!(
+                "updated {}: name {:?}, registration {registration}, user_limit {}",
+                app.id, app.name, app.user_limit
+            );
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,92 @@
+//! Configuration from the environment.
+
+use std::path::PathBuf;
+
+use anyhow::Context as _;
+use tidings_store::DatabaseUrl;
+
+/// Everything the server reads at start-up.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// `TIDINGS_DATABASE_URL`; default: `tidings.db` in the data folder.
+    pub database_url: DatabaseUrl,
+    /// `TIDINGS_DATA_DIR`; default `./tidings-data`.
+    pub data_dir: PathBuf,
+    /// `TIDINGS_LISTEN`; default `127.0.0.1:8080`.
+    pub listen: String,
+    /// `TIDINGS_BCRYPT_COST`; default 10 (about 100 ms a hash on a 2-core machine).
+    pub bcrypt_cost: u32,
+    /// `TIDINGS_TOKEN_TTL_SECS`; lifetime of user tokens, default 7 days.
+    pub token_ttl_secs: i64,
+    /// `TIDINGS_NODE_ID`; 0–1023, distinct per node of one installation (default 0).
+    pub node_id: u16,
+    /// `TIDINGS_WORKERS`; HTTP worker threads (default: one per core).
+    pub workers: usize,
+    /// `TIDINGS_DB_MAX_CONNECTIONS`; database pool size (default 16).
+    pub db_max_connections: usize,
+}
+
+fn var(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+fn parsed<T: std::str::FromStr>(name: &str, default: T) -> anyhow::Result<T>
+where
+    T::Err: std::fmt::Display,
+{
+    match var(name) {
+        Some(raw) => raw
+            .trim()
+            .parse()
+            .map_err(|e| anyhow::anyhow!("{name}={raw:?} is invalid: {e}")),
+        None => Ok(default),
+    }
+}
+
+impl Config {
+    /// Reads the configuration from the environment.
+    ///
+    /// # Errors
+    /// When a variable is set to something that does not parse or is out of range.
+    pub fn from_env() -> anyhow::Result<Self> {
+        let data_dir =
+            PathBuf::from(var("TIDINGS_DATA_DIR").unwrap_or_else(|| "./tidings-data".into()));
+        let database_url = match var("TIDINGS_DATABASE_URL") {
+            Some(raw) => DatabaseUrl::parse(raw.trim()).context("TIDINGS_DATABASE_URL")?,
+            None => DatabaseUrl::Sqlite(data_dir.join("tidings.db")),
+        };
+        let cores = std::thread::available_parallelism().map_or(2, usize::from);
+        let config = Self {
+            database_url,
+            data_dir,
+            listen: var("TIDINGS_LISTEN").unwrap_or_else(|| "127.0.0.1:8080".into()),
+            bcrypt_cost: parsed("TIDINGS_BCRYPT_COST", 10)?,
+            token_ttl_secs: parsed("TIDINGS_TOKEN_TTL_SECS", 7 * 24 * 3600)?,
+            node_id: parsed("TIDINGS_NODE_ID", 0)?,
+            workers: parsed("TIDINGS_WORKERS", cores)?,
+            db_max_connections: parsed("TIDINGS_DB_MAX_CONNECTIONS", 16)?,
+        };
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// # Errors
+    /// When a value is out of range.
+    pub fn validate(&self) -> anyhow::Result<()> {
+        anyhow::ensure!(
+            (4..=31).contains(&self.bcrypt_cost),
+            "TIDINGS_BCRYPT_COST must be 4 to 31"
+        );
+        anyhow::ensure!(
+            self.token_ttl_secs > 0,
+            "TIDINGS_TOKEN_TTL_SECS must be positive"
+        );
+        anyhow::ensure!(self.node_id < 1024, "TIDINGS_NODE_ID must be 0 to 1023");
+        anyhow::ensure!(self.workers > 0, "TIDINGS_WORKERS must be at least 1");
+        anyhow::ensure!(
+            self.db_max_connections > 0,
+            "TIDINGS_DB_MAX_CONNECTIONS must be at least 1"
+        );
+        Ok(())
+    }
+}

@@ -1,0 +1,78 @@
+//! Starting and stopping the HTTP server.
+
+use std::net::SocketAddr;
+
+use actix_web::{App, HttpServer, middleware};
+use tidings_http::ApiState;
+
+use crate::bootstrap::{CredentialsFile, ensure_default_app};
+use crate::{Config, wiring};
+
+/// A server that is accepting connections.
+pub struct RunningServer {
+    /// The address it listens on (the real port when the configuration asked for port 0).
+    pub addr: SocketAddr,
+    /// The default app's credentials, when this start created it.
+    pub default_app: Option<CredentialsFile>,
+    handle: actix_web::dev::ServerHandle,
+    task: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl RunningServer {
+    /// Waits until the server stops (on SIGINT or SIGTERM).
+    ///
+    /// # Errors
+    /// When the server failed.
+    pub async fn wait(self) -> anyhow::Result<()> {
+        self.task.await??;
+        Ok(())
+    }
+
+    /// Stops the server gracefully and waits for it.
+    ///
+    /// # Errors
+    /// When the server failed.
+    pub async fn stop(self) -> anyhow::Result<()> {
+        self.handle.stop(true).await;
+        self.wait().await
+    }
+}
+
+/// Opens and migrates the database, creates the default app on an empty database, binds
+/// the listen address and starts serving in the background. Must be called on tokio's
+/// multi-thread runtime: the domain work of every request runs on it.
+///
+/// # Errors
+/// When the database cannot be opened or migrated, or the address cannot be bound.
+pub async fn start(config: Config) -> anyhow::Result<RunningServer> {
+    let store = wiring::open_store(&config).await?;
+    let users = wiring::users(&store, &config)?;
+    let default_app = ensure_default_app(&users, &config.data_dir).await?;
+    let state = ApiState {
+        users,
+        readiness: std::sync::Arc::new(wiring::StoreReadiness(store)),
+        runtime: tokio::runtime::Handle::current(),
+    };
+    let server = HttpServer::new(move || {
+        App::new()
+            .wrap(middleware::Logger::new("%a \"%r\" %s %b %Dms"))
+            .configure(tidings_http::configure(state.clone()))
+    })
+    .workers(config.workers)
+    .bind(&config.listen)?;
+    let addr = server
+        .addrs()
+        .first()
+        .copied()
+        .ok_or_else(|| anyhow::anyhow!("bound no address for {}", config.listen))?;
+    let server = server.run();
+    let handle = server.handle();
+    let task = tokio::spawn(server);
+    tracing::info!(%addr, "Tidings is serving");
+    Ok(RunningServer {
+        addr,
+        default_app,
+        handle,
+        task,
+    })
+}
