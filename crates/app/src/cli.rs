@@ -4,8 +4,8 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use tidings_kernel::AppId;
 use tidings_users::model::AppUpdate;
 
+use crate::Config;
 use crate::bootstrap::CredentialsFile;
-use crate::{Config, wiring};
 
 /// Tidings: an instant-messaging server that speaks the MaxIM and JMessage server APIs.
 #[derive(Parser, Debug)]
@@ -69,8 +69,7 @@ pub enum Registration {
 /// # Errors
 /// When the database cannot be opened or the command is refused.
 pub async fn run_admin(config: &Config, command: Command) -> anyhow::Result<()> {
-    let store = wiring::open_store(config).await?;
-    let users = wiring::users(&store, config)?;
+    let users = crate::users_service(config).await?;
     let app_id = |raw: &str| AppId::parse(raw).map_err(|e| anyhow::anyhow!("{raw:?}: {e}"));
     match command {
         Command::Serve => unreachable!("serve is not an admin command"),

@@ -1,0 +1,14 @@
+//! Black-box tests of the HTTP surface: each starts the real server on port 0 with a fresh
+//! database (SQLite, and PostgreSQL when `TIDINGS_TEST_POSTGRES_URL` is set).
+
+mod support;
+
+mod account;
+mod auth;
+mod devices;
+mod platform;
+mod profile;
+mod push;
+mod register;
+mod settings;
+mod tokens;

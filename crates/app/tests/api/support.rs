@@ -1,0 +1,327 @@
+//! The test harness: the real server on port 0 with a fresh database, and a small HTTP DSL.
+
+use std::path::PathBuf;
+
+use reqwest::{Method, StatusCode};
+use serde_json::Value;
+use tidings_app::bootstrap::CredentialsFile;
+use tidings_app::{Config, RunningServer};
+use tidings_store::testing::TestDatabase;
+
+pub struct TestApp {
+    pub base: String,
+    /// The default app, created by the server's first start.
+    pub app: CredentialsFile,
+    pub config: Config,
+    client: reqwest::Client,
+    server: Option<RunningServer>,
+    db: Option<TestDatabase>,
+}
+
+/// Declares a test that runs `$name(&TestApp)` against the real server on SQLite and, when
+/// `TIDINGS_TEST_POSTGRES_URL` is set, on PostgreSQL.
+macro_rules! api_test {
+    ($name:ident) => {
+        api_test!($name, |_config| {});
+    };
+    ($name:ident, $configure:expr) => {
+        mod $name {
+            use crate::support::{Backend, TestApp};
+
+            async fn run(backend: Backend) -> anyhow::Result<()> {
+                let Some(app) = TestApp::spawn(backend, $configure).await? else {
+                    return Ok(());
+                };
+                super::$name(&app).await?;
+                app.finish().await
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() -> anyhow::Result<()> {
+                run(Backend::Sqlite).await
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() -> anyhow::Result<()> {
+                run(Backend::Postgres).await
+            }
+        }
+    };
+}
+pub(crate) use api_test;
+
+pub use tidings_store::testing::Backend;
+
+impl TestApp {
+    /// Starts the server on a fresh database; `None` when PostgreSQL was asked for and is
+    /// not configured (the skip is printed).
+    pub async fn spawn(
+        backend: Backend,
+        configure: impl FnOnce(&mut Config),
+    ) -> anyhow::Result<Option<Self>> {
+        let Some(db) = TestDatabase::create(backend).await? else {
+            return Ok(None);
+        };
+        let data_dir = std::env::temp_dir().join(format!("tidings-data-{}", uuid_like()));
+        let mut config = Config {
+            database_url: db.url.clone(),
+            data_dir,
+            listen: "127.0.0.1:0".into(),
+            bcrypt_cost: 4,
+            token_ttl_secs: 3600,
+            node_id: 1,
+            workers: 1,
+            db_max_connections: 4,
+        };
+        configure(&mut config);
+        let server = tidings_app::start(config.clone()).await?;
+        let app = server
+            .default_app
+            .clone()
+            .ok_or_else(|| anyhow::anyhow!("a fresh database should get a default app"))?;
+        Ok(Some(Self {
+            base: format!("http://{}", server.addr),
+            app,
+            config,
+            client: reqwest::Client::new(),
+            server: Some(server),
+            db: Some(db),
+        }))
+    }
+
+    /// A second server on the same database and data folder (which it must not re-seed).
+    pub async fn spawn_on(other: &TestApp) -> anyhow::Result<Self> {
+        let server = tidings_app::start(other.config.clone()).await?;
+        anyhow::ensure!(
+            server.default_app.is_none(),
+            "a second start must not create an app"
+        );
+        Ok(Self {
+            base: format!("http://{}", server.addr),
+            app: other.app.clone(),
+            config: other.config.clone(),
+            client: reqwest::Client::new(),
+            server: Some(server),
+            db: None,
+        })
+    }
+
+    /// Stops the server, leaving the database and data folder to their owner.
+    pub async fn stop_only(mut self) -> anyhow::Result<()> {
+        if let Some(server) = self.server.take() {
+            server.stop().await?;
+        }
+        Ok(())
+    }
+
+    /// Stops the server and starts it again on the same database and data folder.
+    pub async fn restart(&mut self) -> anyhow::Result<()> {
+        if let Some(server) = self.server.take() {
+            server.stop().await?;
+        }
+        let server = tidings_app::start(self.config.clone()).await?;
+        anyhow::ensure!(
+            server.default_app.is_none(),
+            "a second start must not create an app"
+        );
+        self.base = format!("http://{}", server.addr);
+        self.server = Some(server);
+        Ok(())
+    }
+
+    pub async fn finish(mut self) -> anyhow::Result<()> {
+        if let Some(server) = self.server.take() {
+            server.stop().await?;
+        }
+        let _ = std::fs::remove_dir_all(&self.config.data_dir);
+        if let Some(db) = self.db.take() {
+            db.remove().await?;
+        }
+        Ok(())
+    }
+
+    /// A request with no `app_id` header at all.
+    pub async fn raw_without_app_id(&self, path: &str) -> anyhow::Result<(StatusCode, Value)> {
+        Call {
+            rb: self.client.get(format!("{}{path}", self.base)),
+        }
+        .raw()
+        .await
+    }
+
+    pub fn data_dir(&self) -> PathBuf {
+        self.config.data_dir.clone()
+    }
+
+    /// A request in the default app.
+    pub fn call(&self, method: Method, path: &str) -> Call {
+        self.call_in(&self.app.app_id, method, path)
+    }
+
+    /// A request naming another app.
+    pub fn call_in(&self, app_id: &str, method: Method, path: &str) -> Call {
+        let rb = self
+            .client
+            .request(method, format!("{}{path}", self.base))
+            .header("app_id", app_id);
+        Call { rb }
+    }
+
+    pub fn get(&self, path: &str) -> Call {
+        self.call(Method::GET, path)
+    }
+
+    pub fn post(&self, path: &str) -> Call {
+        self.call(Method::POST, path)
+    }
+
+    pub fn put(&self, path: &str) -> Call {
+        self.call(Method::PUT, path)
+    }
+
+    pub fn delete(&self, path: &str) -> Call {
+        self.call(Method::DELETE, path)
+    }
+
+    /// A request with the admin token.
+    pub fn admin(&self, method: Method, path: &str) -> Call {
+        self.call(method, path).token(&self.app.admin_token)
+    }
+
+    /// A request with the admin token acting as `user`.
+    pub fn admin_as(&self, user: i64, method: Method, path: &str) -> Call {
+        self.admin(method, path)
+            .header("user_id", &user.to_string())
+    }
+
+    /// Registers a user and returns its id.
+    pub async fn register(&self, name: &str, password: &str) -> anyhow::Result<i64> {
+        let v = self
+            .post("/user/register/v2")
+            .json(serde_json::json!({"username": name, "password": password}))
+            .ok()
+            .await?;
+        id(&v["user_id"])
+    }
+
+    /// Logs in by username, optionally on a device, and returns the token answer's data.
+    pub async fn login(
+        &self,
+        name: &str,
+        password: &str,
+        device: Option<&str>,
+    ) -> anyhow::Result<Value> {
+        let mut body = serde_json::json!({"name": name, "password": password});
+        if let Some(guid) = device {
+            body["device_guid"] = guid.into();
+        }
+        self.post("/token/user").json(body).ok().await
+    }
+
+    /// Registers and logs in a user; returns (user id, token).
+    pub async fn user(&self, name: &str) -> anyhow::Result<(i64, String)> {
+        let id = self.register(name, "secret-pw").await?;
+        let token = self.login(name, "secret-pw", None).await?;
+        Ok((id, text(&token["token"])?))
+    }
+}
+
+fn uuid_like() -> String {
+    use std::time::{SystemTime, UNIX_EPOCH};
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    format!("{nanos:x}-{}", std::process::id())
+}
+
+pub fn id(v: &Value) -> anyhow::Result<i64> {
+    v.as_i64().ok_or_else(|| anyhow::anyhow!("not an id: {v}"))
+}
+
+pub fn text(v: &Value) -> anyhow::Result<String> {
+    v.as_str()
+        .map(str::to_owned)
+        .ok_or_else(|| anyhow::anyhow!("not a string: {v}"))
+}
+
+/// One request being built.
+pub struct Call {
+    rb: reqwest::RequestBuilder,
+}
+
+impl Call {
+    pub fn token(self, token: &str) -> Self {
+        self.header("access-token", token)
+    }
+
+    pub fn header(self, name: &str, value: &str) -> Self {
+        Self {
+            rb: self.rb.header(name, value),
+        }
+    }
+
+    pub fn json(self, body: Value) -> Self {
+        Self {
+            rb: self.rb.json(&body),
+        }
+    }
+
+    pub fn body(self, body: &'static str) -> Self {
+        Self {
+            rb: self.rb.body(body),
+        }
+    }
+
+    pub fn query(self, query: &[(&str, &str)]) -> Self {
+        Self {
+            rb: self.rb.query(query),
+        }
+    }
+
+    /// Sends and returns the HTTP status and the JSON answer.
+    pub async fn raw(self) -> anyhow::Result<(StatusCode, Value)> {
+        let response = self.rb.send().await?;
+        let status = response.status();
+        let bytes = response.bytes().await?;
+        let value = serde_json::from_slice(&bytes).map_err(|e| {
+            anyhow::anyhow!(
+                "answer is not JSON ({e}): {}",
+                String::from_utf8_lossy(&bytes)
+            )
+        })?;
+        Ok((status, value))
+    }
+
+    /// Sends, expects HTTP 200, and returns the envelope.
+    pub async fn send(self) -> anyhow::Result<Value> {
+        let (status, value) = self.raw().await?;
+        anyhow::ensure!(status == StatusCode::OK, "HTTP {status}: {value}");
+        Ok(value)
+    }
+
+    /// Sends, expects code 200, and returns `data`.
+    pub async fn ok(self) -> anyhow::Result<Value> {
+        let value = self.send().await?;
+        anyhow::ensure!(value["code"] == 200, "expected success, got {value}");
+        anyhow::ensure!(
+            value["message"].is_null(),
+            "success carries no message: {value}"
+        );
+        Ok(value["data"].clone())
+    }
+
+    /// Sends and expects business error `code` with a message (HTTP 200, `data` null).
+    pub async fn refused(self, code: i64) -> anyhow::Result<Value> {
+        let value = self.send().await?;
+        anyhow::ensure!(value["code"] == code, "expected code {code}, got {value}");
+        anyhow::ensure!(
+            value["message"].as_str().is_some_and(|m| !m.is_empty()),
+            "a refusal carries a message: {value}"
+        );
+        anyhow::ensure!(
+            value["data"].is_null(),
+            "a refusal carries no data: {value}"
+        );
+        Ok(value)
+    }
+}
