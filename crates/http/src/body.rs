@@ -14,10 +14,10 @@ pub(crate) fn payload_config() -> web::PayloadConfig {
 pub(crate) fn raw_text(body: &web::Bytes) -> Result<String, ApiError> {
     let text = std::str::from_utf8(body)
         .map_err(|_| ApiError::bad_parameter("the body must be UTF-8 text"))?;
-    if text.trim_start().starts_with('"') {
-        if let Ok(unquoted) = serde_json::from_str::<String>(text) {
-            return Ok(unquoted);
-        }
+    if text.trim_start().starts_with('"')
+        && let Ok(unquoted) = serde_json::from_str::<String>(text)
+    {
+        return Ok(unquoted);
     }
     Ok(text.to_owned())
 }

@@ -159,9 +159,11 @@ async fn profile_settings_and_username_updates_persist(store: Store) -> anyhow::
         private_info: "priv".into(),
     };
     store.update_profile(&app.id, UserId(1), &profile).await?;
-    let mut settings = UserSettings::default();
-    settings.no_push = true;
-    settings.push_nick_name = "A".into();
+    let settings = UserSettings {
+        no_push: true,
+        push_nick_name: "A".into(),
+        ..UserSettings::default()
+    };
     store.update_settings(&app.id, UserId(1), &settings).await?;
     store
         .update_username(&app.id, UserId(1), &Username::parse("ann2")?)

@@ -62,7 +62,9 @@ api_test!(refused_settings_change_nothing);
 
 async fn each_setting_has_its_own_endpoint_on_post_and_put(app: &TestApp) -> anyhow::Result<()> {
     let (_, t) = app.user("ann").await?;
-    let cases: [(&str, &[(&str, &str)], &str, Value); 7] = [
+    /// (endpoint, its query, the settings field it sets, the value it sets it to)
+    type Case<'a> = (&'a str, &'a [(&'a str, &'a str)], &'a str, Value);
+    let cases: [Case; 7] = [
         ("/user/authmode", &[("value", "1")], "auth_mode", json!(1)),
         (
             "/user/download",
