@@ -103,7 +103,7 @@ async fn vendor_tokens_bind_to_the_callers_devices(app: &TestApp) -> anyhow::Res
     bind(Method::POST, 1).ok().await?;
     bind(Method::PUT, 2).ok().await?;
     bind(Method::POST, 3).refused(10002).await?;
-    let devices = stored_devices(app, id).await?;
+    let devices = app.stored_devices(id).await?;
     assert_eq!(
         devices[0].vendor_token,
         Some(("apns-token".to_owned(), "prod-cert".to_owned()))
@@ -125,7 +125,7 @@ async fn vendor_tokens_bind_to_the_callers_devices(app: &TestApp) -> anyhow::Res
         .query(&[("deviceSn", "5")])
         .refused(10002)
         .await?;
-    let devices = stored_devices(app, id).await?;
+    let devices = app.stored_devices(id).await?;
     assert!(devices.iter().all(|d| d.vendor_token.is_none()));
     app.post("/user/token/bind")
         .token(&phone)
@@ -135,16 +135,3 @@ async fn vendor_tokens_bind_to_the_callers_devices(app: &TestApp) -> anyhow::Res
     Ok(())
 }
 api_test!(vendor_tokens_bind_to_the_callers_devices);
-
-async fn stored_devices(
-    app: &TestApp,
-    user: i64,
-) -> anyhow::Result<Vec<tidings_users::model::Device>> {
-    let users = tidings_app::users_service(&app.config).await?;
-    Ok(users
-        .devices(&tidings_kernel::Principal {
-            app: tidings_kernel::AppId::parse(&app.app.app_id)?,
-            actor: tidings_kernel::Actor::AdminAsUser(tidings_kernel::UserId(user)),
-        })
-        .await?)
-}

@@ -68,13 +68,7 @@ async fn the_alias_and_badge_are_checked_and_stored(app: &TestApp) -> anyhow::Re
         .json(json!({"badge": 5}))
         .ok()
         .await?;
-    let users = tidings_app::users_service(&app.config).await?;
-    let stored = users
-        .profile(&tidings_kernel::Principal {
-            app: tidings_kernel::AppId::parse(&app.app.app_id)?,
-            actor: tidings_kernel::Actor::AdminAsUser(tidings_kernel::UserId(id)),
-        })
-        .await?;
+    let stored = app.stored_user(id).await?;
     assert_eq!(stored.push_alias.as_deref(), Some("ann-alias"));
     assert_eq!(stored.badge, 5);
     Ok(())

@@ -135,13 +135,7 @@ async fn a_push_user_gets_an_alias_and_a_device_with_its_push_token(
         .ok()
         .await?;
     assert_eq!(devices[0]["device_sn"], 1);
-    let users = tidings_app::users_service(&app.config).await?;
-    let stored = users
-        .profile(&tidings_kernel::Principal {
-            app: tidings_kernel::AppId::parse(&app.app.app_id)?,
-            actor: tidings_kernel::Actor::AdminAsUser(tidings_kernel::UserId(user_id)),
-        })
-        .await?;
+    let stored = app.stored_user(user_id).await?;
     assert_eq!(stored.push_alias.as_deref(), Some("al-1"));
     // Logging in on that device hands out the push token it was registered with.
     let token = app.login("pushy", "secret-pw", Some("dev-1")).await?;

@@ -194,6 +194,28 @@ impl TestApp {
             .header("user_id", &user.to_string())
     }
 
+    /// The user as stored, read through the domain service (for what no endpoint shows).
+    pub async fn stored_user(&self, user: i64) -> anyhow::Result<tidings_users::model::User> {
+        let users = tidings_app::users_service(&self.config).await?;
+        Ok(users.profile(&self.principal_of(user)?).await?)
+    }
+
+    /// The user's devices as stored.
+    pub async fn stored_devices(
+        &self,
+        user: i64,
+    ) -> anyhow::Result<Vec<tidings_users::model::Device>> {
+        let users = tidings_app::users_service(&self.config).await?;
+        Ok(users.devices(&self.principal_of(user)?).await?)
+    }
+
+    fn principal_of(&self, user: i64) -> anyhow::Result<tidings_kernel::Principal> {
+        Ok(tidings_kernel::Principal {
+            app: tidings_kernel::AppId::parse(&self.app.app_id)?,
+            actor: tidings_kernel::Actor::AdminAsUser(tidings_kernel::UserId(user)),
+        })
+    }
+
     /// Registers a user and returns its id.
     pub async fn register(&self, name: &str, password: &str) -> anyhow::Result<i64> {
         let v = self

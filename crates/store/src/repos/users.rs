@@ -12,6 +12,24 @@ use crate::error::repo_error;
 use crate::rows::{ProfileChange, SettingsChange, UserRow};
 use crate::schema::{access_tokens, apps, devices, user_open_ids, user_push_tags, users};
 
+/// `UPDATE users SET $changes WHERE app_id = $app AND id = $id`, on either backend.
+macro_rules! update_user {
+    ($store:expr, $app:expr, $id:expr, $changes:expr) => {{
+        with_conn!($store, |conn| {
+            diesel::update(
+                users::table
+                    .filter(users::app_id.eq($app.as_str()))
+                    .find($id.0),
+            )
+            .set($changes)
+            .execute(conn)
+            .await
+            .map_err(repo_error)?;
+        });
+        Ok(())
+    }};
+}
+
 impl Store {
     async fn find_user_by(
         &self,
@@ -135,18 +153,7 @@ impl UserRepository for Store {
         profile: &Profile,
     ) -> Result<(), RepoError> {
         let change = ProfileChange::from(profile);
-        with_conn!(self, |conn| {
-            diesel::update(
-                users::table
-                    .filter(users::app_id.eq(app.as_str()))
-                    .find(id.0),
-            )
-            .set(&change)
-            .execute(conn)
-            .await
-            .map_err(repo_error)?;
-        });
-        Ok(())
+        update_user!(self, app, id, &change)
     }
 
     async fn update_settings(
@@ -156,18 +163,7 @@ impl UserRepository for Store {
         settings: &UserSettings,
     ) -> Result<(), RepoError> {
         let change = SettingsChange::from(settings);
-        with_conn!(self, |conn| {
-            diesel::update(
-                users::table
-                    .filter(users::app_id.eq(app.as_str()))
-                    .find(id.0),
-            )
-            .set(&change)
-            .execute(conn)
-            .await
-            .map_err(repo_error)?;
-        });
-        Ok(())
+        update_user!(self, app, id, &change)
     }
 
     async fn update_username(
@@ -176,18 +172,7 @@ impl UserRepository for Store {
         id: UserId,
         name: &Username,
     ) -> Result<(), RepoError> {
-        with_conn!(self, |conn| {
-            diesel::update(
-                users::table
-                    .filter(users::app_id.eq(app.as_str()))
-                    .find(id.0),
-            )
-            .set(users::username.eq(name.as_str()))
-            .execute(conn)
-            .await
-            .map_err(repo_error)?;
-        });
-        Ok(())
+        update_user!(self, app, id, users::username.eq(name.as_str()))
     }
 
     async fn change_password(
@@ -291,33 +276,11 @@ impl UserRepository for Store {
     }
 
     async fn set_push_alias(&self, app: &AppId, id: UserId, alias: &str) -> Result<(), RepoError> {
-        with_conn!(self, |conn| {
-            diesel::update(
-                users::table
-                    .filter(users::app_id.eq(app.as_str()))
-                    .find(id.0),
-            )
-            .set(users::push_alias.eq(alias))
-            .execute(conn)
-            .await
-            .map_err(repo_error)?;
-        });
-        Ok(())
+        update_user!(self, app, id, users::push_alias.eq(alias))
     }
 
     async fn set_badge(&self, app: &AppId, id: UserId, badge: i64) -> Result<(), RepoError> {
-        with_conn!(self, |conn| {
-            diesel::update(
-                users::table
-                    .filter(users::app_id.eq(app.as_str()))
-                    .find(id.0),
-            )
-            .set(users::badge.eq(badge))
-            .execute(conn)
-            .await
-            .map_err(repo_error)?;
-        });
-        Ok(())
+        update_user!(self, app, id, users::badge.eq(badge))
     }
 
     async fn push_tags(&self, app: &AppId, id: UserId) -> Result<Vec<String>, RepoError> {
