@@ -48,6 +48,15 @@ impl DatabaseUrl {
         }
     }
 
+    /// The URL itself, as `TIDINGS_DATABASE_URL` takes it. It may hold a password: never log
+    /// it (use [`DatabaseUrl::redacted`]).
+    pub fn expose(&self) -> String {
+        match self {
+            Self::Postgres(url) => url.clone(),
+            Self::Sqlite(path) => format!("sqlite://{}", path.display()),
+        }
+    }
+
     /// A printable form without any password.
     pub fn redacted(&self) -> String {
         match self {
@@ -216,6 +225,13 @@ mod tests {
             DatabaseUrl::Postgres(_)
         ));
         assert!(DatabaseUrl::parse("mysql://x").is_err());
+        for raw in [
+            "sqlite:///var/t.db",
+            "sqlite://rel/t.db",
+            "postgres://u:p@h/db",
+        ] {
+            assert_eq!(DatabaseUrl::parse(raw)?.expose(), raw);
+        }
         assert!(DatabaseUrl::parse("sqlite://").is_err());
         Ok(())
     }

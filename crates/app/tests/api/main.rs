@@ -5,6 +5,7 @@ mod support;
 
 mod account;
 mod auth;
+mod cli;
 mod devices;
 mod platform;
 mod profile;
