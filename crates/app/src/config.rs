@@ -18,6 +18,8 @@ pub struct Config {
     pub bcrypt_cost: u32,
     /// `TIDINGS_TOKEN_TTL_SECS`; lifetime of user tokens, default 7 days.
     pub token_ttl_secs: i64,
+    /// `TIDINGS_FRIEND_APPLICATION_TTL_SECS`; how long a friend application waits, default 7 days.
+    pub friend_application_ttl_secs: i64,
     /// `TIDINGS_NODE_ID`; 0–1023, distinct per node of one installation (default 0).
     pub node_id: u16,
     /// `TIDINGS_WORKERS`; HTTP worker threads (default: one per core).
@@ -62,6 +64,10 @@ impl Config {
             listen: var("TIDINGS_LISTEN").unwrap_or_else(|| "127.0.0.1:8080".into()),
             bcrypt_cost: parsed("TIDINGS_BCRYPT_COST", 10)?,
             token_ttl_secs: parsed("TIDINGS_TOKEN_TTL_SECS", 7 * 24 * 3600)?,
+            friend_application_ttl_secs: parsed(
+                "TIDINGS_FRIEND_APPLICATION_TTL_SECS",
+                7 * 24 * 3600,
+            )?,
             node_id: parsed("TIDINGS_NODE_ID", 0)?,
             workers: parsed("TIDINGS_WORKERS", cores)?,
             db_max_connections: parsed("TIDINGS_DB_MAX_CONNECTIONS", 16)?,
@@ -80,6 +86,10 @@ impl Config {
         anyhow::ensure!(
             self.token_ttl_secs > 0,
             "TIDINGS_TOKEN_TTL_SECS must be positive"
+        );
+        anyhow::ensure!(
+            self.friend_application_ttl_secs > 0,
+            "TIDINGS_FRIEND_APPLICATION_TTL_SECS must be positive"
         );
         anyhow::ensure!(self.node_id < 1024, "TIDINGS_NODE_ID must be 0 to 1023");
         anyhow::ensure!(self.workers > 0, "TIDINGS_WORKERS must be at least 1");

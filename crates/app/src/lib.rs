@@ -16,5 +16,5 @@ pub use server::{RunningServer, start};
 /// When the database cannot be opened or migrated.
 pub async fn users_service(config: &Config) -> anyhow::Result<tidings_users::Users> {
     let store = wiring::open_store(config).await?;
-    wiring::users(&store, config)
+    Ok(wiring::services(&store, config)?.users)
 }

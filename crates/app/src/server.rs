@@ -46,10 +46,11 @@ impl RunningServer {
 /// When the database cannot be opened or migrated, or the address cannot be bound.
 pub async fn start(config: Config) -> anyhow::Result<RunningServer> {
     let store = wiring::open_store(&config).await?;
-    let users = wiring::users(&store, &config)?;
-    let default_app = ensure_default_app(&users, &config.data_dir).await?;
+    let services = wiring::services(&store, &config)?;
+    let default_app = ensure_default_app(&services.users, &config.data_dir).await?;
     let state = ApiState {
-        users,
+        users: services.users,
+        roster: services.roster,
         readiness: std::sync::Arc::new(wiring::StoreReadiness(store)),
         runtime: tokio::runtime::Handle::current(),
     };

@@ -4,7 +4,10 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use tidings_http::Readiness;
-use tidings_kernel::{AppId, DeviceSn, SnowflakeIds, SystemClock, UserId};
+use tidings_kernel::{AppId, Clock, DeviceSn, IdGenerator, SnowflakeIds, SystemClock, UserId};
+use tidings_roster::model::RosterEvent;
+use tidings_roster::ports::RosterEvents;
+use tidings_roster::{Roster, RosterDeps, RosterPolicy};
 use tidings_store::Store;
 use tidings_users::ports::Presence;
 use tidings_users::{BcryptHasher, Users, UsersDeps, UsersPolicy};
@@ -25,6 +28,14 @@ impl Presence for NoConnections {
     async fn disconnect(&self, _: &AppId, _: UserId, _: Option<DeviceSn>) {}
 }
 
+/// Where roster events go until the gateway exists: nowhere, at no cost.
+pub(crate) struct NoRosterEvents;
+
+#[async_trait]
+impl RosterEvents for NoRosterEvents {
+    async fn publish(&self, _: &AppId, _: RosterEvent) {}
+}
+
 pub(crate) struct StoreReadiness(pub Store);
 
 #[async_trait]
@@ -34,22 +45,42 @@ impl Readiness for StoreReadiness {
     }
 }
 
-/// The users service on the store.
-pub(crate) fn users(store: &Store, config: &Config) -> anyhow::Result<Users> {
+/// The domain services, wired on one store, one clock and one id generator (ids are unique
+/// across users, groups and everything else of an installation's node).
+#[derive(Clone)]
+pub(crate) struct Services {
+    pub users: Users,
+    pub roster: Roster,
+}
+
+pub(crate) fn services(store: &Store, config: &Config) -> anyhow::Result<Services> {
     let store = Arc::new(store.clone());
-    Ok(Users::new(UsersDeps {
+    let ids: Arc<dyn IdGenerator> = Arc::new(SnowflakeIds::new(config.node_id));
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let users = Users::new(UsersDeps {
         apps: store.clone(),
         users: store.clone(),
         devices: store.clone(),
-        tokens: store,
+        tokens: store.clone(),
         hasher: Arc::new(BcryptHasher::new(config.bcrypt_cost)?),
         presence: Arc::new(NoConnections),
-        ids: Arc::new(SnowflakeIds::new(config.node_id)),
-        clock: Arc::new(SystemClock),
+        ids: ids.clone(),
+        clock: clock.clone(),
         policy: UsersPolicy {
             token_ttl_secs: config.token_ttl_secs,
         },
-    }))
+    });
+    let roster = Roster::new(RosterDeps {
+        roster: store.clone(),
+        directory: store,
+        events: Arc::new(NoRosterEvents),
+        ids,
+        clock,
+        policy: RosterPolicy {
+            application_ttl_secs: config.friend_application_ttl_secs,
+        },
+    });
+    Ok(Services { users, roster })
 }
 
 /// Connects to the database and applies pending migrations.

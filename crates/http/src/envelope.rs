@@ -75,15 +75,15 @@ pub fn done() -> ApiResult {
     ok(true)
 }
 
-/// A success list answer with no further page.
-pub fn ok_list<T: Serialize>(data: Vec<T>, version: i64) -> ApiResult {
+/// A success list answer; `cursor` names the next page and is left out on the last one.
+pub fn ok_list<T: Serialize>(data: Vec<T>, cursor: Option<String>, version: i64) -> ApiResult {
     Reply::json(
         StatusCode::OK,
         &ListEnvelope {
             code: 200,
             message: None,
             data,
-            cursor: None,
+            cursor,
             version,
         },
     )

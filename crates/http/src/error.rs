@@ -4,6 +4,7 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
 use serde_json::Value;
+use tidings_roster::RosterError;
 use tidings_users::UserError;
 
 use crate::envelope::Envelope;
@@ -14,6 +15,10 @@ pub mod code {
     pub const BAD_PARAMETER: i32 = 10002;
     pub const TOKEN_MISSING: i32 = 10003;
     pub const USER_EXISTS: i32 = 10004;
+    pub const ALREADY_FRIENDS: i32 = 10005;
+    pub const BLACKLISTED: i32 = 10006;
+    pub const APPLICATION_MISSING: i32 = 10007;
+    pub const APPLICATION_REJECTED: i32 = 10012;
     pub const TOKEN_INVALID: i32 = 10008;
     pub const NO_PERMISSION: i32 = 10010;
     pub const ALREADY_BOUND: i32 = 10011;
@@ -87,13 +92,31 @@ impl From<UserError> for ApiError {
             UserError::WrongPassword => code::WRONG_PASSWORD,
             UserError::RegistrationClosed => code::REGISTRATION_CLOSED,
             UserError::UserLimitReached => code::USER_LIMIT,
-            UserError::Unknown(e) => {
-                tracing::error!(error = %format!("{e:#}"), "internal error");
-                return Self::new(code::INTERNAL, "internal error");
-            }
+            UserError::Unknown(e) => return internal(e),
         };
         Self::new(code, err.to_string())
     }
+}
+
+impl From<RosterError> for ApiError {
+    fn from(err: RosterError) -> Self {
+        let code = match &err {
+            RosterError::UserNotFound => code::USER_NOT_FOUND,
+            RosterError::InvalidInput(_) => code::BAD_PARAMETER,
+            RosterError::AlreadyFriends => code::ALREADY_FRIENDS,
+            RosterError::Blocked(_) => code::BLACKLISTED,
+            RosterError::ApplicationMissing => code::APPLICATION_MISSING,
+            RosterError::NoPermission(_) => code::NO_PERMISSION,
+            RosterError::Rejected(_) => code::APPLICATION_REJECTED,
+            RosterError::Unknown(e) => return internal(e),
+        };
+        Self::new(code, err.to_string())
+    }
+}
+
+fn internal(e: &anyhow::Error) -> ApiError {
+    tracing::error!(error = %format!("{e:#}"), "internal error");
+    ApiError::new(code::INTERNAL, "internal error")
 }
 
 pub(crate) fn json_config() -> web::JsonConfig {

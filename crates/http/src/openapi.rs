@@ -7,6 +7,7 @@ use utoipa::{Modify, OpenApi};
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::health;
+use crate::maxim::roster::{applications, blocks, friends};
 use crate::maxim::token;
 use crate::maxim::user::{account, devices, profile, push, register, settings};
 
@@ -41,11 +42,18 @@ business errors; `code` 200 is success.",
         devices::bind_vendor_token, devices::unbind_vendor_token,
         push::list_tags, push::add_tags, push::remove_tags, push::remove_all_tags,
         push::set_alias, push::set_badge,
+        applications::apply, applications::apply_batch, applications::list_applications,
+        applications::accept, applications::decline,
+        friends::list_friends, friends::friend_details, friends::find_by_id,
+        friends::find_by_name, friends::find_by_mobile, friends::update_friend,
+        friends::delete_friend, friends::may_message,
+        blocks::block, blocks::unblock, blocks::blocked_list,
     ),
     tags(
         (name = "health", description = "Liveness and readiness"),
         (name = "token", description = "MaxIM §5: user tokens"),
         (name = "user", description = "MaxIM §3: users"),
+        (name = "roster", description = "MaxIM §8: friends, applications and blocks"),
     )
 )]
 pub struct ApiDoc;
@@ -125,6 +133,15 @@ mod tests {
             .filter(|(_, p)| p.starts_with("/user") || p.starts_with("/token"))
             .count();
         assert_eq!(maxim, 69);
+    }
+
+    #[test]
+    fn the_maxim_roster_section_is_complete() {
+        let roster = documented()
+            .into_iter()
+            .filter(|(_, p)| p.starts_with("/roster"))
+            .count();
+        assert_eq!(roster, 22);
     }
 
     #[test]

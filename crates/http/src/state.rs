@@ -1,6 +1,7 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use tidings_roster::Roster;
 use tidings_users::Users;
 
 /// Whether the server's dependencies (the database) answer; backs `GET /readyz`.
@@ -14,6 +15,7 @@ pub trait Readiness: Send + Sync {
 #[derive(Clone)]
 pub struct ApiState {
     pub users: Users,
+    pub roster: Roster,
     pub readiness: Arc<dyn Readiness>,
     /// A multi-thread tokio runtime. actix's workers are single-threaded runtimes; every
     /// handler and authentication runs here instead, so that a request whose client goes

@@ -107,8 +107,8 @@ pub(crate) use with_conn;
 
 pub(crate) fn pool_error(
     err: diesel_async::pooled_connection::deadpool::PoolError,
-) -> tidings_users::RepoError {
-    tidings_users::RepoError::Unknown(anyhow::anyhow!("database pool: {err}"))
+) -> crate::error::PoolError {
+    crate::error::PoolError(anyhow::anyhow!("database pool: {err}"))
 }
 
 impl Store {

@@ -22,6 +22,28 @@ pub(crate) fn repo_error(err: DieselError) -> RepoError {
     RepoError::Unknown(anyhow::Error::new(err))
 }
 
+/// A failure to get a pooled connection; converts into each domain's repository error, so
+/// `with_conn!` serves every repository.
+#[derive(Debug)]
+pub(crate) struct PoolError(pub anyhow::Error);
+
+impl From<PoolError> for RepoError {
+    fn from(e: PoolError) -> Self {
+        RepoError::Unknown(e.0)
+    }
+}
+
+impl From<PoolError> for tidings_roster::RepoError {
+    fn from(e: PoolError) -> Self {
+        tidings_roster::RepoError(e.0)
+    }
+}
+
+/// Maps a diesel error to the roster's repository error.
+pub(crate) fn roster_error(err: DieselError) -> tidings_roster::RepoError {
+    tidings_roster::RepoError(anyhow::Error::new(err))
+}
+
 /// A row that breaks a domain rule (it was written by something other than this code).
 pub(crate) fn corrupt(what: impl std::fmt::Display) -> RepoError {
     RepoError::Unknown(anyhow::anyhow!("stored data is invalid: {what}"))

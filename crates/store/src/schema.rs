@@ -90,6 +90,42 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    roster_entries (owner_id, friend_id) {
+        app_id -> Text,
+        owner_id -> BigInt,
+        friend_id -> BigInt,
+        active -> Bool,
+        alias -> Text,
+        ext -> Text,
+        mute_notification -> Bool,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    roster_applications (applicant_id, target_id) {
+        id -> BigInt,
+        app_id -> Text,
+        applicant_id -> BigInt,
+        target_id -> BigInt,
+        reason -> Text,
+        alias -> Text,
+        status -> BigInt,
+        expires_at -> BigInt,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    roster_blocks (owner_id, blocked_id) {
+        app_id -> Text,
+        owner_id -> BigInt,
+        blocked_id -> BigInt,
+        created_at -> BigInt,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     apps,
     users,
@@ -97,4 +133,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     access_tokens,
     user_push_tags,
     user_open_ids,
+    roster_entries,
+    roster_applications,
+    roster_blocks,
 );

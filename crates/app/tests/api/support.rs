@@ -69,6 +69,7 @@ impl TestApp {
             listen: "127.0.0.1:0".into(),
             bcrypt_cost: 4,
             token_ttl_secs: 3600,
+            friend_application_ttl_secs: 3600,
             node_id: 1,
             workers: 1,
             db_max_connections: 4,

@@ -2,5 +2,7 @@
 
 mod apps;
 mod devices;
+mod directory;
+mod roster;
 mod tokens;
 mod users;

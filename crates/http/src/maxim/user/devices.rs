@@ -57,7 +57,7 @@ pub struct BindPushTokenRequest {
 pub async fn list_devices(state: Data<ApiState>, caller: Caller) -> ApiResult {
     let devices = state.users.devices(&caller.0).await?;
     let version = devices.iter().map(|d| d.created_at.0).max().unwrap_or(0);
-    ok_list(devices.iter().map(DeviceDto::from).collect(), version)
+    ok_list(devices.iter().map(DeviceDto::from).collect(), None, version)
 }
 
 /// Remove one of the caller's devices: its tokens are revoked and its connections closed.
