@@ -364,3 +364,220 @@ async fn users_are_listed_in_id_order_by_page(store: Store) -> anyhow::Result<()
     Ok(())
 }
 store_test!(users_are_listed_in_id_order_by_page);
+
+mod roster {
+    use tidings_kernel::{Timestamp, UserId};
+    use tidings_roster::model::{Application, ApplicationStatus};
+    use tidings_roster::ports::{RosterRepository, UserDirectory};
+    use tidings_store::{Store, store_test};
+    use tidings_users::model::Mobile;
+    use tidings_users::ports::UserRepository;
+
+    use super::{app, setup, user};
+
+    async fn three_users(store: &Store) -> anyhow::Result<tidings_users::model::App> {
+        let app = setup(store).await?;
+        for (id, name) in [(1, "ann"), (2, "bob"), (3, "cid")] {
+            store.insert_user(&user(&app, id, name), 0).await?;
+        }
+        Ok(app)
+    }
+
+    fn application(id: i64, applicant: i64, target: i64) -> Application {
+        Application {
+            id,
+            applicant: UserId(applicant),
+            target: UserId(target),
+            reason: format!("r{id}"),
+            alias: "pal".into(),
+            status: ApplicationStatus::Pending,
+            expires_at: Timestamp(1_000),
+            created_at: Timestamp(id),
+        }
+    }
+
+    async fn friendships_are_two_way_and_accept_open_applications(
+        store: Store,
+    ) -> anyhow::Result<()> {
+        let app = three_users(&store).await?;
+        let a = &app.id;
+        store.save_application(a, &application(10, 1, 2)).await?;
+        store
+            .make_friends(
+                a,
+                UserId(1),
+                UserId(2),
+                Some("Bobby".into()),
+                None,
+                Timestamp(50),
+            )
+            .await?;
+        let ab = store.entry(a, UserId(1), UserId(2)).await?;
+        let ba = store.entry(a, UserId(2), UserId(1)).await?;
+        let (ab, ba) = (
+            ab.ok_or_else(|| anyhow::anyhow!("a→b"))?,
+            ba.ok_or_else(|| anyhow::anyhow!("b→a"))?,
+        );
+        assert!(ab.active && ba.active);
+        assert_eq!((ab.alias.as_str(), ba.alias.as_str()), ("Bobby", ""));
+        let accepted = store.application(a, UserId(1), UserId(2)).await?;
+        assert_eq!(
+            accepted.map(|x| x.status),
+            Some(ApplicationStatus::Accepted)
+        );
+        assert_eq!(store.roster_version(a, UserId(1)).await?, 50);
+
+        // Ending it keeps both entries, inactive; becoming friends again keeps the alias.
+        store
+            .remove_friends(a, UserId(2), UserId(1), Timestamp(60))
+            .await?;
+        let ab = store.entry(a, UserId(1), UserId(2)).await?;
+        assert_eq!(ab.as_ref().map(|e| e.active), Some(false));
+        assert!(store.friend_ids(a, UserId(1), None, 10).await?.is_empty());
+        store
+            .make_friends(a, UserId(2), UserId(1), None, None, Timestamp(70))
+            .await?;
+        let ab = store.entry(a, UserId(1), UserId(2)).await?;
+        assert_eq!(
+            ab.map(|e| (e.active, e.alias)),
+            Some((true, "Bobby".into()))
+        );
+        Ok(())
+    }
+    store_test!(friendships_are_two_way_and_accept_open_applications);
+
+    async fn friend_ids_page_in_order(store: Store) -> anyhow::Result<()> {
+        let app = three_users(&store).await?;
+        let a = &app.id;
+        for id in [7, 5, 9, 6] {
+            store
+                .insert_user(&user(&app, id, &format!("f{id}")), 0)
+                .await?;
+            store
+                .make_friends(a, UserId(1), UserId(id), None, None, Timestamp(id))
+                .await?;
+        }
+        let first = store.friend_ids(a, UserId(1), None, 3).await?;
+        assert_eq!(first, vec![UserId(5), UserId(6), UserId(7)]);
+        let rest = store.friend_ids(a, UserId(1), Some(UserId(7)), 3).await?;
+        assert_eq!(rest, vec![UserId(9)]);
+        let entries = store
+            .entries(a, UserId(1), &[UserId(5), UserId(9), UserId(2)])
+            .await?;
+        assert_eq!(entries.len(), 2);
+        let mut entry = entries[0].clone();
+        entry.alias = "five".into();
+        entry.ext = "{\"x\":1}".into();
+        entry.mute_notification = true;
+        store.update_entry(a, &entry).await?;
+        assert_eq!(
+            store.entry(a, entry.owner, entry.friend).await?,
+            Some(entry)
+        );
+        Ok(())
+    }
+    store_test!(friend_ids_page_in_order);
+
+    async fn applications_replace_per_pair_and_list_newest_first(
+        store: Store,
+    ) -> anyhow::Result<()> {
+        let app = three_users(&store).await?;
+        let a = &app.id;
+        store.save_application(a, &application(10, 2, 1)).await?;
+        store.save_application(a, &application(11, 3, 1)).await?;
+        store.save_application(a, &application(12, 2, 1)).await?;
+        let listed = store.applications_to(a, UserId(1), None, 10).await?;
+        assert_eq!(
+            listed.iter().map(|x| x.id).collect::<Vec<_>>(),
+            vec![12, 11]
+        );
+        let older = store.applications_to(a, UserId(1), Some(12), 10).await?;
+        assert_eq!(older.iter().map(|x| x.id).collect::<Vec<_>>(), vec![11]);
+        store
+            .set_application_status(a, UserId(3), UserId(1), ApplicationStatus::Declined)
+            .await?;
+        let declined = store.application(a, UserId(3), UserId(1)).await?;
+        assert_eq!(
+            declined.map(|x| x.status),
+            Some(ApplicationStatus::Declined)
+        );
+        assert!(store.application(a, UserId(1), UserId(3)).await?.is_none());
+        Ok(())
+    }
+    store_test!(applications_replace_per_pair_and_list_newest_first);
+
+    async fn blocks_are_idempotent_and_one_way(store: Store) -> anyhow::Result<()> {
+        let app = three_users(&store).await?;
+        let a = &app.id;
+        store.block(a, UserId(1), UserId(3), Timestamp(1)).await?;
+        store.block(a, UserId(1), UserId(3), Timestamp(2)).await?;
+        store.block(a, UserId(1), UserId(2), Timestamp(3)).await?;
+        assert_eq!(
+            store.blocked(a, UserId(1)).await?,
+            vec![UserId(2), UserId(3)]
+        );
+        assert!(store.is_blocked(a, UserId(1), UserId(3)).await?);
+        assert!(!store.is_blocked(a, UserId(3), UserId(1)).await?);
+        store.unblock(a, UserId(1), UserId(3)).await?;
+        store.unblock(a, UserId(1), UserId(3)).await?;
+        assert_eq!(store.blocked(a, UserId(1)).await?, vec![UserId(2)]);
+        Ok(())
+    }
+    store_test!(blocks_are_idempotent_and_one_way);
+
+    async fn deleting_a_user_removes_their_roster_rows(store: Store) -> anyhow::Result<()> {
+        let app = three_users(&store).await?;
+        let a = &app.id;
+        store
+            .make_friends(a, UserId(1), UserId(2), None, None, Timestamp(1))
+            .await?;
+        store.save_application(a, &application(10, 3, 2)).await?;
+        store.block(a, UserId(1), UserId(2), Timestamp(1)).await?;
+        UserRepository::delete_user(&store, a, UserId(2)).await?;
+        assert!(store.entry(a, UserId(1), UserId(2)).await?.is_none());
+        assert!(store.application(a, UserId(3), UserId(2)).await?.is_none());
+        assert!(store.blocked(a, UserId(1)).await?.is_empty());
+        Ok(())
+    }
+    store_test!(deleting_a_user_removes_their_roster_rows);
+
+    async fn the_directory_finds_users_of_the_app_only(store: Store) -> anyhow::Result<()> {
+        let app = setup(&store).await?;
+        let other = app_in(&store, "other").await?;
+        let mut ann = user(&app, 1, "ann");
+        ann.profile.mobile = Some(Mobile::parse("15550001")?);
+        ann.profile.nick_name = "Ann".into();
+        ann.settings.auth_question = "q?".into();
+        store.insert_user(&ann, 0).await?;
+        store.insert_user(&user(&other, 2, "bob"), 0).await?;
+        let card = store.user(&app.id, UserId(1)).await?;
+        let card = card.ok_or_else(|| anyhow::anyhow!("ann"))?;
+        assert_eq!(
+            (card.username.as_str(), card.nick_name.as_str()),
+            ("ann", "Ann")
+        );
+        assert_eq!(card.auth_question, "q?");
+        assert!(store.user_by_name(&app.id, "ann").await?.is_some());
+        assert!(store.user_by_mobile(&app.id, "15550001").await?.is_some());
+        assert!(store.user(&app.id, UserId(2)).await?.is_none());
+        assert!(store.user_by_name(&app.id, "bob").await?.is_none());
+        let many = store.users(&app.id, &[UserId(2), UserId(1)]).await?;
+        assert_eq!(
+            many.iter().map(|c| c.id).collect::<Vec<_>>(),
+            vec![UserId(1)]
+        );
+        Ok(())
+    }
+    store_test!(the_directory_finds_users_of_the_app_only);
+
+    async fn app_in(store: &Store, id: &str) -> anyhow::Result<tidings_users::model::App> {
+        let other = app(id)?;
+        tidings_users::ports::AppRepository::create_app(
+            store,
+            &other,
+            &super::token(&other, None, 0, "admin-other"),
+        )
+        .await?;
+        Ok(other)
+    }
+}

@@ -11,5 +11,6 @@ mod platform;
 mod profile;
 mod push;
 mod register;
+mod roster;
 mod settings;
 mod tokens;

@@ -295,7 +295,7 @@ impl Call {
         }
     }
 
-    pub fn query(self, query: &[(&str, &str)]) -> Self {
+    pub fn query<T: serde::Serialize + ?Sized>(self, query: &T) -> Self {
         Self {
             rb: self.rb.query(query),
         }
