@@ -40,6 +40,8 @@ pub enum AppCommand {
     List,
     /// Mint another admin token for an app (shown once).
     Token { app_id: String },
+    /// Revoke one admin token of an app.
+    RevokeToken { app_id: String, token: String },
     /// Change an app's settings.
     Update(UpdateArgs),
 }
@@ -107,6 +109,10 @@ pub async fn run_admin(config: &Config, command: Command) -> anyhow::Result<()> 
         }
         Command::App(AppCommand::Token { app_id: raw }) => {
             println!("{}", users.mint_admin_token(&app_id(&raw)?).await?);
+        }
+        Command::App(AppCommand::RevokeToken { app_id: raw, token }) => {
+            users.revoke_admin_token(&app_id(&raw)?, &token).await?;
+            println!("revoked");
         }
         Command::App(AppCommand::Update(args)) => {
             let update = AppUpdate {

@@ -56,7 +56,10 @@ pub async fn start(config: Config) -> anyhow::Result<RunningServer> {
     };
     let server = HttpServer::new(move || {
         App::new()
-            .wrap(middleware::Logger::new("%a \"%r\" %s %b %Dms"))
+            .wrap(
+                middleware::Logger::new("%a %{METHOD}xi %U %s %b %Dms")
+                    .custom_request_replace("METHOD", |req| req.method().to_string()),
+            )
             .configure(tidings_http::configure(state.clone()))
     })
     .workers(config.workers)

@@ -6,7 +6,9 @@ use tidings_users::{RepoError, Unique};
 pub(crate) fn repo_error(err: DieselError) -> RepoError {
     if let DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, info) = &err {
         let what = info.constraint_name().unwrap_or_else(|| info.message());
-        let unique = if what.contains("open_id") {
+        let unique = if what.contains("push_token") {
+            Unique::PushToken
+        } else if what.contains("open_id") {
             Unique::OpenId
         } else if what.contains("username") {
             Unique::Username

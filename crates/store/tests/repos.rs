@@ -88,26 +88,26 @@ async fn users_round_trip_and_names_are_unique_per_app(store: Store) -> anyhow::
     let mut ann = user(&app, 10, "ann");
     ann.profile.mobile = Some(Mobile::parse("+15550001")?);
     ann.profile.email = Some(Email::parse("ann@example.com")?);
-    assert!(store.insert_user(&ann, 0).await?);
+    assert!(store.insert_user(&ann, 0, None).await?);
     assert_eq!(
         store.find_user(&app.id, UserId(10)).await?,
         Some(ann.clone())
     );
     assert_eq!(store.find_user(&other.id, UserId(10)).await?, None);
 
-    let clash = store.insert_user(&user(&app, 11, "ann"), 0).await;
+    let clash = store.insert_user(&user(&app, 11, "ann"), 0, None).await;
     assert!(matches!(clash, Err(RepoError::Conflict(Unique::Username))));
     let mut same_mobile = user(&app, 12, "bob");
     same_mobile.profile.mobile = ann.profile.mobile.clone();
-    let clash = store.insert_user(&same_mobile, 0).await;
+    let clash = store.insert_user(&same_mobile, 0, None).await;
     assert!(matches!(clash, Err(RepoError::Conflict(Unique::Mobile))));
     let mut same_email = user(&app, 13, "cid");
     same_email.profile.email = ann.profile.email.clone();
-    let clash = store.insert_user(&same_email, 0).await;
+    let clash = store.insert_user(&same_email, 0, None).await;
     assert!(matches!(clash, Err(RepoError::Conflict(Unique::Email))));
 
     // The same name in another app is another user.
-    assert!(store.insert_user(&user(&other, 14, "ann"), 0).await?);
+    assert!(store.insert_user(&user(&other, 14, "ann"), 0, None).await?);
     Ok(())
 }
 store_test!(users_round_trip_and_names_are_unique_per_app);
@@ -125,7 +125,7 @@ async fn login_names_find_by_username_mobile_or_email(store: Store) -> anyhow::R
     let mut ann = user(&app, 10, "ann");
     ann.profile.mobile = Some(Mobile::parse("15550001")?);
     ann.profile.email = Some(Email::parse("ann@example.com")?);
-    store.insert_user(&ann, 0).await?;
+    store.insert_user(&ann, 0, None).await?;
     for login in ["ann", "15550001", "ANN@example.com"] {
         let found = store.find_by_login_name(&app.id, login).await?;
         assert_eq!(found.map(|u| u.id), Some(UserId(10)), "{login}");
@@ -137,9 +137,9 @@ store_test!(login_names_find_by_username_mobile_or_email);
 
 async fn the_user_limit_stops_inserts(store: Store) -> anyhow::Result<()> {
     let app = setup(&store).await?;
-    assert!(store.insert_user(&user(&app, 1, "a1"), 2).await?);
-    assert!(store.insert_user(&user(&app, 2, "a2"), 2).await?);
-    assert!(!store.insert_user(&user(&app, 3, "a3"), 2).await?);
+    assert!(store.insert_user(&user(&app, 1, "a1"), 2, None).await?);
+    assert!(store.insert_user(&user(&app, 2, "a2"), 2, None).await?);
+    assert!(!store.insert_user(&user(&app, 3, "a3"), 2, None).await?);
     assert_eq!(store.find_user(&app.id, UserId(3)).await?, None);
     Ok(())
 }
@@ -147,8 +147,8 @@ store_test!(the_user_limit_stops_inserts);
 
 async fn profile_settings_and_username_updates_persist(store: Store) -> anyhow::Result<()> {
     let app = setup(&store).await?;
-    store.insert_user(&user(&app, 1, "ann"), 0).await?;
-    store.insert_user(&user(&app, 2, "bob"), 0).await?;
+    store.insert_user(&user(&app, 1, "ann"), 0, None).await?;
+    store.insert_user(&user(&app, 2, "bob"), 0, None).await?;
     let profile = Profile {
         nick_name: "Ann".into(),
         avatar: "http://x/a.png".into(),
@@ -183,8 +183,8 @@ store_test!(profile_settings_and_username_updates_persist);
 
 async fn a_password_change_revokes_every_token_of_the_user(store: Store) -> anyhow::Result<()> {
     let app = setup(&store).await?;
-    store.insert_user(&user(&app, 1, "ann"), 0).await?;
-    store.insert_user(&user(&app, 2, "bob"), 0).await?;
+    store.insert_user(&user(&app, 1, "ann"), 0, None).await?;
+    store.insert_user(&user(&app, 2, "bob"), 0, None).await?;
     store.insert_token(&token(&app, Some(1), 1, "t1")).await?;
     store.insert_token(&token(&app, Some(1), 2, "t2")).await?;
     store.insert_token(&token(&app, Some(2), 1, "t3")).await?;
@@ -202,7 +202,7 @@ store_test!(a_password_change_revokes_every_token_of_the_user);
 
 async fn banning_is_all_or_nothing(store: Store) -> anyhow::Result<()> {
     let app = setup(&store).await?;
-    store.insert_user(&user(&app, 1, "ann"), 0).await?;
+    store.insert_user(&user(&app, 1, "ann"), 0, None).await?;
     store.insert_token(&token(&app, Some(1), 0, "t1")).await?;
     assert!(
         !store
@@ -230,7 +230,7 @@ async fn devices_get_serial_numbers_and_removal_revokes_their_tokens(
     store: Store,
 ) -> anyhow::Result<()> {
     let app = setup(&store).await?;
-    store.insert_user(&user(&app, 1, "ann"), 0).await?;
+    store.insert_user(&user(&app, 1, "ann"), 0, None).await?;
     let first = store.login_device(&app.id, UserId(1), &login("g1")).await?;
     let second = store.login_device(&app.id, UserId(1), &login("g2")).await?;
     let again = store.login_device(&app.id, UserId(1), &login("g1")).await?;
@@ -273,9 +273,103 @@ async fn devices_get_serial_numbers_and_removal_revokes_their_tokens(
 }
 store_test!(devices_get_serial_numbers_and_removal_revokes_their_tokens);
 
+async fn a_user_token_is_stored_only_for_the_account_as_verified(
+    store: Store,
+) -> anyhow::Result<()> {
+    let app = setup(&store).await?;
+    store.insert_user(&user(&app, 1, "ann"), 0, None).await?;
+    let verified = PasswordHash("$2b$04$hash".into());
+    let stale = PasswordHash("$2b$04$old".into());
+    assert!(
+        !store
+            .insert_user_token(&token(&app, Some(1), 0, "a"), &stale)
+            .await?
+    );
+    assert_eq!(store.find_token(&TokenHash::of("a")).await?, None);
+    assert!(
+        store
+            .insert_user_token(&token(&app, Some(1), 0, "b"), &verified)
+            .await?
+    );
+    store.set_banned(&app.id, &[UserId(1)], true).await?;
+    assert!(
+        !store
+            .insert_user_token(&token(&app, Some(1), 0, "c"), &verified)
+            .await?
+    );
+    store.set_banned(&app.id, &[UserId(1)], false).await?;
+    store.delete_user(&app.id, UserId(1)).await?;
+    assert!(
+        !store
+            .insert_user_token(&token(&app, Some(1), 0, "d"), &verified)
+            .await?
+    );
+    Ok(())
+}
+store_test!(a_user_token_is_stored_only_for_the_account_as_verified);
+
+async fn admin_tokens_are_revoked_one_by_one(store: Store) -> anyhow::Result<()> {
+    let app = setup(&store).await?;
+    store.insert_token(&token(&app, None, 0, "admin-2")).await?;
+    store.insert_user(&user(&app, 1, "ann"), 0, None).await?;
+    store
+        .insert_token(&token(&app, Some(1), 0, "user-token"))
+        .await?;
+    assert!(
+        store
+            .revoke_admin_token(&app.id, &TokenHash::of("admin-2"))
+            .await?
+    );
+    assert!(
+        !store
+            .revoke_admin_token(&app.id, &TokenHash::of("admin-2"))
+            .await?
+    );
+    assert!(
+        !store
+            .revoke_admin_token(&app.id, &TokenHash::of("user-token"))
+            .await?
+    );
+    assert!(store.find_token(&TokenHash::of("admin")).await?.is_some());
+    assert!(
+        store
+            .find_token(&TokenHash::of("user-token"))
+            .await?
+            .is_some()
+    );
+    Ok(())
+}
+store_test!(admin_tokens_are_revoked_one_by_one);
+
+async fn a_user_is_inserted_with_its_first_device_and_push_tokens_are_unique(
+    store: Store,
+) -> anyhow::Result<()> {
+    let app = setup(&store).await?;
+    store
+        .insert_user(&user(&app, 1, "ann"), 0, Some(&login("g1")))
+        .await?;
+    let devices = store.list_devices(&app.id, UserId(1)).await?;
+    assert_eq!(devices.len(), 1);
+    assert_eq!(
+        (devices[0].sn, devices[0].push_token.as_str()),
+        (DeviceSn(1), "push-g1")
+    );
+    let clash = store
+        .insert_user(&user(&app, 2, "bob"), 0, Some(&login("g1")))
+        .await;
+    assert!(matches!(clash, Err(RepoError::Conflict(Unique::PushToken))));
+    assert_eq!(
+        store.find_user(&app.id, UserId(2)).await?,
+        None,
+        "nothing half-written"
+    );
+    Ok(())
+}
+store_test!(a_user_is_inserted_with_its_first_device_and_push_tokens_are_unique);
+
 async fn tokens_are_revoked_per_device_or_all(store: Store) -> anyhow::Result<()> {
     let app = setup(&store).await?;
-    store.insert_user(&user(&app, 1, "ann"), 0).await?;
+    store.insert_user(&user(&app, 1, "ann"), 0, None).await?;
     for (device, secret) in [(1, "a"), (1, "b"), (2, "c")] {
         store
             .insert_token(&token(&app, Some(1), device, secret))
@@ -293,7 +387,7 @@ store_test!(tokens_are_revoked_per_device_or_all);
 
 async fn deleting_a_user_removes_everything_of_theirs(store: Store) -> anyhow::Result<()> {
     let app = setup(&store).await?;
-    store.insert_user(&user(&app, 1, "ann"), 0).await?;
+    store.insert_user(&user(&app, 1, "ann"), 0, None).await?;
     store.login_device(&app.id, UserId(1), &login("g")).await?;
     store.insert_token(&token(&app, Some(1), 1, "t")).await?;
     store
@@ -308,7 +402,7 @@ async fn deleting_a_user_removes_everything_of_theirs(store: Store) -> anyhow::R
     assert!(store.list_devices(&app.id, UserId(1)).await?.is_empty());
     assert!(store.push_tags(&app.id, UserId(1)).await?.is_empty());
     // The name and the open id are free again.
-    assert!(store.insert_user(&user(&app, 2, "ann"), 0).await?);
+    assert!(store.insert_user(&user(&app, 2, "ann"), 0, None).await?);
     store
         .bind_open_id(&app.id, UserId(2), "wechat", "o1")
         .await?;
@@ -318,8 +412,8 @@ store_test!(deleting_a_user_removes_everything_of_theirs);
 
 async fn push_tags_alias_badge_and_open_ids(store: Store) -> anyhow::Result<()> {
     let app = setup(&store).await?;
-    store.insert_user(&user(&app, 1, "ann"), 0).await?;
-    store.insert_user(&user(&app, 2, "bob"), 0).await?;
+    store.insert_user(&user(&app, 1, "ann"), 0, None).await?;
+    store.insert_user(&user(&app, 2, "bob"), 0, None).await?;
     store
         .add_push_tags(&app.id, UserId(1), &["b".into(), "a".into()])
         .await?;
@@ -354,7 +448,7 @@ async fn users_are_listed_in_id_order_by_page(store: Store) -> anyhow::Result<()
     let app = setup(&store).await?;
     for id in [5, 3, 9, 1] {
         store
-            .insert_user(&user(&app, id, &format!("u{id}")), 0)
+            .insert_user(&user(&app, id, &format!("u{id}")), 0, None)
             .await?;
     }
     let page = store.list_users(&app.id, 1, 2).await?;
@@ -378,7 +472,7 @@ mod roster {
     async fn three_users(store: &Store) -> anyhow::Result<tidings_users::model::App> {
         let app = setup(store).await?;
         for (id, name) in [(1, "ann"), (2, "bob"), (3, "cid")] {
-            store.insert_user(&user(&app, id, name), 0).await?;
+            store.insert_user(&user(&app, id, name), 0, None).await?;
         }
         Ok(app)
     }
@@ -451,7 +545,7 @@ mod roster {
         let a = &app.id;
         for id in [7, 5, 9, 6] {
             store
-                .insert_user(&user(&app, id, &format!("f{id}")), 0)
+                .insert_user(&user(&app, id, &format!("f{id}")), 0, None)
                 .await?;
             store
                 .make_friends(a, UserId(1), UserId(id), None, None, Timestamp(id))
@@ -548,8 +642,8 @@ mod roster {
         ann.profile.mobile = Some(Mobile::parse("15550001")?);
         ann.profile.nick_name = "Ann".into();
         ann.settings.auth_question = "q?".into();
-        store.insert_user(&ann, 0).await?;
-        store.insert_user(&user(&other, 2, "bob"), 0).await?;
+        store.insert_user(&ann, 0, None).await?;
+        store.insert_user(&user(&other, 2, "bob"), 0, None).await?;
         let card = store.user(&app.id, UserId(1)).await?;
         let card = card.ok_or_else(|| anyhow::anyhow!("ann"))?;
         assert_eq!(

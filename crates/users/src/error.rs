@@ -45,6 +45,7 @@ pub enum Unique {
     Mobile,
     Email,
     OpenId,
+    PushToken,
     Other,
 }
 
@@ -64,6 +65,7 @@ impl From<RepoError> for UserError {
             RepoError::Conflict(Unique::Mobile) => UserError::AlreadyBound("mobile"),
             RepoError::Conflict(Unique::Email) => UserError::AlreadyBound("email"),
             RepoError::Conflict(Unique::OpenId) => UserError::AlreadyBound("open_id"),
+            RepoError::Conflict(Unique::PushToken) => UserError::AlreadyBound("push_token"),
             RepoError::Conflict(Unique::Other) => {
                 UserError::Unknown(anyhow::anyhow!("unexpected uniqueness conflict"))
             }

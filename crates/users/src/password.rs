@@ -4,19 +4,29 @@ use crate::model::PasswordHash;
 use crate::ports::PasswordHasher;
 
 /// bcrypt on tokio's blocking pool, with a configurable cost (10 in production: about
-/// 100 ms a hash on the development machine; tests use 4).
+/// 100 ms a hash on the development machine; tests use 4). At most one hash per core runs at
+/// a time, so a flood of logins queues instead of taking every thread of the blocking pool.
 #[derive(Clone)]
 pub struct BcryptHasher {
     cost: u32,
     dummy: String,
+    running: std::sync::Arc<tokio::sync::Semaphore>,
 }
+
+/// bcrypt reads at most this many bytes of a password.
+const BCRYPT_MAX_BYTES: usize = 72;
 
 impl BcryptHasher {
     /// # Errors
     /// When `cost` is outside bcrypt's 4–31.
     pub fn new(cost: u32) -> anyhow::Result<Self> {
         let dummy = bcrypt::hash("tidings-dummy-password", cost)?;
-        Ok(Self { cost, dummy })
+        let cores = std::thread::available_parallelism().map_or(2, usize::from);
+        Ok(Self {
+            cost,
+            dummy,
+            running: std::sync::Arc::new(tokio::sync::Semaphore::new(cores)),
+        })
     }
 }
 
@@ -24,14 +34,18 @@ impl BcryptHasher {
 impl PasswordHasher for BcryptHasher {
     async fn hash(&self, password: &str) -> anyhow::Result<PasswordHash> {
         let (password, cost) = (password.to_owned(), self.cost);
+        let _turn = self.running.acquire().await?;
         let hash = tokio::task::spawn_blocking(move || bcrypt::hash(password, cost)).await??;
         Ok(PasswordHash(hash))
     }
 
     async fn verify(&self, password: &str, hash: Option<PasswordHash>) -> anyhow::Result<bool> {
-        let known = hash.is_some();
+        // Longer passwords are never stored, so they never match (bcrypt would compare only
+        // their first 72 bytes); the dummy work is still done.
+        let known = hash.is_some() && password.len() <= BCRYPT_MAX_BYTES;
         let hash = hash.map_or_else(|| self.dummy.clone(), |h| h.0);
         let password = password.to_owned();
+        let _turn = self.running.acquire().await?;
         let matches =
             tokio::task::spawn_blocking(move || bcrypt::verify(password, &hash)).await??;
         Ok(known && matches)
@@ -49,6 +63,17 @@ mod tests {
         assert!(hash.0.starts_with("$2"));
         assert!(hasher.verify("correct horse", Some(hash.clone())).await?);
         assert!(!hasher.verify("wrong horse", Some(hash)).await?);
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn a_longer_password_with_the_same_first_72_bytes_does_not_verify() -> anyhow::Result<()>
+    {
+        let hasher = BcryptHasher::new(4)?;
+        let password = "p".repeat(72);
+        let hash = hasher.hash(&password).await?;
+        assert!(hasher.verify(&password, Some(hash.clone())).await?);
+        assert!(!hasher.verify(&format!("{password}x"), Some(hash)).await?);
         Ok(())
     }
 

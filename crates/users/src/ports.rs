@@ -41,12 +41,19 @@ pub trait AppRepository: Send + Sync {
 #[cfg_attr(any(test, feature = "mock"), mockall::automock)]
 #[async_trait]
 pub trait UserRepository: Send + Sync {
-    /// Inserts a user unless the app already has `limit` users (`limit` 0: no limit).
-    /// Returns `false`, storing nothing, when the limit is reached.
+    /// Inserts a user (and, with `device`, its first device, serial number 1) unless the app
+    /// already has `limit` users (`limit` 0: no limit), atomically. Returns `false`, storing
+    /// nothing, when the limit is reached.
     ///
     /// # Errors
-    /// [`RepoError::Conflict`] with [`crate::Unique::Username`], `Mobile` or `Email` when taken.
-    async fn insert_user(&self, user: &User, limit: i64) -> Result<bool, RepoError>;
+    /// [`RepoError::Conflict`] with [`crate::Unique::Username`], `Mobile`, `Email` or
+    /// `PushToken` when taken.
+    async fn insert_user<'a>(
+        &self,
+        user: &User,
+        limit: i64,
+        device: Option<&'a DeviceLogin>,
+    ) -> Result<bool, RepoError>;
     /// # Errors
     /// [`RepoError::Unknown`] on storage failure.
     async fn find_user(&self, app: &AppId, id: UserId) -> Result<Option<User>, RepoError>;
@@ -222,9 +229,28 @@ pub trait DeviceRepository: Send + Sync {
 #[cfg_attr(any(test, feature = "mock"), mockall::automock)]
 #[async_trait]
 pub trait TokenRepository: Send + Sync {
+    /// Stores an admin token.
+    ///
     /// # Errors
     /// [`RepoError::Unknown`] on storage failure.
     async fn insert_token(&self, token: &TokenRecord) -> Result<(), RepoError>;
+    /// Stores a user token only if, at that moment, the user still exists, is not banned and
+    /// still has `password_hash` — checked and written in one transaction that holds the
+    /// user's row, so a password change, ban or deletion racing with a login never leaves a
+    /// live token behind. Returns whether it was stored.
+    ///
+    /// # Errors
+    /// [`RepoError::Unknown`] on storage failure.
+    async fn insert_user_token(
+        &self,
+        token: &TokenRecord,
+        password_hash: &PasswordHash,
+    ) -> Result<bool, RepoError>;
+    /// Revokes one admin token of the app. Returns whether there was such a token.
+    ///
+    /// # Errors
+    /// [`RepoError::Unknown`] on storage failure.
+    async fn revoke_admin_token(&self, app: &AppId, hash: &TokenHash) -> Result<bool, RepoError>;
     /// # Errors
     /// [`RepoError::Unknown`] on storage failure.
     async fn find_token(&self, hash: &TokenHash) -> Result<Option<TokenRecord>, RepoError>;

@@ -61,11 +61,12 @@ CREATE TABLE devices (
     PRIMARY KEY (user_id, device_sn)
 );
 CREATE UNIQUE INDEX devices_guid_key ON devices (user_id, device_guid);
+CREATE UNIQUE INDEX devices_push_token_key ON devices (app_id, push_token);
 
 CREATE TABLE access_tokens (
     token_hash TEXT PRIMARY KEY,
     app_id TEXT NOT NULL REFERENCES apps (id),
-    user_id BIGINT,
+    user_id BIGINT REFERENCES users (id) ON DELETE CASCADE,
     device_sn BIGINT NOT NULL,
     expires_at BIGINT,
     created_at BIGINT NOT NULL

@@ -57,6 +57,15 @@ async fn apps_are_created_listed_given_tokens_and_updated(app: &TestApp) -> anyh
         .await?;
     assert_eq!(users[0]["username"], "zed");
 
+    let revoked = tidings(app, &["app", "revoke-token", &app_id, minted])?;
+    assert_eq!(revoked.trim(), "revoked");
+    app.call_in(&app_id, Method::GET, "/user/list")
+        .token(minted)
+        .refused(10008)
+        .await?;
+    // A user token is not an admin token and cannot be revoked this way.
+    assert!(tidings(app, &["app", "revoke-token", &app_id, "not-a-token"]).is_err());
+
     let updated = tidings(
         app,
         &[

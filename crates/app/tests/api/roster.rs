@@ -149,6 +149,30 @@ async fn mode_1_waits_for_accept_or_decline(app: &TestApp) -> anyhow::Result<()>
 }
 api_test!(mode_1_waits_for_accept_or_decline);
 
+async fn a_block_after_the_application_stops_its_acceptance(app: &TestApp) -> anyhow::Result<()> {
+    let (ann, ta) = app.user("ann").await?;
+    let (bob, tb) = app.user("bob").await?;
+    auth_mode(app, &tb, 1).await?;
+    app.post("/roster/apply")
+        .token(&ta)
+        .json(json!({"user_id": bob}))
+        .ok()
+        .await?;
+    app.post("/roster/block")
+        .token(&ta)
+        .query(&[("user_id", &bob.to_string())])
+        .ok()
+        .await?;
+    app.post("/roster/accept")
+        .token(&tb)
+        .query(&[("user_id", &ann.to_string())])
+        .refused(10006)
+        .await?;
+    assert!(all_friends(app, &tb, "10").await?.is_empty());
+    Ok(())
+}
+api_test!(a_block_after_the_application_stops_its_acceptance);
+
 async fn an_expired_application_cannot_be_accepted(app: &TestApp) -> anyhow::Result<()> {
     let (ann, ta) = app.user("ann").await?;
     let (bob, tb) = app.user("bob").await?;

@@ -46,6 +46,7 @@ impl Roster {
         self.check_may_apply(app, me, target).await?;
         let now = self.deps.clock.now();
         let alias = (!alias.is_empty()).then_some(alias);
+        let mut their_alias = None;
         let befriend = match card.auth_mode {
             0 => true,
             2 => {
@@ -62,13 +63,16 @@ impl Roster {
                     "the user accepts no friend applications".into(),
                 ));
             }
-            _ => {
-                let theirs = self.deps.roster.application(app, target, me).await?;
-                theirs.is_some_and(|a| a.is_open_at(now))
-            }
+            _ => match self.deps.roster.application(app, target, me).await? {
+                Some(theirs) if theirs.is_open_at(now) => {
+                    their_alias = (!theirs.alias.is_empty()).then_some(theirs.alias);
+                    true
+                }
+                _ => false,
+            },
         };
         if befriend {
-            self.befriend(app, me, &card, alias, None).await?;
+            self.befriend(app, me, &card, alias, their_alias).await?;
             return Ok(true);
         }
         let application = Application {
@@ -102,6 +106,16 @@ impl Roster {
         {
             return Err(RosterError::AlreadyFriends);
         }
+        self.check_not_blocked(app, me, target).await
+    }
+
+    /// Refuses with 10006 when either user blocked the other.
+    async fn check_not_blocked(
+        &self,
+        app: &AppId,
+        me: UserId,
+        target: UserId,
+    ) -> Result<(), RosterError> {
         if self.deps.roster.is_blocked(app, target, me).await? {
             return Err(RosterError::Blocked("the user blocked you".into()));
         }
@@ -189,7 +203,7 @@ impl Roster {
     ///
     /// # Errors
     /// [`RosterError::ApplicationMissing`] (10007) when there is none, or it was handled or
-    /// has expired.
+    /// has expired; [`RosterError::Blocked`] (10006) when either blocked the other since.
     pub async fn accept(
         &self,
         principal: &Principal,
@@ -199,6 +213,7 @@ impl Roster {
         let app = &principal.app;
         let application = self.open_application(app, applicant, me).await?;
         let card = self.other(app, me, applicant).await?;
+        self.check_not_blocked(app, me, applicant).await?;
         self.deps
             .roster
             .make_friends(

@@ -290,6 +290,10 @@ async fn accepting_needs_an_open_application_and_uses_its_alias() {
         });
     mocks
         .roster
+        .expect_is_blocked()
+        .returning(|_, _, _| Ok(false));
+    mocks
+        .roster
         .expect_make_friends()
         .withf(|_, a, b, alias_of_b, alias_of_a, _| {
             *a == THEM && *b == ME && alias_of_b.as_deref() == Some("buddy") && alias_of_a.is_none()
@@ -306,6 +310,63 @@ async fn accepting_needs_an_open_application_and_uses_its_alias() {
     }
     roster
         .accept(&me(), THEM)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+}
+
+#[tokio::test]
+async fn a_block_since_the_application_stops_its_acceptance() {
+    let mut mocks = Mocks::new();
+    mocks
+        .directory
+        .expect_user()
+        .returning(|_, id| Ok(Some(card(id, 1))));
+    mocks.roster.expect_application().returning(|_, a, t| {
+        Ok(Some(application(
+            a,
+            t,
+            ApplicationStatus::Pending,
+            NOW.0 + 5,
+        )))
+    });
+    mocks
+        .roster
+        .expect_is_blocked()
+        .returning(|_, owner, _| Ok(owner == ME));
+    mocks.roster.expect_make_friends().never();
+    let err = mocks.build().accept(&me(), THEM).await;
+    assert!(matches!(err, Err(RosterError::Blocked(_))));
+}
+
+#[tokio::test]
+async fn a_mutual_application_keeps_both_aliases() {
+    let mut mocks = Mocks::new().target(1).expect_event(RosterEventKind::Added);
+    mocks
+        .roster
+        .expect_application()
+        .with(always(), eq(THEM), eq(ME))
+        .returning(|_, a, t| {
+            Ok(Some(application(
+                a,
+                t,
+                ApplicationStatus::Pending,
+                NOW.0 + 1,
+            )))
+        });
+    mocks
+        .roster
+        .expect_make_friends()
+        .withf(|_, a, b, mine, theirs, _| {
+            *a == ME
+                && *b == THEM
+                && mine.as_deref() == Some("mine")
+                && theirs.as_deref() == Some("buddy")
+        })
+        .times(1)
+        .returning(|_, _, _, _, _, _| Ok(()));
+    mocks
+        .build()
+        .apply(&me(), THEM, None, Some("mine".into()), None)
         .await
         .unwrap_or_else(|e| panic!("{e}"));
 }

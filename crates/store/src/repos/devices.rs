@@ -26,7 +26,7 @@ impl DeviceRepository for Store {
             conn.transaction(async |c| {
                 // Take the user's row lock first (a write lock on SQLite) so that two new
                 // devices of one user never race for the same serial number.
-                diesel::update(users::table.find(user.0))
+                diesel::update(users::table.filter(users::app_id.eq(app)).find(user.0))
                     .set(users::badge.eq(users::badge))
                     .execute(c)
                     .await?;
@@ -40,14 +40,18 @@ impl DeviceRepository for Store {
                     .await
                     .optional()?;
                 if let Some(mut row) = existing {
-                    diesel::update(devices::table.find((user.0, row.device_sn)))
-                        .set((
-                            devices::platform.eq(login.platform),
-                            devices::user_agent.eq(&login.user_agent),
-                            devices::updated_at.eq(login.now.0),
-                        ))
-                        .execute(c)
-                        .await?;
+                    diesel::update(
+                        devices::table
+                            .filter(devices::app_id.eq(app))
+                            .find((user.0, row.device_sn)),
+                    )
+                    .set((
+                        devices::platform.eq(login.platform),
+                        devices::user_agent.eq(&login.user_agent),
+                        devices::updated_at.eq(login.now.0),
+                    ))
+                    .execute(c)
+                    .await?;
                     row.platform = login.platform;
                     row.user_agent.clone_from(&login.user_agent);
                     row.updated_at = login.now.0;

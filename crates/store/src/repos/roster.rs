@@ -162,14 +162,24 @@ impl RosterRepository for Store {
         let app = app.as_str();
         with_conn!(self, |conn| {
             conn.transaction(async |c| {
+                // One upsert per direction: concurrent befriending never collides.
                 for (owner, friend, alias) in [(a, b, &alias_of_b), (b, a, &alias_of_a)] {
-                    let this = roster_entries::table
-                        .filter(roster_entries::app_id.eq(app))
-                        .filter(roster_entries::owner_id.eq(owner.0))
-                        .filter(roster_entries::friend_id.eq(friend.0));
-                    let changed = match alias {
+                    let insert = diesel::insert_into(roster_entries::table).values(EntryRow {
+                        app_id: app.to_owned(),
+                        owner_id: owner.0,
+                        friend_id: friend.0,
+                        active: true,
+                        alias: alias.clone().unwrap_or_default(),
+                        ext: String::new(),
+                        mute_notification: false,
+                        updated_at: now.0,
+                    });
+                    let conflict = insert
+                        .on_conflict((roster_entries::owner_id, roster_entries::friend_id))
+                        .do_update();
+                    match alias {
                         Some(alias) => {
-                            diesel::update(this)
+                            conflict
                                 .set((
                                     roster_entries::active.eq(true),
                                     roster_entries::alias.eq(alias),
@@ -179,7 +189,7 @@ impl RosterRepository for Store {
                                 .await?
                         }
                         None => {
-                            diesel::update(this)
+                            conflict
                                 .set((
                                     roster_entries::active.eq(true),
                                     roster_entries::updated_at.eq(now.0),
@@ -188,21 +198,6 @@ impl RosterRepository for Store {
                                 .await?
                         }
                     };
-                    if changed == 0 {
-                        diesel::insert_into(roster_entries::table)
-                            .values(&EntryRow {
-                                app_id: app.to_owned(),
-                                owner_id: owner.0,
-                                friend_id: friend.0,
-                                active: true,
-                                alias: alias.clone().unwrap_or_default(),
-                                ext: String::new(),
-                                mute_notification: false,
-                                updated_at: now.0,
-                            })
-                            .execute(c)
-                            .await?;
-                    }
                 }
                 diesel::update(
                     roster_applications::table
@@ -296,24 +291,26 @@ impl RosterRepository for Store {
             created_at: application.created_at.0,
         };
         with_conn!(self, |conn| {
-            conn.transaction(async |c| {
-                diesel::delete(
-                    roster_applications::table
-                        .filter(roster_applications::app_id.eq(&row.app_id))
-                        .filter(roster_applications::applicant_id.eq(row.applicant_id))
-                        .filter(roster_applications::target_id.eq(row.target_id)),
-                )
-                .execute(c)
-                .await?;
-                diesel::insert_into(roster_applications::table)
-                    .values(&row)
-                    .execute(c)
-                    .await?;
-                Ok::<_, diesel::result::Error>(())
-            })
-            .await
-            .map_err(roster_error)
-        })
+            diesel::insert_into(roster_applications::table)
+                .values(&row)
+                .on_conflict((
+                    roster_applications::applicant_id,
+                    roster_applications::target_id,
+                ))
+                .do_update()
+                .set((
+                    roster_applications::id.eq(row.id),
+                    roster_applications::reason.eq(&row.reason),
+                    roster_applications::alias.eq(&row.alias),
+                    roster_applications::status.eq(row.status),
+                    roster_applications::expires_at.eq(row.expires_at),
+                    roster_applications::created_at.eq(row.created_at),
+                ))
+                .execute(conn)
+                .await
+                .map_err(roster_error)?;
+        });
+        Ok(())
     }
 
     async fn application(

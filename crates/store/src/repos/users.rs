@@ -4,12 +4,12 @@ use diesel_async::{AsyncConnection, RunQueryDsl};
 use tidings_kernel::{AppId, UserId};
 use tidings_users::RepoError;
 use tidings_users::model::{PasswordHash, Profile, User, UserSettings, Username};
-use tidings_users::ports::UserRepository;
+use tidings_users::ports::{DeviceLogin, UserRepository};
 
 use crate::Store;
 use crate::db::with_conn;
 use crate::error::repo_error;
-use crate::rows::{ProfileChange, SettingsChange, UserRow};
+use crate::rows::{DeviceRow, ProfileChange, SettingsChange, UserRow};
 use crate::schema::{access_tokens, apps, devices, user_open_ids, user_push_tags, users};
 
 /// `UPDATE users SET $changes WHERE app_id = $app AND id = $id`, on either backend.
@@ -62,8 +62,26 @@ enum LoginColumn {
 
 #[async_trait]
 impl UserRepository for Store {
-    async fn insert_user(&self, user: &User, limit: i64) -> Result<bool, RepoError> {
+    async fn insert_user<'a>(
+        &self,
+        user: &User,
+        limit: i64,
+        device: Option<&'a DeviceLogin>,
+    ) -> Result<bool, RepoError> {
         let row = UserRow::from(user);
+        let device = device.map(|d| DeviceRow {
+            app_id: row.app_id.clone(),
+            user_id: row.id,
+            device_sn: 1,
+            device_guid: d.guid.clone(),
+            platform: d.platform,
+            user_agent: d.user_agent.clone(),
+            push_token: d.new_push_token.clone(),
+            vendor_token: None,
+            notifier_name: None,
+            created_at: d.now.0,
+            updated_at: d.now.0,
+        });
         with_conn!(self, |conn| {
             conn.transaction(async |c| {
                 if limit > 0 {
@@ -86,6 +104,12 @@ impl UserRepository for Store {
                     .values(&row)
                     .execute(c)
                     .await?;
+                if let Some(device) = &device {
+                    diesel::insert_into(devices::table)
+                        .values(device)
+                        .execute(c)
+                        .await?;
+                }
                 Ok::<_, diesel::result::Error>(true)
             })
             .await
@@ -256,15 +280,27 @@ impl UserRepository for Store {
                 )
                 .execute(c)
                 .await?;
-                diesel::delete(devices::table.filter(devices::user_id.eq(id.0)))
-                    .execute(c)
-                    .await?;
-                diesel::delete(user_push_tags::table.filter(user_push_tags::user_id.eq(id.0)))
-                    .execute(c)
-                    .await?;
-                diesel::delete(user_open_ids::table.filter(user_open_ids::user_id.eq(id.0)))
-                    .execute(c)
-                    .await?;
+                diesel::delete(
+                    devices::table
+                        .filter(devices::app_id.eq(app))
+                        .filter(devices::user_id.eq(id.0)),
+                )
+                .execute(c)
+                .await?;
+                diesel::delete(
+                    user_push_tags::table
+                        .filter(user_push_tags::app_id.eq(app))
+                        .filter(user_push_tags::user_id.eq(id.0)),
+                )
+                .execute(c)
+                .await?;
+                diesel::delete(
+                    user_open_ids::table
+                        .filter(user_open_ids::app_id.eq(app))
+                        .filter(user_open_ids::user_id.eq(id.0)),
+                )
+                .execute(c)
+                .await?;
                 diesel::delete(users::table.filter(users::app_id.eq(app)).find(id.0))
                     .execute(c)
                     .await?;

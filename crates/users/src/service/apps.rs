@@ -67,6 +67,24 @@ impl Users {
         Ok(token)
     }
 
+    /// Revokes one admin token of an app.
+    ///
+    /// # Errors
+    /// [`UserError::AppNotFound`]; [`UserError::InvalidInput`] when the app has no such token.
+    pub async fn revoke_admin_token(&self, id: &AppId, token: &str) -> Result<(), UserError> {
+        let app = self.find_app(id).await?;
+        if self
+            .deps
+            .tokens
+            .revoke_admin_token(&app.id, &TokenHash::of(token))
+            .await?
+        {
+            Ok(())
+        } else {
+            Err(UserError::invalid("the app has no such admin token"))
+        }
+    }
+
     /// Changes an app's settings.
     ///
     /// # Errors

@@ -99,17 +99,24 @@ impl Users {
         let now = self.deps.clock.now();
         let token = Secret::alphanumeric(43);
         let expire = now.plus_secs(self.deps.policy.token_ttl_secs);
-        self.deps
+        let record = TokenRecord {
+            hash: TokenHash::of(&token),
+            app: user.app.clone(),
+            user: Some(user.id),
+            device,
+            expires_at: Some(expire),
+            created_at: now,
+        };
+        if !self
+            .deps
             .tokens
-            .insert_token(&TokenRecord {
-                hash: TokenHash::of(&token),
-                app: user.app.clone(),
-                user: Some(user.id),
-                device,
-                expires_at: Some(expire),
-                created_at: now,
-            })
-            .await?;
+            .insert_user_token(&record, &user.password_hash)
+            .await?
+        {
+            return Err(UserError::NoPermission(
+                "the account changed during login (password, ban or deletion): log in again".into(),
+            ));
+        }
         Ok(IssuedToken {
             token,
             user_id: user.id,

@@ -27,15 +27,26 @@ impl Users {
     /// [`UserError::UserLimitReached`] (40002); [`UserError::UserExists`] (10004) for a taken
     /// username; [`UserError::AlreadyBound`] (10011) for a taken mobile or e-mail.
     pub async fn register(&self, app: &AppId, request: RegisterRequest) -> Result<User, UserError> {
+        self.register_with(app, request, None, None).await
+    }
+
+    async fn register_with(
+        &self,
+        app: &AppId,
+        request: RegisterRequest,
+        alias: Option<String>,
+        device: Option<&DeviceLogin>,
+    ) -> Result<User, UserError> {
         let found = self.find_app(app).await?;
         if !found.registration_open {
             return Err(UserError::RegistrationClosed);
         }
-        self.create_user(app, found.user_limit, request).await
+        self.create_user(app, found.user_limit, request, alias, device)
+            .await
     }
 
     /// Registers a push user: a user with a push alias and, when `device_guid` is given, a
-    /// device holding the given push token. The `sign` field of the original is not checked:
+    /// device holding the given push token — all in one write. The `sign` field of the original is not checked:
     /// its algorithm is unpublished (docs/DECISIONS.md).
     ///
     /// # Errors
@@ -52,22 +63,15 @@ impl Users {
         let alias = alias.map(validate_alias).transpose()?;
         let guid = device_guid.as_deref().map(DeviceGuid::parse).transpose()?;
         let push_token = push_token.map(validate_push_token).transpose()?;
-        let mut user = self.register(app, request).await?;
-        if let Some(alias) = alias {
-            self.deps.users.set_push_alias(app, user.id, &alias).await?;
-            user.push_alias = Some(alias);
-        }
-        if let Some(guid) = guid {
-            let login = DeviceLogin {
-                guid: guid.as_str().to_owned(),
-                platform: Platform::guess_from_user_agent(user_agent).code(),
-                user_agent: user_agent.chars().take(512).collect(),
-                new_push_token: push_token.unwrap_or_else(|| Secret::alphanumeric(32)),
-                now: self.deps.clock.now(),
-            };
-            self.deps.devices.login_device(app, user.id, &login).await?;
-        }
-        Ok(user)
+        let device = guid.map(|guid| DeviceLogin {
+            guid: guid.as_str().to_owned(),
+            platform: Platform::guess_from_user_agent(user_agent).code(),
+            user_agent: user_agent.chars().take(512).collect(),
+            new_push_token: push_token.unwrap_or_else(|| Secret::alphanumeric(32)),
+            now: self.deps.clock.now(),
+        });
+        self.register_with(app, request, alias, device.as_ref())
+            .await
     }
 
     /// Registers many users (admin only), each on its own: one failing item does not stop
@@ -97,7 +101,8 @@ impl Users {
                     mobile: None,
                     email: None,
                 };
-                self.create_user(&app.id, app.user_limit, request).await
+                self.create_user(&app.id, app.user_limit, request, None, None)
+                    .await
             }
             .await;
             results.push(match outcome {
@@ -122,6 +127,8 @@ impl Users {
         app: &AppId,
         limit: i64,
         request: RegisterRequest,
+        push_alias: Option<String>,
+        device: Option<&DeviceLogin>,
     ) -> Result<User, UserError> {
         if self
             .deps
@@ -145,11 +152,11 @@ impl Users {
             },
             settings: UserSettings::default(),
             banned: false,
-            push_alias: None,
+            push_alias,
             badge: 0,
             created_at: self.deps.clock.now(),
         };
-        if !self.deps.users.insert_user(&user, limit).await? {
+        if !self.deps.users.insert_user(&user, limit, device).await? {
             return Err(UserError::UserLimitReached);
         }
         Ok(user)

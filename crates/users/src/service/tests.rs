@@ -254,7 +254,7 @@ async fn login_with_a_wrong_password_is_11001_and_issues_nothing() {
         .expect_find_by_username()
         .returning(|_, _| Ok(Some(user(7))));
     mocks.hasher.expect_verify().returning(|_, _| Ok(false));
-    mocks.tokens.expect_insert_token().never();
+    mocks.tokens.expect_insert_user_token().never();
     let users = mocks.build();
     let err = users
         .login(
@@ -316,14 +316,15 @@ async fn login_with_a_device_registers_it_and_binds_the_token_to_it() {
         });
     mocks
         .tokens
-        .expect_insert_token()
-        .withf(|r| {
+        .expect_insert_user_token()
+        .withf(|r, hash| {
             r.user == Some(UserId(7))
                 && r.device == DeviceSn(3)
                 && r.expires_at == Some(NOW.plus_secs(60))
+                && hash.0 == "hash"
         })
         .times(1)
-        .returning(|_| Ok(()));
+        .returning(|_, _| Ok(true));
     let users = mocks.build();
     let issued = users
         .login(
@@ -351,6 +352,67 @@ fn registration(name: &str) -> RegisterRequest {
         mobile: None,
         email: None,
     }
+}
+
+#[tokio::test]
+async fn a_login_racing_a_password_change_or_ban_gets_no_token() {
+    let mut mocks = Mocks::default().with_app(true);
+    mocks
+        .users
+        .expect_find_by_username()
+        .returning(|_, _| Ok(Some(user(7))));
+    mocks.hasher.expect_verify().returning(|_, _| Ok(true));
+    mocks
+        .tokens
+        .expect_insert_user_token()
+        .times(1)
+        .returning(|_, _| Ok(false));
+    let err = mocks
+        .build()
+        .login(
+            &app_id(),
+            LoginBy::Username("user7".into()),
+            "good",
+            DeviceInfo::default(),
+        )
+        .await;
+    assert!(matches!(err, Err(UserError::NoPermission(_))));
+}
+
+#[tokio::test]
+async fn a_push_user_is_stored_with_alias_and_device_in_one_write() {
+    let mut mocks = Mocks::default().with_app(true);
+    mocks
+        .users
+        .expect_find_by_username()
+        .returning(|_, _| Ok(None));
+    mocks
+        .hasher
+        .expect_hash()
+        .returning(|_| Ok(PasswordHash("h".into())));
+    mocks
+        .users
+        .expect_insert_user()
+        .withf(|u, _, device| {
+            u.push_alias.as_deref() == Some("al")
+                && device.is_some_and(|d| d.guid == "g1" && d.new_push_token == "pt")
+        })
+        .times(1)
+        .returning(|_, _, _| Ok(true));
+    mocks.users.expect_set_push_alias().never();
+    mocks.devices.expect_login_device().never();
+    mocks
+        .build()
+        .register_push_user(
+            &app_id(),
+            registration("pushy"),
+            Some("al".into()),
+            Some("g1".into()),
+            Some("pt".into()),
+            "ua",
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
 }
 
 #[tokio::test]
@@ -391,13 +453,14 @@ async fn registration_stores_a_hashed_password_and_default_settings() {
     mocks
         .users
         .expect_insert_user()
-        .withf(|u, limit| {
+        .withf(|u, limit, device| {
             u.id == UserId(4242)
                 && u.password_hash.0 == "bcrypted"
                 && u.settings == UserSettings::default()
                 && *limit == 0
+                && device.is_none()
         })
-        .returning(|_, _| Ok(true));
+        .returning(|_, _, _| Ok(true));
     let user = mocks
         .build()
         .register(&app_id(), registration("ann"))
@@ -417,7 +480,10 @@ async fn registration_past_the_user_limit_is_40002() {
         .hasher
         .expect_hash()
         .returning(|_| Ok(PasswordHash("h".into())));
-    mocks.users.expect_insert_user().returning(|_, _| Ok(false));
+    mocks
+        .users
+        .expect_insert_user()
+        .returning(|_, _, _| Ok(false));
     let err = mocks.build().register(&app_id(), registration("ann")).await;
     assert!(matches!(err, Err(UserError::UserLimitReached)));
 }
@@ -439,7 +505,10 @@ async fn batch_registration_needs_an_admin_and_reports_each_item() {
         .hasher
         .expect_hash()
         .returning(|_| Ok(PasswordHash("h".into())));
-    mocks.users.expect_insert_user().returning(|_, _| Ok(true));
+    mocks
+        .users
+        .expect_insert_user()
+        .returning(|_, _, _| Ok(true));
     let results = mocks
         .build()
         .register_batch(
