@@ -1,0 +1,383 @@
+//! Creating and destroying groups; their information and settings.
+
+use rand::Rng;
+use rand::distr::Alphanumeric;
+use tidings_kernel::{GroupId, Principal, UserId};
+
+use super::{Access, Groups, text, user_list};
+use crate::GroupError;
+use crate::model::{ApplyApproval, Group, GroupEventKind, GroupSettings, GroupType, Member, Role};
+
+/// What `/group/create` takes.
+#[derive(Clone, Debug, Default)]
+pub struct NewGroup {
+    pub name: String,
+    pub description: String,
+    pub avatar: String,
+    pub kind: Option<i64>,
+    pub users: Vec<UserId>,
+}
+
+/// One editable text of a group.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum InfoField {
+    Name,
+    Description,
+    Avatar,
+    Ext,
+}
+
+/// One boolean setting of a group.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Setting {
+    MemberInvite,
+    MemberModify,
+    ReadAck,
+    HistoryVisible,
+}
+
+const NAME_MAX: usize = 64;
+const DESCRIPTION_MAX: usize = 1024;
+const AVATAR_MAX: usize = 1024;
+const EXT_MAX: usize = 4096;
+
+/// A group as the caller sees it: the group and the caller's own membership, if any.
+#[derive(Clone, Debug)]
+pub struct GroupView {
+    pub group: Group,
+    pub member_count: i64,
+    pub me: Option<Member>,
+}
+
+impl Groups {
+    /// Creates a group owned by the caller, with `users` as members at once.
+    ///
+    /// # Errors
+    /// 10002 for bad input or an admin token without `user_id`; 10000 for an unknown listed
+    /// user; 20008 when the caller owns too many groups; 20009 when the caller or a listed user
+    /// is in too many; 20010 when the list exceeds the capacity.
+    pub async fn create(
+        &self,
+        principal: &Principal,
+        new: NewGroup,
+    ) -> Result<GroupView, GroupError> {
+        let owner = Self::me(principal)?;
+        let app = &principal.app;
+        let kind = GroupType::from_code(new.kind.unwrap_or(0))?;
+        let name = text("name", new.name, NAME_MAX)?;
+        let description = text("description", new.description, DESCRIPTION_MAX)?;
+        let avatar = text("avatar", new.avatar, AVATAR_MAX)?;
+        let policy = &self.deps.policy;
+        let repo = &self.deps.groups;
+        if repo.owned_count(app, owner).await? >= policy.max_owned {
+            return Err(GroupError::TooManyCreated);
+        }
+        let mut users: Vec<UserId> = if new.users.is_empty() {
+            Vec::new()
+        } else {
+            user_list(new.users)?
+        };
+        users.retain(|u| *u != owner);
+        let found = self.deps.users.invitees(app, &users).await?;
+        if found.len() != users.len() {
+            return Err(GroupError::UserNotFound);
+        }
+        if 1 + users.len() as i64 > policy.capacity {
+            return Err(GroupError::GroupFull);
+        }
+        for user in std::iter::once(owner).chain(users.iter().copied()) {
+            if repo.joined_groups(app, user).await?.len() as i64 >= policy.max_joined {
+                return Err(GroupError::TooManyJoined);
+            }
+        }
+        let now = self.deps.clock.now();
+        let group = Group {
+            id: GroupId(self.deps.ids.next_id()),
+            name,
+            description,
+            avatar,
+            ext: String::new(),
+            kind,
+            owner,
+            settings: GroupSettings::default(),
+            destroyed: false,
+            capacity: policy.capacity,
+            qr_key: rand::rng()
+                .sample_iter(&Alphanumeric)
+                .take(32)
+                .map(char::from)
+                .collect(),
+            created_at: now,
+            updated_at: now,
+        };
+        let mut members = vec![Member::new(group.id, owner, Role::Owner, now)];
+        members.extend(
+            users
+                .iter()
+                .map(|u| Member::new(group.id, *u, Role::Member, now)),
+        );
+        repo.create_group(app, &group, &members).await?;
+        self.publish(app, GroupEventKind::Created, group.id, owner, users, "")
+            .await;
+        let me = members.first().cloned();
+        Ok(GroupView {
+            member_count: members.len() as i64,
+            group,
+            me,
+        })
+    }
+
+    /// Destroys a group (owner only): it keeps its rows with status 1 and leaves every
+    /// member's joined list.
+    ///
+    /// # Errors
+    /// 20001 for an unknown or destroyed group; 20013 for anyone but the owner.
+    pub async fn destroy(&self, principal: &Principal, id: GroupId) -> Result<(), GroupError> {
+        let (mut group, access) = self.group_as(principal, id, Role::Owner).await?;
+        group.destroyed = true;
+        group.updated_at = self.deps.clock.now();
+        self.deps
+            .groups
+            .update_group(&principal.app, &group)
+            .await?;
+        self.publish(
+            &principal.app,
+            GroupEventKind::Destroyed,
+            id,
+            access.author(),
+            Vec::new(),
+            "",
+        )
+        .await;
+        Ok(())
+    }
+
+    /// A group (destroyed ones too, with status 1) with the caller's own member settings.
+    ///
+    /// # Errors
+    /// 20001 for an unknown group.
+    pub async fn view(&self, principal: &Principal, id: GroupId) -> Result<GroupView, GroupError> {
+        let group = self.any_group(&principal.app, id).await?;
+        self.view_of(principal, group).await
+    }
+
+    async fn view_of(&self, principal: &Principal, group: Group) -> Result<GroupView, GroupError> {
+        let me = match principal.user() {
+            Some(user) => {
+                self.deps
+                    .groups
+                    .member(&principal.app, group.id, user)
+                    .await?
+            }
+            None => None,
+        };
+        let (_, member_count) = self
+            .deps
+            .groups
+            .member_page(&principal.app, group.id, None, 0)
+            .await?;
+        Ok(GroupView {
+            group,
+            member_count,
+            me,
+        })
+    }
+
+    /// Several groups (up to 100); unknown ids are left out.
+    ///
+    /// # Errors
+    /// 10002 for an empty or over-long list.
+    pub async fn views(
+        &self,
+        principal: &Principal,
+        ids: Vec<GroupId>,
+    ) -> Result<Vec<GroupView>, GroupError> {
+        if ids.is_empty() || ids.len() > 100 {
+            return Err(GroupError::invalid(
+                "group_list must hold 1 to 100 group ids",
+            ));
+        }
+        let groups = self.deps.groups.groups(&principal.app, &ids).await?;
+        let mut views = Vec::with_capacity(groups.len());
+        for group in groups {
+            views.push(self.view_of(principal, group).await?);
+        }
+        Ok(views)
+    }
+
+    /// Changes the name, description, avatar or ext: admins, or members when `member_modify`.
+    ///
+    /// # Errors
+    /// 20001; 20011 for a non-member; 20012 for a member while `member_modify` is off; 10002
+    /// for an over-long value or an empty name.
+    pub async fn update_info(
+        &self,
+        principal: &Principal,
+        id: GroupId,
+        field: InfoField,
+        value: String,
+    ) -> Result<(), GroupError> {
+        let (mut group, access) = self.group_as(principal, id, Role::Member).await?;
+        if !group.settings.member_modify {
+            access.need(Role::Admin)?;
+        }
+        match field {
+            InfoField::Name => {
+                let value = text("name", value, NAME_MAX)?;
+                if value.trim().is_empty() {
+                    return Err(GroupError::invalid("name must not be empty"));
+                }
+                group.name = value;
+            }
+            InfoField::Description => {
+                group.description = text("description", value, DESCRIPTION_MAX)?
+            }
+            InfoField::Avatar => group.avatar = text("avatar", value, AVATAR_MAX)?,
+            InfoField::Ext => group.ext = text("ext", value, EXT_MAX)?,
+        }
+        self.save_info(principal, group, &access).await
+    }
+
+    async fn save_info(
+        &self,
+        principal: &Principal,
+        mut group: Group,
+        access: &Access,
+    ) -> Result<(), GroupError> {
+        group.updated_at = self.deps.clock.now();
+        self.deps
+            .groups
+            .update_group(&principal.app, &group)
+            .await?;
+        self.publish(
+            &principal.app,
+            GroupEventKind::InfoUpdated,
+            group.id,
+            access.author(),
+            Vec::new(),
+            "",
+        )
+        .await;
+        Ok(())
+    }
+
+    /// Turns a boolean setting on or off (admins).
+    ///
+    /// # Errors
+    /// 20001; 20012 for anyone but an admin.
+    pub async fn update_setting(
+        &self,
+        principal: &Principal,
+        id: GroupId,
+        setting: Setting,
+        value: bool,
+    ) -> Result<(), GroupError> {
+        let (mut group, access) = self.group_as(principal, id, Role::Admin).await?;
+        let s = &mut group.settings;
+        match setting {
+            Setting::MemberInvite => s.member_invite = value,
+            Setting::MemberModify => s.member_modify = value,
+            Setting::ReadAck => s.read_ack = value,
+            Setting::HistoryVisible => s.history_visible = value,
+        }
+        self.save_info(principal, group, &access).await
+    }
+
+    /// Sets how applications are handled (admins): 0 accept all, 1 admins approve, 2 reject all.
+    ///
+    /// # Errors
+    /// 20001; 20012; 10002 outside 0–2.
+    pub async fn set_apply_approval(
+        &self,
+        principal: &Principal,
+        id: GroupId,
+        code: i64,
+    ) -> Result<(), GroupError> {
+        let approval = ApplyApproval::from_code(code)?;
+        let (mut group, access) = self.group_as(principal, id, Role::Admin).await?;
+        group.settings.apply_approval = approval;
+        self.save_info(principal, group, &access).await
+    }
+
+    /// Mutes everyone but admins for `minutes` (−1: until `unban_all`). Returns the new
+    /// `ban_expire_time` in seconds since the epoch (−1 for ever).
+    ///
+    /// # Errors
+    /// 20001; 20012; 10002 for a duration that is neither positive nor −1.
+    pub async fn ban_all(
+        &self,
+        principal: &Principal,
+        id: GroupId,
+        minutes: i64,
+    ) -> Result<i64, GroupError> {
+        if minutes != -1 && !(1..=525_600 * 100).contains(&minutes) {
+            return Err(GroupError::invalid(
+                "duration must be a positive number of minutes, or -1",
+            ));
+        }
+        let (mut group, access) = self.group_as(principal, id, Role::Admin).await?;
+        let now = self.deps.clock.now();
+        group.settings.ban_expire_time = if minutes == -1 {
+            -1
+        } else {
+            now.0 / 1000 + minutes * 60
+        };
+        let expire = group.settings.ban_expire_time;
+        group.updated_at = now;
+        self.deps
+            .groups
+            .update_group(&principal.app, &group)
+            .await?;
+        self.publish(
+            &principal.app,
+            GroupEventKind::Banned,
+            id,
+            access.author(),
+            Vec::new(),
+            "",
+        )
+        .await;
+        Ok(expire)
+    }
+
+    /// Lifts `ban_all`.
+    ///
+    /// # Errors
+    /// 20001; 20012.
+    pub async fn unban_all(&self, principal: &Principal, id: GroupId) -> Result<(), GroupError> {
+        let (mut group, access) = self.group_as(principal, id, Role::Admin).await?;
+        group.settings.ban_expire_time = 0;
+        group.updated_at = self.deps.clock.now();
+        self.deps
+            .groups
+            .update_group(&principal.app, &group)
+            .await?;
+        self.publish(
+            &principal.app,
+            GroupEventKind::Unbanned,
+            id,
+            access.author(),
+            Vec::new(),
+            "",
+        )
+        .await;
+        Ok(())
+    }
+
+    /// The groups the caller is a member of (not destroyed).
+    ///
+    /// # Errors
+    /// 10002 for an admin token without `user_id`.
+    pub async fn joined(&self, principal: &Principal) -> Result<Vec<GroupId>, GroupError> {
+        let me = Self::me(principal)?;
+        Ok(self.deps.groups.joined_groups(&principal.app, me).await?)
+    }
+
+    /// The app's public groups: its chatrooms (type 2), not destroyed.
+    ///
+    /// # Errors
+    /// Storage failures only.
+    pub async fn public_list(&self, principal: &Principal) -> Result<Vec<GroupId>, GroupError> {
+        Ok(self.deps.groups.chatrooms(&principal.app).await?)
+    }
+}
