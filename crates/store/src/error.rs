@@ -41,6 +41,17 @@ impl From<PoolError> for tidings_roster::RepoError {
     }
 }
 
+impl From<PoolError> for tidings_groups::RepoError {
+    fn from(e: PoolError) -> Self {
+        tidings_groups::RepoError(e.0)
+    }
+}
+
+/// Maps a diesel error to the groups' repository error.
+pub(crate) fn groups_error(err: DieselError) -> tidings_groups::RepoError {
+    tidings_groups::RepoError(anyhow::Error::new(err))
+}
+
 /// Maps a diesel error to the roster's repository error.
 pub(crate) fn roster_error(err: DieselError) -> tidings_roster::RepoError {
     tidings_roster::RepoError(anyhow::Error::new(err))

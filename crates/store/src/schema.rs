@@ -126,6 +126,117 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    chat_groups (id) {
+        id -> BigInt,
+        app_id -> Text,
+        name -> Text,
+        description -> Text,
+        avatar -> Text,
+        ext -> Text,
+        kind -> BigInt,
+        owner_id -> BigInt,
+        member_invite -> Bool,
+        apply_approval -> BigInt,
+        read_ack -> Bool,
+        history_visible -> Bool,
+        member_modify -> Bool,
+        ban_expire_time -> BigInt,
+        destroyed -> Bool,
+        capacity -> BigInt,
+        qr_key -> Text,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    group_members (group_id, user_id) {
+        app_id -> Text,
+        group_id -> BigInt,
+        user_id -> BigInt,
+        role -> BigInt,
+        display_name -> Text,
+        joined_at -> BigInt,
+        muted_until -> BigInt,
+        msg_mute_mode -> BigInt,
+        msg_push_mode -> BigInt,
+    }
+}
+
+diesel::table! {
+    group_kicks (group_id, user_id) {
+        app_id -> Text,
+        group_id -> BigInt,
+        user_id -> BigInt,
+        kicks -> BigInt,
+    }
+}
+
+diesel::table! {
+    group_blocks (group_id, user_id) {
+        app_id -> Text,
+        group_id -> BigInt,
+        user_id -> BigInt,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    group_invitations (group_id, invitee_id) {
+        id -> BigInt,
+        app_id -> Text,
+        group_id -> BigInt,
+        inviter_id -> BigInt,
+        invitee_id -> BigInt,
+        reason -> Text,
+        status -> BigInt,
+        expires_at -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    group_join_requests (group_id, applicant_id) {
+        id -> BigInt,
+        app_id -> Text,
+        group_id -> BigInt,
+        applicant_id -> BigInt,
+        reason -> Text,
+        status -> BigInt,
+        expires_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    group_announcements (id) {
+        id -> BigInt,
+        app_id -> Text,
+        group_id -> BigInt,
+        author_id -> BigInt,
+        title -> Text,
+        content -> Text,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    group_files (id) {
+        id -> BigInt,
+        app_id -> Text,
+        group_id -> BigInt,
+        uploader_id -> BigInt,
+        name -> Text,
+        size -> BigInt,
+        kind -> Text,
+        url -> Text,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::joinable!(group_members -> chat_groups (group_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     apps,
     users,
@@ -136,4 +247,12 @@ diesel::allow_tables_to_appear_in_same_query!(
     roster_entries,
     roster_applications,
     roster_blocks,
+    chat_groups,
+    group_members,
+    group_kicks,
+    group_blocks,
+    group_invitations,
+    group_join_requests,
+    group_announcements,
+    group_files,
 );

@@ -675,3 +675,279 @@ mod roster {
         Ok(other)
     }
 }
+
+mod groups {
+    use tidings_groups::model::{
+        Announcement, Group, GroupSettings, GroupType, Invitation, JoinRequest, Member,
+        RequestStatus, Role, SharedFile,
+    };
+    use tidings_groups::ports::{GroupRepository, GroupUsers};
+    use tidings_kernel::{GroupId, Timestamp, UserId};
+    use tidings_store::{Store, store_test};
+    use tidings_users::ports::UserRepository;
+
+    use super::{setup, user};
+
+    const G: GroupId = GroupId(900);
+
+    fn group(id: GroupId, owner: i64) -> Group {
+        Group {
+            id,
+            name: "g".into(),
+            description: "d".into(),
+            avatar: String::new(),
+            ext: String::new(),
+            kind: GroupType::Private,
+            owner: UserId(owner),
+            settings: GroupSettings::default(),
+            destroyed: false,
+            capacity: 3,
+            qr_key: "k".into(),
+            created_at: Timestamp(1),
+            updated_at: Timestamp(1),
+        }
+    }
+
+    fn member(group: GroupId, user: i64, role: Role) -> Member {
+        Member::new(group, UserId(user), role, Timestamp(2))
+    }
+
+    async fn with_users(store: &Store) -> anyhow::Result<tidings_users::model::App> {
+        let app = setup(store).await?;
+        for id in 1..=5 {
+            store
+                .insert_user(&user(&app, id, &format!("u{id}")), 0, None)
+                .await?;
+        }
+        Ok(app)
+    }
+
+    async fn groups_keep_members_within_capacity(store: Store) -> anyhow::Result<()> {
+        let app = with_users(&store).await?;
+        let a = &app.id;
+        store
+            .create_group(
+                a,
+                &group(G, 1),
+                &[member(G, 1, Role::Owner), member(G, 2, Role::Member)],
+            )
+            .await?;
+        let stored = store.group(a, G).await?;
+        assert_eq!(stored, Some(group(G, 1)));
+        assert!(
+            store
+                .add_members(a, G, &[member(G, 3, Role::Member)], 3)
+                .await?
+        );
+        assert!(
+            !store
+                .add_members(a, G, &[member(G, 4, Role::Member)], 3)
+                .await?
+        );
+        let (page, total) = store.member_page(a, G, None, 2).await?;
+        assert_eq!(total, 3);
+        assert_eq!(
+            page.iter().map(|m| m.user.0).collect::<Vec<_>>(),
+            vec![1, 2]
+        );
+        let (rest, _) = store.member_page(a, G, Some(UserId(2)), 2).await?;
+        assert_eq!(rest.iter().map(|m| m.user.0).collect::<Vec<_>>(), vec![3]);
+        assert_eq!(store.joined_groups(a, UserId(2)).await?, vec![G]);
+        assert_eq!(store.owned_count(a, UserId(1)).await?, 1);
+        let mut destroyed = group(G, 1);
+        destroyed.destroyed = true;
+        store.update_group(a, &destroyed).await?;
+        assert!(store.joined_groups(a, UserId(2)).await?.is_empty());
+        assert_eq!(store.owned_count(a, UserId(1)).await?, 0);
+        Ok(())
+    }
+    store_test!(groups_keep_members_within_capacity);
+
+    async fn kicks_are_counted_and_ownership_moves(store: Store) -> anyhow::Result<()> {
+        let app = with_users(&store).await?;
+        let a = &app.id;
+        let all = [
+            member(G, 1, Role::Owner),
+            member(G, 2, Role::Admin),
+            member(G, 3, Role::Member),
+        ];
+        store.create_group(a, &group(G, 1), &all).await?;
+        for _ in 0..2 {
+            store.remove_members(a, G, &[UserId(3)], true).await?;
+            store
+                .add_members(a, G, &[member(G, 3, Role::Member)], 10)
+                .await?;
+        }
+        assert_eq!(store.kick_count(a, G, UserId(3)).await?, 2);
+        store.remove_members(a, G, &[UserId(3)], false).await?;
+        assert_eq!(store.kick_count(a, G, UserId(3)).await?, 2);
+        assert_eq!(
+            store
+                .admins(a, G)
+                .await?
+                .iter()
+                .map(|m| m.user.0)
+                .collect::<Vec<_>>(),
+            vec![2]
+        );
+        store
+            .transfer_owner(a, G, UserId(1), UserId(2), Timestamp(9))
+            .await?;
+        assert_eq!(store.group(a, G).await?.map(|g| g.owner), Some(UserId(2)));
+        let roles: Vec<Role> = store
+            .members_of(a, G, &[UserId(1), UserId(2)])
+            .await?
+            .iter()
+            .map(|m| m.role)
+            .collect();
+        assert_eq!(roles, vec![Role::Member, Role::Owner]);
+        let mut muted = member(G, 1, Role::Member);
+        muted.muted_until = 100;
+        store.update_member(a, &muted).await?;
+        let (page, total) = store.muted_page(a, G, Timestamp(50), None, 10).await?;
+        assert_eq!((page.len(), total), (1, 1));
+        assert_eq!(store.muted_page(a, G, Timestamp(100), None, 10).await?.1, 0);
+        Ok(())
+    }
+    store_test!(kicks_are_counted_and_ownership_moves);
+
+    async fn blocks_remove_members_and_page(store: Store) -> anyhow::Result<()> {
+        let app = with_users(&store).await?;
+        let a = &app.id;
+        store
+            .create_group(
+                a,
+                &group(G, 1),
+                &[member(G, 1, Role::Owner), member(G, 2, Role::Member)],
+            )
+            .await?;
+        store
+            .block_users(a, G, &[UserId(2), UserId(4)], Timestamp(5))
+            .await?;
+        store.block_users(a, G, &[UserId(4)], Timestamp(6)).await?;
+        assert!(store.member(a, G, UserId(2)).await?.is_none());
+        assert!(store.is_blocked(a, G, UserId(4)).await?);
+        let (page, total) = store.blocked_page(a, G, None, 1).await?;
+        assert_eq!((page[0].user, total), (UserId(2), 2));
+        store.unblock_users(a, G, &[UserId(2)]).await?;
+        assert!(!store.is_blocked(a, G, UserId(2)).await?);
+        let confirm = store.invitees(a, &[UserId(1), UserId(77)]).await?;
+        assert_eq!(confirm, vec![(UserId(1), false)]);
+        Ok(())
+    }
+    store_test!(blocks_remove_members_and_page);
+
+    async fn invitations_and_requests_replace_per_pair(store: Store) -> anyhow::Result<()> {
+        let app = with_users(&store).await?;
+        let a = &app.id;
+        let other = GroupId(901);
+        store
+            .create_group(a, &group(G, 1), &[member(G, 1, Role::Owner)])
+            .await?;
+        store
+            .create_group(a, &group(other, 1), &[member(other, 1, Role::Owner)])
+            .await?;
+        let invitation = |id: i64, group: GroupId| Invitation {
+            id,
+            group,
+            inviter: UserId(1),
+            invitee: UserId(3),
+            reason: format!("r{id}"),
+            status: RequestStatus::Pending,
+            expires_at: Timestamp(1_000),
+            updated_at: Timestamp(id),
+        };
+        store.save_invitation(a, &invitation(10, G)).await?;
+        store.save_invitation(a, &invitation(11, other)).await?;
+        store.save_invitation(a, &invitation(12, G)).await?;
+        let (page, total) = store.invitations_to(a, UserId(3), None, 10).await?;
+        assert_eq!(total, 2);
+        assert_eq!(page.iter().map(|i| i.id).collect::<Vec<_>>(), vec![12, 11]);
+        store
+            .set_invitation_status(a, G, UserId(3), RequestStatus::Accepted, Timestamp(20))
+            .await?;
+        let stored = store.invitation(a, G, UserId(3)).await?;
+        assert_eq!(stored.map(|i| i.status), Some(RequestStatus::Accepted));
+
+        let request = |id: i64, group: GroupId, applicant: i64| JoinRequest {
+            id,
+            group,
+            applicant: UserId(applicant),
+            reason: String::new(),
+            status: RequestStatus::Pending,
+            expires_at: Timestamp(1_000),
+        };
+        store.save_join_request(a, &request(20, G, 4)).await?;
+        store.save_join_request(a, &request(21, other, 4)).await?;
+        store.save_join_request(a, &request(22, G, 5)).await?;
+        let (page, total) = store.join_requests(a, &[G], None, 10).await?;
+        assert_eq!(
+            (page.iter().map(|r| r.id).collect::<Vec<_>>(), total),
+            (vec![22, 20], 2)
+        );
+        let (both, _) = store.join_requests(a, &[G, other], Some(22), 10).await?;
+        assert_eq!(both.iter().map(|r| r.id).collect::<Vec<_>>(), vec![21, 20]);
+        store
+            .set_join_request_status(a, G, UserId(4), RequestStatus::Declined)
+            .await?;
+        let stored = store.join_request(a, G, UserId(4)).await?;
+        assert_eq!(stored.map(|r| r.status), Some(RequestStatus::Declined));
+        Ok(())
+    }
+    store_test!(invitations_and_requests_replace_per_pair);
+
+    async fn announcements_and_files(store: Store) -> anyhow::Result<()> {
+        let app = with_users(&store).await?;
+        let a = &app.id;
+        store
+            .create_group(a, &group(G, 1), &[member(G, 1, Role::Owner)])
+            .await?;
+        for id in [30, 31] {
+            store
+                .save_announcement(
+                    a,
+                    &Announcement {
+                        id,
+                        group: G,
+                        author: UserId(1),
+                        title: format!("t{id}"),
+                        content: "c".into(),
+                        created_at: Timestamp(id),
+                    },
+                )
+                .await?;
+        }
+        let list = store.announcements(a, G).await?;
+        assert_eq!(list.iter().map(|x| x.id).collect::<Vec<_>>(), vec![31, 30]);
+        assert!(store.delete_announcement(a, G, 30).await?);
+        assert!(!store.delete_announcement(a, G, 30).await?);
+        assert!(store.announcement(a, G, 30).await?.is_none());
+        let mut file = SharedFile {
+            id: 40,
+            group: G,
+            uploader: UserId(1),
+            name: "a.txt".into(),
+            size: 3,
+            kind: "text".into(),
+            url: "https://f/a".into(),
+            created_at: Timestamp(1),
+            updated_at: Timestamp(1),
+        };
+        store.save_file(a, &file).await?;
+        file.name = "b.txt".into();
+        file.updated_at = Timestamp(2);
+        store.rename_file(a, &file).await?;
+        assert_eq!(store.file(a, G, 40).await?, Some(file.clone()));
+        assert_eq!(store.files(a, G).await?, vec![file]);
+        store.delete_file(a, G, 40).await?;
+        assert!(store.files(a, G).await?.is_empty());
+        // Deleting a member's user removes the membership.
+        store
+            .add_members(a, G, &[member(G, 2, Role::Member)], 10)
+            .await?;
+        UserRepository::delete_user(&store, a, UserId(2)).await?;
+        assert!(store.member(a, G, UserId(2)).await?.is_none());
+        Ok(())
+    }
+    store_test!(announcements_and_files);
+}

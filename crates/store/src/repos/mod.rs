@@ -3,6 +3,8 @@
 mod apps;
 mod devices;
 mod directory;
+mod group_rows;
+mod groups;
 mod roster;
 mod tokens;
 mod users;

@@ -1,0 +1,908 @@
+use async_trait::async_trait;
+use diesel::prelude::*;
+use diesel_async::{AsyncConnection, RunQueryDsl};
+use tidings_groups::RepoError;
+use tidings_groups::model::{
+    Announcement, BlockedUser, Group, Invitation, JoinRequest, Member, RequestStatus, Role,
+    SharedFile,
+};
+use tidings_groups::ports::{GroupRepository, GroupUsers};
+use tidings_kernel::{AppId, GroupId, Timestamp, UserId};
+
+use super::group_rows::{
+    AnnouncementRow, BlockRow, FileRow, GroupRow, InvitationRow, JoinRequestRow, MemberRow,
+};
+use crate::Store;
+use crate::db::with_conn;
+use crate::error::groups_error as err;
+use crate::schema::{
+    chat_groups, group_announcements, group_blocks, group_files, group_invitations,
+    group_join_requests, group_kicks, group_members, users,
+};
+
+fn ids<T: Copy>(list: &[T], f: impl Fn(T) -> i64) -> Vec<i64> {
+    list.iter().map(|x| f(*x)).collect()
+}
+
+fn members(rows: Vec<MemberRow>) -> Result<Vec<Member>, RepoError> {
+    rows.into_iter().map(Member::try_from).collect()
+}
+
+#[async_trait]
+impl GroupRepository for Store {
+    async fn create_group(
+        &self,
+        app: &AppId,
+        group: &Group,
+        members: &[Member],
+    ) -> Result<(), RepoError> {
+        let app = app.as_str();
+        let row = GroupRow::new(app, group);
+        let rows: Vec<MemberRow> = members.iter().map(|m| MemberRow::new(app, m)).collect();
+        with_conn!(self, |conn| {
+            conn.transaction(async |c| {
+                diesel::insert_into(chat_groups::table)
+                    .values(&row)
+                    .execute(c)
+                    .await?;
+                for member in &rows {
+                    diesel::insert_into(group_members::table)
+                        .values(member)
+                        .execute(c)
+                        .await?;
+                }
+                Ok::<_, diesel::result::Error>(())
+            })
+            .await
+            .map_err(err)
+        })
+    }
+
+    async fn group(&self, app: &AppId, id: GroupId) -> Result<Option<Group>, RepoError> {
+        let row: Option<GroupRow> = with_conn!(self, |conn| {
+            chat_groups::table
+                .filter(chat_groups::app_id.eq(app.as_str()))
+                .filter(chat_groups::id.eq(id.0))
+                .select(GroupRow::as_select())
+                .first(conn)
+                .await
+                .optional()
+                .map_err(err)?
+        });
+        row.map(Group::try_from).transpose()
+    }
+
+    async fn groups(&self, app: &AppId, list: &[GroupId]) -> Result<Vec<Group>, RepoError> {
+        let list = ids(list, |g| g.0);
+        let rows: Vec<GroupRow> = with_conn!(self, |conn| {
+            chat_groups::table
+                .filter(chat_groups::app_id.eq(app.as_str()))
+                .filter(chat_groups::id.eq_any(&list))
+                .order(chat_groups::id)
+                .select(GroupRow::as_select())
+                .load(conn)
+                .await
+                .map_err(err)?
+        });
+        rows.into_iter().map(Group::try_from).collect()
+    }
+
+    async fn update_group(&self, app: &AppId, group: &Group) -> Result<(), RepoError> {
+        let row = GroupRow::new(app.as_str(), group);
+        with_conn!(self, |conn| {
+            diesel::update(
+                chat_groups::table
+                    .filter(chat_groups::app_id.eq(app.as_str()))
+                    .filter(chat_groups::id.eq(group.id.0)),
+            )
+            .set(&row)
+            .execute(conn)
+            .await
+            .map_err(err)?;
+        });
+        Ok(())
+    }
+
+    async fn transfer_owner(
+        &self,
+        app: &AppId,
+        group: GroupId,
+        from: UserId,
+        to: UserId,
+        now: Timestamp,
+    ) -> Result<(), RepoError> {
+        let app = app.as_str();
+        with_conn!(self, |conn| {
+            conn.transaction(async |c| {
+                diesel::update(
+                    chat_groups::table
+                        .filter(chat_groups::app_id.eq(app))
+                        .filter(chat_groups::id.eq(group.0)),
+                )
+                .set((
+                    chat_groups::owner_id.eq(to.0),
+                    chat_groups::updated_at.eq(now.0),
+                ))
+                .execute(c)
+                .await?;
+                for (user, role) in [(from, Role::Member), (to, Role::Owner)] {
+                    diesel::update(
+                        group_members::table
+                            .filter(group_members::app_id.eq(app))
+                            .filter(group_members::group_id.eq(group.0))
+                            .filter(group_members::user_id.eq(user.0)),
+                    )
+                    .set(group_members::role.eq(role.code()))
+                    .execute(c)
+                    .await?;
+                }
+                Ok::<_, diesel::result::Error>(())
+            })
+            .await
+            .map_err(err)
+        })
+    }
+
+    async fn member(
+        &self,
+        app: &AppId,
+        group: GroupId,
+        user: UserId,
+    ) -> Result<Option<Member>, RepoError> {
+        let row: Option<MemberRow> = with_conn!(self, |conn| {
+            group_members::table
+                .filter(group_members::app_id.eq(app.as_str()))
+                .filter(group_members::group_id.eq(group.0))
+                .filter(group_members::user_id.eq(user.0))
+                .select(MemberRow::as_select())
+                .first(conn)
+                .await
+                .optional()
+                .map_err(err)?
+        });
+        row.map(Member::try_from).transpose()
+    }
+
+    async fn members_of(
+        &self,
+        app: &AppId,
+        group: GroupId,
+        list: &[UserId],
+    ) -> Result<Vec<Member>, RepoError> {
+        let list = ids(list, |u| u.0);
+        let rows: Vec<MemberRow> = with_conn!(self, |conn| {
+            group_members::table
+                .filter(group_members::app_id.eq(app.as_str()))
+                .filter(group_members::group_id.eq(group.0))
+                .filter(group_members::user_id.eq_any(&list))
+                .order(group_members::user_id)
+                .select(MemberRow::as_select())
+                .load(conn)
+                .await
+                .map_err(err)?
+        });
+        members(rows)
+    }
+
+    async fn member_page(
+        &self,
+        app: &AppId,
+        group: GroupId,
+        after: Option<UserId>,
+        limit: i64,
+    ) -> Result<(Vec<Member>, i64), RepoError> {
+        let after = after.map_or(i64::MIN, |u| u.0);
+        let (rows, total): (Vec<MemberRow>, i64) = with_conn!(self, |conn| {
+            let all = group_members::table
+                .filter(group_members::app_id.eq(app.as_str()))
+                .filter(group_members::group_id.eq(group.0));
+            let rows = all
+                .filter(group_members::user_id.gt(after))
+                .order(group_members::user_id)
+                .limit(limit)
+                .select(MemberRow::as_select())
+                .load(conn)
+                .await
+                .map_err(err)?;
+            let total: i64 = all.count().get_result(conn).await.map_err(err)?;
+            (rows, total)
+        });
+        Ok((members(rows)?, total))
+    }
+
+    async fn muted_page(
+        &self,
+        app: &AppId,
+        group: GroupId,
+        now: Timestamp,
+        after: Option<UserId>,
+        limit: i64,
+    ) -> Result<(Vec<Member>, i64), RepoError> {
+        let after = after.map_or(i64::MIN, |u| u.0);
+        let (rows, total): (Vec<MemberRow>, i64) = with_conn!(self, |conn| {
+            let muted = group_members::table
+                .filter(group_members::app_id.eq(app.as_str()))
+                .filter(group_members::group_id.eq(group.0))
+                .filter(
+                    group_members::muted_until
+                        .eq(-1)
+                        .or(group_members::muted_until.gt(now.0)),
+                );
+            let rows = muted
+                .filter(group_members::user_id.gt(after))
+                .order(group_members::user_id)
+                .limit(limit)
+                .select(MemberRow::as_select())
+                .load(conn)
+                .await
+                .map_err(err)?;
+            let total: i64 = muted.count().get_result(conn).await.map_err(err)?;
+            (rows, total)
+        });
+        Ok((members(rows)?, total))
+    }
+
+    async fn admins(&self, app: &AppId, group: GroupId) -> Result<Vec<Member>, RepoError> {
+        let rows: Vec<MemberRow> = with_conn!(self, |conn| {
+            group_members::table
+                .filter(group_members::app_id.eq(app.as_str()))
+                .filter(group_members::group_id.eq(group.0))
+                .filter(group_members::role.eq(Role::Admin.code()))
+                .order(group_members::user_id)
+                .select(MemberRow::as_select())
+                .load(conn)
+                .await
+                .map_err(err)?
+        });
+        members(rows)
+    }
+
+    async fn add_members(
+        &self,
+        app: &AppId,
+        group: GroupId,
+        new: &[Member],
+        capacity: i64,
+    ) -> Result<bool, RepoError> {
+        let app = app.as_str();
+        let rows: Vec<MemberRow> = new.iter().map(|m| MemberRow::new(app, m)).collect();
+        with_conn!(self, |conn| {
+            conn.transaction(async |c| {
+                // Lock the group row (a write lock on SQLite) so concurrent joins cannot
+                // overfill it.
+                diesel::update(chat_groups::table.filter(chat_groups::id.eq(group.0)))
+                    .set(chat_groups::capacity.eq(chat_groups::capacity))
+                    .execute(c)
+                    .await?;
+                let count: i64 = group_members::table
+                    .filter(group_members::group_id.eq(group.0))
+                    .count()
+                    .get_result(c)
+                    .await?;
+                if count + rows.len() as i64 > capacity {
+                    return Ok(false);
+                }
+                for row in &rows {
+                    diesel::insert_into(group_members::table)
+                        .values(row)
+                        .on_conflict_do_nothing()
+                        .execute(c)
+                        .await?;
+                }
+                Ok::<_, diesel::result::Error>(true)
+            })
+            .await
+            .map_err(err)
+        })
+    }
+
+    async fn remove_members(
+        &self,
+        app: &AppId,
+        group: GroupId,
+        list: &[UserId],
+        kicked: bool,
+    ) -> Result<(), RepoError> {
+        let app = app.as_str();
+        let list = ids(list, |u| u.0);
+        with_conn!(self, |conn| {
+            conn.transaction(async |c| {
+                diesel::delete(
+                    group_members::table
+                        .filter(group_members::app_id.eq(app))
+                        .filter(group_members::group_id.eq(group.0))
+                        .filter(group_members::user_id.eq_any(&list)),
+                )
+                .execute(c)
+                .await?;
+                if kicked {
+                    for user in &list {
+                        diesel::insert_into(group_kicks::table)
+                            .values((
+                                group_kicks::app_id.eq(app),
+                                group_kicks::group_id.eq(group.0),
+                                group_kicks::user_id.eq(*user),
+                                group_kicks::kicks.eq(1),
+                            ))
+                            .on_conflict((group_kicks::group_id, group_kicks::user_id))
+                            .do_update()
+                            .set(group_kicks::kicks.eq(group_kicks::kicks + 1))
+                            .execute(c)
+                            .await?;
+                    }
+                }
+                Ok::<_, diesel::result::Error>(())
+            })
+            .await
+            .map_err(err)
+        })
+    }
+
+    async fn kick_count(
+        &self,
+        app: &AppId,
+        group: GroupId,
+        user: UserId,
+    ) -> Result<i64, RepoError> {
+        let kicks: Option<i64> = with_conn!(self, |conn| {
+            group_kicks::table
+                .filter(group_kicks::app_id.eq(app.as_str()))
+                .filter(group_kicks::group_id.eq(group.0))
+                .filter(group_kicks::user_id.eq(user.0))
+                .select(group_kicks::kicks)
+                .first(conn)
+                .await
+                .optional()
+                .map_err(err)?
+        });
+        Ok(kicks.unwrap_or(0))
+    }
+
+    async fn update_member(&self, app: &AppId, member: &Member) -> Result<(), RepoError> {
+        with_conn!(self, |conn| {
+            diesel::update(
+                group_members::table
+                    .filter(group_members::app_id.eq(app.as_str()))
+                    .filter(group_members::group_id.eq(member.group.0))
+                    .filter(group_members::user_id.eq(member.user.0)),
+            )
+            .set((
+                group_members::role.eq(member.role.code()),
+                group_members::display_name.eq(&member.display_name),
+                group_members::muted_until.eq(member.muted_until),
+                group_members::msg_mute_mode.eq(member.msg_mute_mode),
+                group_members::msg_push_mode.eq(member.msg_push_mode),
+            ))
+            .execute(conn)
+            .await
+            .map_err(err)?;
+        });
+        Ok(())
+    }
+
+    async fn joined_groups(&self, app: &AppId, user: UserId) -> Result<Vec<GroupId>, RepoError> {
+        let list: Vec<i64> = with_conn!(self, |conn| {
+            group_members::table
+                .inner_join(chat_groups::table)
+                .filter(group_members::app_id.eq(app.as_str()))
+                .filter(group_members::user_id.eq(user.0))
+                .filter(chat_groups::destroyed.eq(false))
+                .order(group_members::group_id)
+                .select(group_members::group_id)
+                .load(conn)
+                .await
+                .map_err(err)?
+        });
+        Ok(list.into_iter().map(GroupId).collect())
+    }
+
+    async fn owned_count(&self, app: &AppId, user: UserId) -> Result<i64, RepoError> {
+        with_conn!(self, |conn| {
+            chat_groups::table
+                .filter(chat_groups::app_id.eq(app.as_str()))
+                .filter(chat_groups::owner_id.eq(user.0))
+                .filter(chat_groups::destroyed.eq(false))
+                .count()
+                .get_result(conn)
+                .await
+                .map_err(err)
+        })
+    }
+
+    async fn chatrooms(&self, app: &AppId) -> Result<Vec<GroupId>, RepoError> {
+        let list: Vec<i64> = with_conn!(self, |conn| {
+            chat_groups::table
+                .filter(chat_groups::app_id.eq(app.as_str()))
+                .filter(chat_groups::kind.eq(2))
+                .filter(chat_groups::destroyed.eq(false))
+                .order(chat_groups::id)
+                .select(chat_groups::id)
+                .load(conn)
+                .await
+                .map_err(err)?
+        });
+        Ok(list.into_iter().map(GroupId).collect())
+    }
+
+    async fn block_users(
+        &self,
+        app: &AppId,
+        group: GroupId,
+        list: &[UserId],
+        now: Timestamp,
+    ) -> Result<(), RepoError> {
+        let app = app.as_str();
+        let list = ids(list, |u| u.0);
+        with_conn!(self, |conn| {
+            conn.transaction(async |c| {
+                for user in &list {
+                    diesel::insert_into(group_blocks::table)
+                        .values((
+                            group_blocks::app_id.eq(app),
+                            group_blocks::group_id.eq(group.0),
+                            group_blocks::user_id.eq(*user),
+                            group_blocks::created_at.eq(now.0),
+                        ))
+                        .on_conflict_do_nothing()
+                        .execute(c)
+                        .await?;
+                }
+                diesel::delete(
+                    group_members::table
+                        .filter(group_members::app_id.eq(app))
+                        .filter(group_members::group_id.eq(group.0))
+                        .filter(group_members::user_id.eq_any(&list)),
+                )
+                .execute(c)
+                .await?;
+                Ok::<_, diesel::result::Error>(())
+            })
+            .await
+            .map_err(err)
+        })
+    }
+
+    async fn unblock_users(
+        &self,
+        app: &AppId,
+        group: GroupId,
+        list: &[UserId],
+    ) -> Result<(), RepoError> {
+        let list = ids(list, |u| u.0);
+        with_conn!(self, |conn| {
+            diesel::delete(
+                group_blocks::table
+                    .filter(group_blocks::app_id.eq(app.as_str()))
+                    .filter(group_blocks::group_id.eq(group.0))
+                    .filter(group_blocks::user_id.eq_any(&list)),
+            )
+            .execute(conn)
+            .await
+            .map_err(err)?;
+        });
+        Ok(())
+    }
+
+    async fn is_blocked(
+        &self,
+        app: &AppId,
+        group: GroupId,
+        user: UserId,
+    ) -> Result<bool, RepoError> {
+        let count: i64 = with_conn!(self, |conn| {
+            group_blocks::table
+                .filter(group_blocks::app_id.eq(app.as_str()))
+                .filter(group_blocks::group_id.eq(group.0))
+                .filter(group_blocks::user_id.eq(user.0))
+                .count()
+                .get_result(conn)
+                .await
+                .map_err(err)?
+        });
+        Ok(count > 0)
+    }
+
+    async fn blocked_page(
+        &self,
+        app: &AppId,
+        group: GroupId,
+        after: Option<UserId>,
+        limit: i64,
+    ) -> Result<(Vec<BlockedUser>, i64), RepoError> {
+        let after = after.map_or(i64::MIN, |u| u.0);
+        let (rows, total): (Vec<BlockRow>, i64) = with_conn!(self, |conn| {
+            let all = group_blocks::table
+                .filter(group_blocks::app_id.eq(app.as_str()))
+                .filter(group_blocks::group_id.eq(group.0));
+            let rows = all
+                .filter(group_blocks::user_id.gt(after))
+                .order(group_blocks::user_id)
+                .limit(limit)
+                .select(BlockRow::as_select())
+                .load(conn)
+                .await
+                .map_err(err)?;
+            let total: i64 = all.count().get_result(conn).await.map_err(err)?;
+            (rows, total)
+        });
+        Ok((rows.into_iter().map(BlockedUser::from).collect(), total))
+    }
+
+    async fn save_invitation(&self, app: &AppId, invitation: &Invitation) -> Result<(), RepoError> {
+        let row = InvitationRow::new(app.as_str(), invitation);
+        with_conn!(self, |conn| {
+            diesel::insert_into(group_invitations::table)
+                .values(&row)
+                .on_conflict((group_invitations::group_id, group_invitations::invitee_id))
+                .do_update()
+                .set((
+                    group_invitations::id.eq(row.id),
+                    group_invitations::inviter_id.eq(row.inviter_id),
+                    group_invitations::reason.eq(&row.reason),
+                    group_invitations::status.eq(row.status),
+                    group_invitations::expires_at.eq(row.expires_at),
+                    group_invitations::updated_at.eq(row.updated_at),
+                ))
+                .execute(conn)
+                .await
+                .map_err(err)?;
+        });
+        Ok(())
+    }
+
+    async fn invitation(
+        &self,
+        app: &AppId,
+        group: GroupId,
+        invitee: UserId,
+    ) -> Result<Option<Invitation>, RepoError> {
+        let row: Option<InvitationRow> = with_conn!(self, |conn| {
+            group_invitations::table
+                .filter(group_invitations::app_id.eq(app.as_str()))
+                .filter(group_invitations::group_id.eq(group.0))
+                .filter(group_invitations::invitee_id.eq(invitee.0))
+                .select(InvitationRow::as_select())
+                .first(conn)
+                .await
+                .optional()
+                .map_err(err)?
+        });
+        row.map(Invitation::try_from).transpose()
+    }
+
+    async fn set_invitation_status(
+        &self,
+        app: &AppId,
+        group: GroupId,
+        invitee: UserId,
+        status: RequestStatus,
+        now: Timestamp,
+    ) -> Result<(), RepoError> {
+        with_conn!(self, |conn| {
+            diesel::update(
+                group_invitations::table
+                    .filter(group_invitations::app_id.eq(app.as_str()))
+                    .filter(group_invitations::group_id.eq(group.0))
+                    .filter(group_invitations::invitee_id.eq(invitee.0)),
+            )
+            .set((
+                group_invitations::status.eq(status.code()),
+                group_invitations::updated_at.eq(now.0),
+            ))
+            .execute(conn)
+            .await
+            .map_err(err)?;
+        });
+        Ok(())
+    }
+
+    async fn invitations_to(
+        &self,
+        app: &AppId,
+        invitee: UserId,
+        before: Option<i64>,
+        limit: i64,
+    ) -> Result<(Vec<Invitation>, i64), RepoError> {
+        let before = before.unwrap_or(i64::MAX);
+        let (rows, total): (Vec<InvitationRow>, i64) = with_conn!(self, |conn| {
+            let all = group_invitations::table
+                .filter(group_invitations::app_id.eq(app.as_str()))
+                .filter(group_invitations::invitee_id.eq(invitee.0));
+            let rows = all
+                .filter(group_invitations::id.lt(before))
+                .order(group_invitations::id.desc())
+                .limit(limit)
+                .select(InvitationRow::as_select())
+                .load(conn)
+                .await
+                .map_err(err)?;
+            let total: i64 = all.count().get_result(conn).await.map_err(err)?;
+            (rows, total)
+        });
+        let items = rows
+            .into_iter()
+            .map(Invitation::try_from)
+            .collect::<Result<_, _>>()?;
+        Ok((items, total))
+    }
+
+    async fn save_join_request(&self, app: &AppId, request: &JoinRequest) -> Result<(), RepoError> {
+        let row = JoinRequestRow::new(app.as_str(), request);
+        with_conn!(self, |conn| {
+            diesel::insert_into(group_join_requests::table)
+                .values(&row)
+                .on_conflict((
+                    group_join_requests::group_id,
+                    group_join_requests::applicant_id,
+                ))
+                .do_update()
+                .set((
+                    group_join_requests::id.eq(row.id),
+                    group_join_requests::reason.eq(&row.reason),
+                    group_join_requests::status.eq(row.status),
+                    group_join_requests::expires_at.eq(row.expires_at),
+                ))
+                .execute(conn)
+                .await
+                .map_err(err)?;
+        });
+        Ok(())
+    }
+
+    async fn join_request(
+        &self,
+        app: &AppId,
+        group: GroupId,
+        applicant: UserId,
+    ) -> Result<Option<JoinRequest>, RepoError> {
+        let row: Option<JoinRequestRow> = with_conn!(self, |conn| {
+            group_join_requests::table
+                .filter(group_join_requests::app_id.eq(app.as_str()))
+                .filter(group_join_requests::group_id.eq(group.0))
+                .filter(group_join_requests::applicant_id.eq(applicant.0))
+                .select(JoinRequestRow::as_select())
+                .first(conn)
+                .await
+                .optional()
+                .map_err(err)?
+        });
+        row.map(JoinRequest::try_from).transpose()
+    }
+
+    async fn set_join_request_status(
+        &self,
+        app: &AppId,
+        group: GroupId,
+        applicant: UserId,
+        status: RequestStatus,
+    ) -> Result<(), RepoError> {
+        with_conn!(self, |conn| {
+            diesel::update(
+                group_join_requests::table
+                    .filter(group_join_requests::app_id.eq(app.as_str()))
+                    .filter(group_join_requests::group_id.eq(group.0))
+                    .filter(group_join_requests::applicant_id.eq(applicant.0)),
+            )
+            .set(group_join_requests::status.eq(status.code()))
+            .execute(conn)
+            .await
+            .map_err(err)?;
+        });
+        Ok(())
+    }
+
+    async fn join_requests(
+        &self,
+        app: &AppId,
+        groups: &[GroupId],
+        before: Option<i64>,
+        limit: i64,
+    ) -> Result<(Vec<JoinRequest>, i64), RepoError> {
+        let groups = ids(groups, |g| g.0);
+        let before = before.unwrap_or(i64::MAX);
+        let (rows, total): (Vec<JoinRequestRow>, i64) = with_conn!(self, |conn| {
+            let all = group_join_requests::table
+                .filter(group_join_requests::app_id.eq(app.as_str()))
+                .filter(group_join_requests::group_id.eq_any(&groups));
+            let rows = all
+                .clone()
+                .filter(group_join_requests::id.lt(before))
+                .order(group_join_requests::id.desc())
+                .limit(limit)
+                .select(JoinRequestRow::as_select())
+                .load(conn)
+                .await
+                .map_err(err)?;
+            let total: i64 = all.count().get_result(conn).await.map_err(err)?;
+            (rows, total)
+        });
+        let items = rows
+            .into_iter()
+            .map(JoinRequest::try_from)
+            .collect::<Result<_, _>>()?;
+        Ok((items, total))
+    }
+
+    async fn save_announcement(&self, app: &AppId, a: &Announcement) -> Result<(), RepoError> {
+        let row = AnnouncementRow {
+            id: a.id,
+            app_id: app.as_str().to_owned(),
+            group_id: a.group.0,
+            author_id: a.author.0,
+            title: a.title.clone(),
+            content: a.content.clone(),
+            created_at: a.created_at.0,
+        };
+        with_conn!(self, |conn| {
+            diesel::insert_into(group_announcements::table)
+                .values(&row)
+                .execute(conn)
+                .await
+                .map_err(err)?;
+        });
+        Ok(())
+    }
+
+    async fn announcement(
+        &self,
+        app: &AppId,
+        group: GroupId,
+        id: i64,
+    ) -> Result<Option<Announcement>, RepoError> {
+        let row: Option<AnnouncementRow> = with_conn!(self, |conn| {
+            group_announcements::table
+                .filter(group_announcements::app_id.eq(app.as_str()))
+                .filter(group_announcements::group_id.eq(group.0))
+                .filter(group_announcements::id.eq(id))
+                .select(AnnouncementRow::as_select())
+                .first(conn)
+                .await
+                .optional()
+                .map_err(err)?
+        });
+        Ok(row.map(Announcement::from))
+    }
+
+    async fn announcements(
+        &self,
+        app: &AppId,
+        group: GroupId,
+    ) -> Result<Vec<Announcement>, RepoError> {
+        let rows: Vec<AnnouncementRow> = with_conn!(self, |conn| {
+            group_announcements::table
+                .filter(group_announcements::app_id.eq(app.as_str()))
+                .filter(group_announcements::group_id.eq(group.0))
+                .order(group_announcements::id.desc())
+                .select(AnnouncementRow::as_select())
+                .load(conn)
+                .await
+                .map_err(err)?
+        });
+        Ok(rows.into_iter().map(Announcement::from).collect())
+    }
+
+    async fn delete_announcement(
+        &self,
+        app: &AppId,
+        group: GroupId,
+        id: i64,
+    ) -> Result<bool, RepoError> {
+        let deleted = with_conn!(self, |conn| {
+            diesel::delete(
+                group_announcements::table
+                    .filter(group_announcements::app_id.eq(app.as_str()))
+                    .filter(group_announcements::group_id.eq(group.0))
+                    .filter(group_announcements::id.eq(id)),
+            )
+            .execute(conn)
+            .await
+            .map_err(err)?
+        });
+        Ok(deleted > 0)
+    }
+
+    async fn save_file(&self, app: &AppId, file: &SharedFile) -> Result<(), RepoError> {
+        let row = FileRow::new(app.as_str(), file);
+        with_conn!(self, |conn| {
+            diesel::insert_into(group_files::table)
+                .values(&row)
+                .execute(conn)
+                .await
+                .map_err(err)?;
+        });
+        Ok(())
+    }
+
+    async fn file(
+        &self,
+        app: &AppId,
+        group: GroupId,
+        id: i64,
+    ) -> Result<Option<SharedFile>, RepoError> {
+        let row: Option<FileRow> = with_conn!(self, |conn| {
+            group_files::table
+                .filter(group_files::app_id.eq(app.as_str()))
+                .filter(group_files::group_id.eq(group.0))
+                .filter(group_files::id.eq(id))
+                .select(FileRow::as_select())
+                .first(conn)
+                .await
+                .optional()
+                .map_err(err)?
+        });
+        Ok(row.map(SharedFile::from))
+    }
+
+    async fn files(&self, app: &AppId, group: GroupId) -> Result<Vec<SharedFile>, RepoError> {
+        let rows: Vec<FileRow> = with_conn!(self, |conn| {
+            group_files::table
+                .filter(group_files::app_id.eq(app.as_str()))
+                .filter(group_files::group_id.eq(group.0))
+                .order(group_files::id.desc())
+                .select(FileRow::as_select())
+                .load(conn)
+                .await
+                .map_err(err)?
+        });
+        Ok(rows.into_iter().map(SharedFile::from).collect())
+    }
+
+    async fn rename_file(&self, app: &AppId, file: &SharedFile) -> Result<(), RepoError> {
+        with_conn!(self, |conn| {
+            diesel::update(
+                group_files::table
+                    .filter(group_files::app_id.eq(app.as_str()))
+                    .filter(group_files::group_id.eq(file.group.0))
+                    .filter(group_files::id.eq(file.id)),
+            )
+            .set((
+                group_files::name.eq(&file.name),
+                group_files::updated_at.eq(file.updated_at.0),
+            ))
+            .execute(conn)
+            .await
+            .map_err(err)?;
+        });
+        Ok(())
+    }
+
+    async fn delete_file(&self, app: &AppId, group: GroupId, id: i64) -> Result<(), RepoError> {
+        with_conn!(self, |conn| {
+            diesel::delete(
+                group_files::table
+                    .filter(group_files::app_id.eq(app.as_str()))
+                    .filter(group_files::group_id.eq(group.0))
+                    .filter(group_files::id.eq(id)),
+            )
+            .execute(conn)
+            .await
+            .map_err(err)?;
+        });
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl GroupUsers for Store {
+    async fn invitees(
+        &self,
+        app: &AppId,
+        list: &[UserId],
+    ) -> Result<Vec<(UserId, bool)>, RepoError> {
+        let list = ids(list, |u| u.0);
+        let rows: Vec<(i64, bool)> = with_conn!(self, |conn| {
+            users::table
+                .filter(users::app_id.eq(app.as_str()))
+                .filter(users::id.eq_any(&list))
+                .order(users::id)
+                .select((users::id, users::group_confirm))
+                .load(conn)
+                .await
+                .map_err(err)?
+        });
+        Ok(rows
+            .into_iter()
+            .map(|(id, confirm)| (UserId(id), confirm))
+            .collect())
+    }
+}
