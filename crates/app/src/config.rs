@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use anyhow::Context as _;
+use tidings_groups::GroupsPolicy;
 use tidings_store::DatabaseUrl;
 
 /// Everything the server reads at start-up.
@@ -20,6 +21,11 @@ pub struct Config {
     pub token_ttl_secs: i64,
     /// `TIDINGS_FRIEND_APPLICATION_TTL_SECS`; how long a friend application waits, default 7 days.
     pub friend_application_ttl_secs: i64,
+    /// Group limits and lifetimes: `TIDINGS_GROUP_CAPACITY` (2000),
+    /// `TIDINGS_GROUPS_OWNED_MAX` (100), `TIDINGS_GROUPS_JOINED_MAX` (500),
+    /// `TIDINGS_GROUP_KICK_LIMIT` (3), `TIDINGS_GROUP_REQUEST_TTL_SECS` (7 days),
+    /// `TIDINGS_GROUP_QR_TTL_SECS` (7 days).
+    pub groups: GroupsPolicy,
     /// `TIDINGS_NODE_ID`; 0–1023, distinct per node of one installation (default 0).
     pub node_id: u16,
     /// `TIDINGS_WORKERS`; HTTP worker threads (default: one per core).
@@ -68,6 +74,17 @@ impl Config {
                 "TIDINGS_FRIEND_APPLICATION_TTL_SECS",
                 7 * 24 * 3600,
             )?,
+            groups: {
+                let d = GroupsPolicy::default();
+                GroupsPolicy {
+                    capacity: parsed("TIDINGS_GROUP_CAPACITY", d.capacity)?,
+                    max_owned: parsed("TIDINGS_GROUPS_OWNED_MAX", d.max_owned)?,
+                    max_joined: parsed("TIDINGS_GROUPS_JOINED_MAX", d.max_joined)?,
+                    kick_limit: parsed("TIDINGS_GROUP_KICK_LIMIT", d.kick_limit)?,
+                    request_ttl_secs: parsed("TIDINGS_GROUP_REQUEST_TTL_SECS", d.request_ttl_secs)?,
+                    qr_ttl_secs: parsed("TIDINGS_GROUP_QR_TTL_SECS", d.qr_ttl_secs)?,
+                }
+            },
             node_id: parsed("TIDINGS_NODE_ID", 0)?,
             workers: parsed("TIDINGS_WORKERS", cores)?,
             db_max_connections: parsed("TIDINGS_DB_MAX_CONNECTIONS", 16)?,
@@ -90,6 +107,15 @@ impl Config {
         anyhow::ensure!(
             self.friend_application_ttl_secs > 0,
             "TIDINGS_FRIEND_APPLICATION_TTL_SECS must be positive"
+        );
+        let g = &self.groups;
+        anyhow::ensure!(
+            g.capacity > 0 && g.max_owned > 0 && g.max_joined > 0 && g.kick_limit >= 0,
+            "group limits must be positive"
+        );
+        anyhow::ensure!(
+            g.request_ttl_secs > 0 && g.qr_ttl_secs > 0,
+            "group lifetimes must be positive"
         );
         anyhow::ensure!(self.node_id < 1024, "TIDINGS_NODE_ID must be 0 to 1023");
         anyhow::ensure!(self.workers > 0, "TIDINGS_WORKERS must be at least 1");

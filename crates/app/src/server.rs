@@ -51,6 +51,7 @@ pub async fn start(config: Config) -> anyhow::Result<RunningServer> {
     let state = ApiState {
         users: services.users,
         roster: services.roster,
+        groups: services.groups,
         readiness: std::sync::Arc::new(wiring::StoreReadiness(store)),
         runtime: tokio::runtime::Handle::current(),
     };

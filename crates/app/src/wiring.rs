@@ -3,6 +3,9 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use tidings_groups::model::GroupEvent;
+use tidings_groups::ports::GroupEvents;
+use tidings_groups::{Groups, GroupsDeps};
 use tidings_http::Readiness;
 use tidings_kernel::{AppId, Clock, DeviceSn, IdGenerator, SnowflakeIds, SystemClock, UserId};
 use tidings_roster::model::RosterEvent;
@@ -36,6 +39,14 @@ impl RosterEvents for NoRosterEvents {
     async fn publish(&self, _: &AppId, _: RosterEvent) {}
 }
 
+/// Where group events go until the gateway exists: nowhere, at no cost.
+pub(crate) struct NoGroupEvents;
+
+#[async_trait]
+impl GroupEvents for NoGroupEvents {
+    async fn publish(&self, _: &AppId, _: GroupEvent) {}
+}
+
 pub(crate) struct StoreReadiness(pub Store);
 
 #[async_trait]
@@ -51,6 +62,7 @@ impl Readiness for StoreReadiness {
 pub(crate) struct Services {
     pub users: Users,
     pub roster: Roster,
+    pub groups: Groups,
 }
 
 pub(crate) fn services(store: &Store, config: &Config) -> anyhow::Result<Services> {
@@ -72,15 +84,27 @@ pub(crate) fn services(store: &Store, config: &Config) -> anyhow::Result<Service
     });
     let roster = Roster::new(RosterDeps {
         roster: store.clone(),
-        directory: store,
+        directory: store.clone(),
         events: Arc::new(NoRosterEvents),
-        ids,
-        clock,
+        ids: ids.clone(),
+        clock: clock.clone(),
         policy: RosterPolicy {
             application_ttl_secs: config.friend_application_ttl_secs,
         },
     });
-    Ok(Services { users, roster })
+    let groups = Groups::new(GroupsDeps {
+        groups: store.clone(),
+        users: store,
+        events: Arc::new(NoGroupEvents),
+        ids,
+        clock,
+        policy: config.groups.clone(),
+    });
+    Ok(Services {
+        users,
+        roster,
+        groups,
+    })
 }
 
 /// Connects to the database and applies pending migrations.

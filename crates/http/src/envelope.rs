@@ -55,6 +55,34 @@ impl Responder for Reply {
     }
 }
 
+/// A MaxIM paged answer with a top-level `cursor` (absent on the last page), `total` and
+/// `version` (reserved by the original; always 0).
+#[derive(Serialize, ToSchema)]
+pub struct PageEnvelope<T> {
+    pub code: i32,
+    pub message: Option<String>,
+    pub data: Vec<T>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cursor: Option<String>,
+    pub total: i64,
+    pub version: i64,
+}
+
+/// A success page answer.
+pub fn ok_page<T: Serialize>(data: Vec<T>, cursor: Option<String>, total: i64) -> ApiResult {
+    Reply::json(
+        StatusCode::OK,
+        &PageEnvelope {
+            code: 200,
+            message: None,
+            data,
+            cursor,
+            total,
+            version: 0,
+        },
+    )
+}
+
 /// What every handler returns.
 pub type ApiResult = Result<Reply, ApiError>;
 

@@ -4,6 +4,7 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
 use serde_json::Value;
+use tidings_groups::GroupError;
 use tidings_roster::RosterError;
 use tidings_users::UserError;
 
@@ -109,6 +110,39 @@ impl From<RosterError> for ApiError {
             RosterError::NoPermission(_) => code::NO_PERMISSION,
             RosterError::Rejected(_) => code::APPLICATION_REJECTED,
             RosterError::Unknown(e) => return internal(e),
+        };
+        Self::new(code, err.to_string())
+    }
+}
+
+impl From<GroupError> for ApiError {
+    fn from(err: GroupError) -> Self {
+        let code = match &err {
+            GroupError::UserNotFound => code::USER_NOT_FOUND,
+            GroupError::InvalidInput(_) => code::BAD_PARAMETER,
+            GroupError::NoPermission(_) => code::NO_PERMISSION,
+            GroupError::GroupNotFound => 20001,
+            GroupError::NotMember => 20002,
+            GroupError::InvalidPushMode => 20003,
+            GroupError::OwnerCannotLeave => 20004,
+            GroupError::NewOwnerNotMember => 20005,
+            GroupError::TooManyCreated => 20008,
+            GroupError::TooManyJoined => 20009,
+            GroupError::GroupFull => 20010,
+            GroupError::NeedMember => 20011,
+            GroupError::NeedAdmin => 20012,
+            GroupError::NeedOwner => 20013,
+            GroupError::ApplicationMissing => 20014,
+            GroupError::InvitationMissing => 20015,
+            GroupError::KickedTooOften => 20016,
+            GroupError::AlreadyMember => 20017,
+            GroupError::Blacklisted => 20018,
+            GroupError::AnnouncementNotFound => 20020,
+            GroupError::FileNotFound => 20022,
+            GroupError::FileNoPermission => 20023,
+            GroupError::QrInvalid => 20024,
+            GroupError::QrExpired => 20025,
+            GroupError::Unknown(e) => return internal(e),
         };
         Self::new(code, err.to_string())
     }

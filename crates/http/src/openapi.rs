@@ -7,6 +7,7 @@ use utoipa::{Modify, OpenApi};
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::health;
+use crate::maxim::group::{content, info, join, members, moderation};
 use crate::maxim::roster::{applications, blocks, friends};
 use crate::maxim::token;
 use crate::maxim::user::{account, devices, profile, push, register, settings};
@@ -48,12 +49,28 @@ business errors; `code` 200 is success.",
         friends::find_by_name, friends::find_by_mobile, friends::update_friend,
         friends::delete_friend, friends::may_message,
         blocks::block, blocks::unblock, blocks::blocked_list,
+        info::create, info::destroy, info::info, info::settings, info::info_batch,
+        info::set_name, info::set_description, info::set_avatar, info::set_ext,
+        info::allow_member_invitation, info::allow_member_modify, info::enable_read_ack,
+        info::history_visible, info::require_admin_approval, info::ban_all, info::unban_all,
+        info::user_joined, info::public_list,
+        members::member_list, members::members_display_name, members::admin_list,
+        members::add_admins, members::remove_admins, members::kick, members::leave,
+        members::transfer, members::display_name, members::mute_mode, members::push_mode,
+        join::invite, join::invitation_list, join::handle_invitation, join::apply,
+        join::application_list, join::handle_application, join::qrcode_sign, join::qrcode_invite,
+        moderation::ban, moderation::unban, moderation::banned_list, moderation::block,
+        moderation::unblock, moderation::blocked_list,
+        content::edit_announcement, content::get_announcement, content::last_announcement,
+        content::list_announcements, content::delete_announcement, content::upload_file,
+        content::list_files, content::get_file, content::rename_file, content::delete_files,
     ),
     tags(
         (name = "health", description = "Liveness and readiness"),
         (name = "token", description = "MaxIM §5: user tokens"),
         (name = "user", description = "MaxIM §3: users"),
         (name = "roster", description = "MaxIM §8: friends, applications and blocks"),
+        (name = "group", description = "MaxIM §7: groups"),
     )
 )]
 pub struct ApiDoc;
@@ -142,6 +159,15 @@ mod tests {
             .filter(|(_, p)| p.starts_with("/roster"))
             .count();
         assert_eq!(roster, 22);
+    }
+
+    #[test]
+    fn the_maxim_group_section_is_complete() {
+        let groups = documented()
+            .into_iter()
+            .filter(|(_, p)| p.starts_with("/group"))
+            .count();
+        assert_eq!(groups, 76);
     }
 
     #[test]

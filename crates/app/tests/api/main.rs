@@ -7,6 +7,8 @@ mod account;
 mod auth;
 mod cli;
 mod devices;
+pub mod groups;
+mod groups_content;
 mod platform;
 mod profile;
 mod push;

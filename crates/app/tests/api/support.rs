@@ -70,6 +70,7 @@ impl TestApp {
             bcrypt_cost: 4,
             token_ttl_secs: 3600,
             friend_application_ttl_secs: 3600,
+            groups: tidings_groups::GroupsPolicy::default(),
             node_id: 1,
             workers: 1,
             db_max_connections: 4,

@@ -1,7 +1,8 @@
 //! The MaxIM server REST API, grouped as the specification groups it:
-//! §3 user (`user/`), §5 token (`token`) and §8 roster (`roster/`).
+//! §3 user (`user/`), §5 token (`token`), §7 group (`group/`) and §8 roster (`roster/`).
 
 pub(crate) mod dto;
+pub(crate) mod group;
 pub(crate) mod roster;
 pub(crate) mod token;
 pub(crate) mod user;
@@ -12,6 +13,7 @@ use crate::Operation;
 pub(crate) fn operations() -> Vec<Operation> {
     let mut ops = token::operations();
     ops.extend(user::operations());
+    ops.extend(group::operations());
     ops.extend(roster::operations());
     ops
 }
