@@ -258,6 +258,80 @@ pub struct BlockedUser {
     pub created_at: Timestamp,
 }
 
+/// One change to a group, written as one conditional statement (never a whole row).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum GroupChange {
+    Name(String),
+    Description(String),
+    Avatar(String),
+    Ext(String),
+    MemberInvite(bool),
+    MemberModify(bool),
+    ReadAck(bool),
+    HistoryVisible(bool),
+    ApplyApproval(ApplyApproval),
+    /// Seconds since the epoch; 0 none, −1 for ever.
+    BanExpireTime(i64),
+}
+
+/// One member preference, written on its own.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Preference {
+    DisplayName(String),
+    MuteMode(i64),
+    PushMode(i64),
+}
+
+/// The limits a join is checked against, inside the transaction that adds the member.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct JoinLimits {
+    pub capacity: i64,
+    pub kick_limit: i64,
+    pub max_joined: i64,
+}
+
+/// What came of adding one member.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum JoinOutcome {
+    Joined,
+    AlreadyMember,
+    Blacklisted,
+    KickedTooOften,
+    TooManyJoined,
+    Full,
+    /// Destroyed (or never existed).
+    GroupGone,
+}
+
+impl JoinOutcome {
+    /// `Ok` for [`JoinOutcome::Joined`], else the matching refusal.
+    ///
+    /// # Errors
+    /// The refusal the outcome stands for.
+    pub fn into_result(self) -> Result<(), GroupError> {
+        Err(match self {
+            Self::Joined => return Ok(()),
+            Self::AlreadyMember => GroupError::AlreadyMember,
+            Self::Blacklisted => GroupError::Blacklisted,
+            Self::KickedTooOften => GroupError::KickedTooOften,
+            Self::TooManyJoined => GroupError::TooManyJoined,
+            Self::Full => GroupError::GroupFull,
+            Self::GroupGone => GroupError::GroupNotFound,
+        })
+    }
+}
+
+/// What came of answering an invitation or application.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Resolution {
+    /// There was no open one (none, handled, or expired).
+    Missing,
+    Declined,
+    /// Accepted, and the join was refused: nothing changed, the request stays open.
+    Refused(JoinOutcome),
+    Joined,
+}
+
 /// The GroupNotice kinds of the client protocol.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum GroupEventKind {

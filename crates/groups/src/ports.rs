@@ -5,8 +5,8 @@ use tidings_kernel::{AppId, GroupId, Timestamp, UserId};
 
 use crate::RepoError;
 use crate::model::{
-    Announcement, BlockedUser, Group, GroupEvent, Invitation, JoinRequest, Member, RequestStatus,
-    SharedFile,
+    Announcement, BlockedUser, Group, GroupChange, GroupEvent, Invitation, JoinLimits, JoinOutcome,
+    JoinRequest, Member, Preference, Resolution, Role, SharedFile,
 };
 
 /// Groups and everything in them.
@@ -24,9 +24,23 @@ pub trait GroupRepository: Send + Sync {
     async fn group(&self, app: &AppId, id: GroupId) -> Result<Option<Group>, RepoError>;
     /// The listed groups that exist, in id order.
     async fn groups(&self, app: &AppId, ids: &[GroupId]) -> Result<Vec<Group>, RepoError>;
-    /// Writes name, description, avatar, ext, settings, destroyed flag and `updated_at`.
-    async fn update_group(&self, app: &AppId, group: &Group) -> Result<(), RepoError>;
-    /// Hands the group to `to` (who becomes owner) and makes `from` a plain member, atomically.
+    /// Applies one change to a group that is not destroyed; `false` when it is (or is gone).
+    async fn change_group(
+        &self,
+        app: &AppId,
+        group: GroupId,
+        change: &GroupChange,
+        now: Timestamp,
+    ) -> Result<bool, RepoError>;
+    /// Marks a group destroyed; `false` when it already was (or is gone).
+    async fn destroy_group(
+        &self,
+        app: &AppId,
+        group: GroupId,
+        now: Timestamp,
+    ) -> Result<bool, RepoError>;
+    /// Hands the group to `to` (who must still be a member: else `false` and nothing changes)
+    /// and makes the owner `from` a plain member, atomically.
     async fn transfer_owner(
         &self,
         app: &AppId,
@@ -34,7 +48,7 @@ pub trait GroupRepository: Send + Sync {
         from: UserId,
         to: UserId,
         now: Timestamp,
-    ) -> Result<(), RepoError>;
+    ) -> Result<bool, RepoError>;
 
     async fn member(
         &self,
@@ -68,15 +82,15 @@ pub trait GroupRepository: Send + Sync {
     ) -> Result<(Vec<Member>, i64), RepoError>;
     /// Members with the admin role, in user id order.
     async fn admins(&self, app: &AppId, group: GroupId) -> Result<Vec<Member>, RepoError>;
-    /// Adds members unless the group would then hold more than `capacity` (then `false`, and
-    /// nothing is added), atomically.
-    async fn add_members(
+    /// Adds one member, checking inside the transaction that holds the group row that the
+    /// group is not destroyed and not full, and that the user is not a member, not
+    /// blacklisted, not kicked more than the limit and not in too many groups.
+    async fn join(
         &self,
         app: &AppId,
-        group: GroupId,
-        members: &[Member],
-        capacity: i64,
-    ) -> Result<bool, RepoError>;
+        member: &Member,
+        limits: &JoinLimits,
+    ) -> Result<JoinOutcome, RepoError>;
     /// Removes members, atomically; with `kicked`, counts one kick for each.
     async fn remove_members(
         &self,
@@ -88,8 +102,34 @@ pub trait GroupRepository: Send + Sync {
     /// How often the user was kicked out of the group.
     async fn kick_count(&self, app: &AppId, group: GroupId, user: UserId)
     -> Result<i64, RepoError>;
-    /// Writes a member's role, display name, mute and message modes.
-    async fn update_member(&self, app: &AppId, member: &Member) -> Result<(), RepoError>;
+    /// Changes a member's role from `from` to `to`; `false` when the member's role is not
+    /// `from` (any more).
+    async fn set_role(
+        &self,
+        app: &AppId,
+        group: GroupId,
+        user: UserId,
+        from: Role,
+        to: Role,
+    ) -> Result<bool, RepoError>;
+    /// Mutes a member whose role is still `role` until `until` (ms; 0 lifts it, −1 for ever);
+    /// `false` when there is no such member.
+    async fn set_muted(
+        &self,
+        app: &AppId,
+        group: GroupId,
+        user: UserId,
+        role: Role,
+        until: i64,
+    ) -> Result<bool, RepoError>;
+    /// Writes one preference of a member; `false` when there is no such member.
+    async fn set_preference(
+        &self,
+        app: &AppId,
+        group: GroupId,
+        user: UserId,
+        preference: &Preference,
+    ) -> Result<bool, RepoError>;
     /// Groups the user is a member of and that are not destroyed, ascending.
     async fn joined_groups(&self, app: &AppId, user: UserId) -> Result<Vec<GroupId>, RepoError>;
     /// How many groups, not destroyed, the user owns.
@@ -126,7 +166,8 @@ pub trait GroupRepository: Send + Sync {
         limit: i64,
     ) -> Result<(Vec<BlockedUser>, i64), RepoError>;
 
-    /// Stores an invitation, replacing an earlier one of the same group and invitee.
+    /// Stores an invitation, replacing an earlier one of the same group and invitee (which
+    /// keeps its id, so paged lists stay stable).
     async fn save_invitation(&self, app: &AppId, invitation: &Invitation) -> Result<(), RepoError>;
     async fn invitation(
         &self,
@@ -134,14 +175,17 @@ pub trait GroupRepository: Send + Sync {
         group: GroupId,
         invitee: UserId,
     ) -> Result<Option<Invitation>, RepoError>;
-    async fn set_invitation_status(
+    /// Answers the invitee's open invitation: declines it, or (with `join`) accepts it and
+    /// adds the member as [`Self::join`] does — all in one transaction. A refused join
+    /// changes nothing.
+    async fn resolve_invitation<'a>(
         &self,
         app: &AppId,
         group: GroupId,
         invitee: UserId,
-        status: RequestStatus,
+        join: Option<(&'a Member, &'a JoinLimits)>,
         now: Timestamp,
-    ) -> Result<(), RepoError>;
+    ) -> Result<Resolution, RepoError>;
     /// Invitations of `invitee` with ids below `before`, newest first, at most `limit`; and
     /// their count.
     async fn invitations_to(
@@ -152,7 +196,8 @@ pub trait GroupRepository: Send + Sync {
         limit: i64,
     ) -> Result<(Vec<Invitation>, i64), RepoError>;
 
-    /// Stores an application, replacing an earlier one of the same group and applicant.
+    /// Stores an application, replacing an earlier one of the same group and applicant (which
+    /// keeps its id).
     async fn save_join_request(&self, app: &AppId, request: &JoinRequest) -> Result<(), RepoError>;
     async fn join_request(
         &self,
@@ -160,13 +205,15 @@ pub trait GroupRepository: Send + Sync {
         group: GroupId,
         applicant: UserId,
     ) -> Result<Option<JoinRequest>, RepoError>;
-    async fn set_join_request_status(
+    /// Answers the applicant's open application, like [`Self::resolve_invitation`].
+    async fn resolve_join_request<'a>(
         &self,
         app: &AppId,
         group: GroupId,
         applicant: UserId,
-        status: RequestStatus,
-    ) -> Result<(), RepoError>;
+        join: Option<(&'a Member, &'a JoinLimits)>,
+        now: Timestamp,
+    ) -> Result<Resolution, RepoError>;
     /// Applications to the listed groups with ids below `before`, newest first, at most
     /// `limit`; and their count.
     async fn join_requests(

@@ -678,8 +678,8 @@ mod roster {
 
 mod groups {
     use tidings_groups::model::{
-        Announcement, Group, GroupSettings, GroupType, Invitation, JoinRequest, Member,
-        RequestStatus, Role, SharedFile,
+        Announcement, Group, GroupChange, GroupSettings, GroupType, Invitation, JoinLimits,
+        JoinOutcome, JoinRequest, Member, RequestStatus, Resolution, Role, SharedFile,
     };
     use tidings_groups::ports::{GroupRepository, GroupUsers};
     use tidings_kernel::{GroupId, Timestamp, UserId};
@@ -734,16 +734,23 @@ mod groups {
             .await?;
         let stored = store.group(a, G).await?;
         assert_eq!(stored, Some(group(G, 1)));
-        assert!(
-            store
-                .add_members(a, G, &[member(G, 3, Role::Member)], 3)
-                .await?
-        );
-        assert!(
-            !store
-                .add_members(a, G, &[member(G, 4, Role::Member)], 3)
-                .await?
-        );
+        let limits = JoinLimits {
+            capacity: 3,
+            kick_limit: 3,
+            max_joined: 10,
+        };
+        let joined = store.join(a, &member(G, 3, Role::Member), &limits).await?;
+        assert_eq!(joined, JoinOutcome::Joined);
+        let again = store.join(a, &member(G, 3, Role::Member), &limits).await?;
+        assert_eq!(again, JoinOutcome::AlreadyMember);
+        let full = store.join(a, &member(G, 4, Role::Member), &limits).await?;
+        assert_eq!(full, JoinOutcome::Full);
+        let strict = JoinLimits {
+            max_joined: 0,
+            ..limits
+        };
+        let over = store.join(a, &member(G, 4, Role::Member), &strict).await?;
+        assert_eq!(over, JoinOutcome::TooManyJoined);
         let (page, total) = store.member_page(a, G, None, 2).await?;
         assert_eq!(total, 3);
         assert_eq!(
@@ -754,9 +761,14 @@ mod groups {
         assert_eq!(rest.iter().map(|m| m.user.0).collect::<Vec<_>>(), vec![3]);
         assert_eq!(store.joined_groups(a, UserId(2)).await?, vec![G]);
         assert_eq!(store.owned_count(a, UserId(1)).await?, 1);
-        let mut destroyed = group(G, 1);
-        destroyed.destroyed = true;
-        store.update_group(a, &destroyed).await?;
+        assert!(store.destroy_group(a, G, Timestamp(3)).await?);
+        assert!(!store.destroy_group(a, G, Timestamp(4)).await?);
+        assert!(
+            !store
+                .change_group(a, G, &GroupChange::Name("back".into()), Timestamp(5))
+                .await?,
+            "a destroyed group takes no changes"
+        );
         assert!(store.joined_groups(a, UserId(2)).await?.is_empty());
         assert_eq!(store.owned_count(a, UserId(1)).await?, 0);
         Ok(())
@@ -775,7 +787,15 @@ mod groups {
         for _ in 0..2 {
             store.remove_members(a, G, &[UserId(3)], true).await?;
             store
-                .add_members(a, G, &[member(G, 3, Role::Member)], 10)
+                .join(
+                    a,
+                    &member(G, 3, Role::Member),
+                    &JoinLimits {
+                        capacity: 10,
+                        kick_limit: 3,
+                        max_joined: 10,
+                    },
+                )
                 .await?;
         }
         assert_eq!(store.kick_count(a, G, UserId(3)).await?, 2);
@@ -790,9 +810,17 @@ mod groups {
                 .collect::<Vec<_>>(),
             vec![2]
         );
-        store
-            .transfer_owner(a, G, UserId(1), UserId(2), Timestamp(9))
-            .await?;
+        assert!(
+            !store
+                .transfer_owner(a, G, UserId(1), UserId(5), Timestamp(9))
+                .await?,
+            "the new owner must be a member"
+        );
+        assert!(
+            store
+                .transfer_owner(a, G, UserId(1), UserId(2), Timestamp(9))
+                .await?
+        );
         assert_eq!(store.group(a, G).await?.map(|g| g.owner), Some(UserId(2)));
         let roles: Vec<Role> = store
             .members_of(a, G, &[UserId(1), UserId(2)])
@@ -801,9 +829,11 @@ mod groups {
             .map(|m| m.role)
             .collect();
         assert_eq!(roles, vec![Role::Member, Role::Owner]);
-        let mut muted = member(G, 1, Role::Member);
-        muted.muted_until = 100;
-        store.update_member(a, &muted).await?;
+        assert!(store.set_muted(a, G, UserId(1), Role::Member, 100).await?);
+        assert!(
+            !store.set_muted(a, G, UserId(2), Role::Member, 100).await?,
+            "bob is owner now"
+        );
         let (page, total) = store.muted_page(a, G, Timestamp(50), None, 10).await?;
         assert_eq!((page.len(), total), (1, 1));
         assert_eq!(store.muted_page(a, G, Timestamp(100), None, 10).await?.1, 0);
@@ -859,15 +889,28 @@ mod groups {
         };
         store.save_invitation(a, &invitation(10, G)).await?;
         store.save_invitation(a, &invitation(11, other)).await?;
+        // Inviting again replaces the invitation but keeps its id: paging stays stable.
         store.save_invitation(a, &invitation(12, G)).await?;
         let (page, total) = store.invitations_to(a, UserId(3), None, 10).await?;
         assert_eq!(total, 2);
-        assert_eq!(page.iter().map(|i| i.id).collect::<Vec<_>>(), vec![12, 11]);
-        store
-            .set_invitation_status(a, G, UserId(3), RequestStatus::Accepted, Timestamp(20))
+        assert_eq!(page.iter().map(|i| i.id).collect::<Vec<_>>(), vec![11, 10]);
+        let limits = JoinLimits {
+            capacity: 10,
+            kick_limit: 3,
+            max_joined: 10,
+        };
+        let joining = member(G, 3, Role::Member);
+        let resolved = store
+            .resolve_invitation(a, G, UserId(3), Some((&joining, &limits)), Timestamp(20))
             .await?;
+        assert_eq!(resolved, Resolution::Joined);
         let stored = store.invitation(a, G, UserId(3)).await?;
         assert_eq!(stored.map(|i| i.status), Some(RequestStatus::Accepted));
+        assert!(store.member(a, G, UserId(3)).await?.is_some());
+        let again = store
+            .resolve_invitation(a, G, UserId(3), None, Timestamp(21))
+            .await?;
+        assert_eq!(again, Resolution::Missing);
 
         let request = |id: i64, group: GroupId, applicant: i64| JoinRequest {
             id,
@@ -887,11 +930,26 @@ mod groups {
         );
         let (both, _) = store.join_requests(a, &[G, other], Some(22), 10).await?;
         assert_eq!(both.iter().map(|r| r.id).collect::<Vec<_>>(), vec![21, 20]);
-        store
-            .set_join_request_status(a, G, UserId(4), RequestStatus::Declined)
+        // A refused join (the applicant is blacklisted meanwhile) leaves the request open.
+        store.block_users(a, G, &[UserId(5)], Timestamp(30)).await?;
+        let joining = member(G, 5, Role::Member);
+        let refused = store
+            .resolve_join_request(a, G, UserId(5), Some((&joining, &limits)), Timestamp(31))
             .await?;
+        assert_eq!(refused, Resolution::Refused(JoinOutcome::Blacklisted));
+        let still = store.join_request(a, G, UserId(5)).await?;
+        assert_eq!(still.map(|r| r.status), Some(RequestStatus::Pending));
+        let declined = store
+            .resolve_join_request(a, G, UserId(4), None, Timestamp(32))
+            .await?;
+        assert_eq!(declined, Resolution::Declined);
         let stored = store.join_request(a, G, UserId(4)).await?;
         assert_eq!(stored.map(|r| r.status), Some(RequestStatus::Declined));
+        // Expired requests cannot be resolved.
+        let late = store
+            .resolve_join_request(a, other, UserId(4), None, Timestamp(1_000))
+            .await?;
+        assert_eq!(late, Resolution::Missing);
         Ok(())
     }
     store_test!(invitations_and_requests_replace_per_pair);
@@ -943,7 +1001,15 @@ mod groups {
         assert!(store.files(a, G).await?.is_empty());
         // Deleting a member's user removes the membership.
         store
-            .add_members(a, G, &[member(G, 2, Role::Member)], 10)
+            .join(
+                a,
+                &member(G, 2, Role::Member),
+                &JoinLimits {
+                    capacity: 10,
+                    kick_limit: 3,
+                    max_joined: 10,
+                },
+            )
             .await?;
         UserRepository::delete_user(&store, a, UserId(2)).await?;
         assert!(store.member(a, G, UserId(2)).await?.is_none());

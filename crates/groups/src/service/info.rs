@@ -4,9 +4,11 @@ use rand::Rng;
 use rand::distr::Alphanumeric;
 use tidings_kernel::{GroupId, Principal, UserId};
 
-use super::{Access, Groups, text, user_list};
+use super::{Groups, text, user_list};
 use crate::GroupError;
-use crate::model::{ApplyApproval, Group, GroupEventKind, GroupSettings, GroupType, Member, Role};
+use crate::model::{
+    ApplyApproval, Group, GroupChange, GroupEventKind, GroupSettings, GroupType, Member, Role,
+};
 
 /// What `/group/create` takes.
 #[derive(Clone, Debug, Default)]
@@ -133,13 +135,15 @@ impl Groups {
     /// # Errors
     /// 20001 for an unknown or destroyed group; 20013 for anyone but the owner.
     pub async fn destroy(&self, principal: &Principal, id: GroupId) -> Result<(), GroupError> {
-        let (mut group, access) = self.group_as(principal, id, Role::Owner).await?;
-        group.destroyed = true;
-        group.updated_at = self.deps.clock.now();
-        self.deps
+        let (_, access) = self.group_as(principal, id, Role::Owner).await?;
+        if !self
+            .deps
             .groups
-            .update_group(&principal.app, &group)
-            .await?;
+            .destroy_group(&principal.app, id, self.deps.clock.now())
+            .await?
+        {
+            return Err(GroupError::GroupNotFound);
+        }
         self.publish(
             &principal.app,
             GroupEventKind::Destroyed,
@@ -217,48 +221,26 @@ impl Groups {
         field: InfoField,
         value: String,
     ) -> Result<(), GroupError> {
-        let (mut group, access) = self.group_as(principal, id, Role::Member).await?;
+        let (group, access) = self.group_as(principal, id, Role::Member).await?;
         if !group.settings.member_modify {
             access.need(Role::Admin)?;
         }
-        match field {
+        let change = match field {
             InfoField::Name => {
                 let value = text("name", value, NAME_MAX)?;
                 if value.trim().is_empty() {
                     return Err(GroupError::invalid("name must not be empty"));
                 }
-                group.name = value;
+                GroupChange::Name(value)
             }
             InfoField::Description => {
-                group.description = text("description", value, DESCRIPTION_MAX)?
+                GroupChange::Description(text("description", value, DESCRIPTION_MAX)?)
             }
-            InfoField::Avatar => group.avatar = text("avatar", value, AVATAR_MAX)?,
-            InfoField::Ext => group.ext = text("ext", value, EXT_MAX)?,
-        }
-        self.save_info(principal, group, &access).await
-    }
-
-    async fn save_info(
-        &self,
-        principal: &Principal,
-        mut group: Group,
-        access: &Access,
-    ) -> Result<(), GroupError> {
-        group.updated_at = self.deps.clock.now();
-        self.deps
-            .groups
-            .update_group(&principal.app, &group)
-            .await?;
-        self.publish(
-            &principal.app,
-            GroupEventKind::InfoUpdated,
-            group.id,
-            access.author(),
-            Vec::new(),
-            "",
-        )
-        .await;
-        Ok(())
+            InfoField::Avatar => GroupChange::Avatar(text("avatar", value, AVATAR_MAX)?),
+            InfoField::Ext => GroupChange::Ext(text("ext", value, EXT_MAX)?),
+        };
+        self.change(principal, id, change, &access, GroupEventKind::InfoUpdated)
+            .await
     }
 
     /// Turns a boolean setting on or off (admins).
@@ -272,15 +254,15 @@ impl Groups {
         setting: Setting,
         value: bool,
     ) -> Result<(), GroupError> {
-        let (mut group, access) = self.group_as(principal, id, Role::Admin).await?;
-        let s = &mut group.settings;
-        match setting {
-            Setting::MemberInvite => s.member_invite = value,
-            Setting::MemberModify => s.member_modify = value,
-            Setting::ReadAck => s.read_ack = value,
-            Setting::HistoryVisible => s.history_visible = value,
-        }
-        self.save_info(principal, group, &access).await
+        let (_, access) = self.group_as(principal, id, Role::Admin).await?;
+        let change = match setting {
+            Setting::MemberInvite => GroupChange::MemberInvite(value),
+            Setting::MemberModify => GroupChange::MemberModify(value),
+            Setting::ReadAck => GroupChange::ReadAck(value),
+            Setting::HistoryVisible => GroupChange::HistoryVisible(value),
+        };
+        self.change(principal, id, change, &access, GroupEventKind::InfoUpdated)
+            .await
     }
 
     /// Sets how applications are handled (admins): 0 accept all, 1 admins approve, 2 reject all.
@@ -294,9 +276,15 @@ impl Groups {
         code: i64,
     ) -> Result<(), GroupError> {
         let approval = ApplyApproval::from_code(code)?;
-        let (mut group, access) = self.group_as(principal, id, Role::Admin).await?;
-        group.settings.apply_approval = approval;
-        self.save_info(principal, group, &access).await
+        let (_, access) = self.group_as(principal, id, Role::Admin).await?;
+        self.change(
+            principal,
+            id,
+            GroupChange::ApplyApproval(approval),
+            &access,
+            GroupEventKind::InfoUpdated,
+        )
+        .await
     }
 
     /// Mutes everyone but admins for `minutes` (−1: until `unban_all`). Returns the new
@@ -315,28 +303,20 @@ impl Groups {
                 "duration must be a positive number of minutes, or -1",
             ));
         }
-        let (mut group, access) = self.group_as(principal, id, Role::Admin).await?;
-        let now = self.deps.clock.now();
-        group.settings.ban_expire_time = if minutes == -1 {
+        let (_, access) = self.group_as(principal, id, Role::Admin).await?;
+        let expire = if minutes == -1 {
             -1
         } else {
-            now.0 / 1000 + minutes * 60
+            self.deps.clock.now().0 / 1000 + minutes * 60
         };
-        let expire = group.settings.ban_expire_time;
-        group.updated_at = now;
-        self.deps
-            .groups
-            .update_group(&principal.app, &group)
-            .await?;
-        self.publish(
-            &principal.app,
-            GroupEventKind::Banned,
+        self.change(
+            principal,
             id,
-            access.author(),
-            Vec::new(),
-            "",
+            GroupChange::BanExpireTime(expire),
+            &access,
+            GroupEventKind::Banned,
         )
-        .await;
+        .await?;
         Ok(expire)
     }
 
@@ -345,23 +325,15 @@ impl Groups {
     /// # Errors
     /// 20001; 20012.
     pub async fn unban_all(&self, principal: &Principal, id: GroupId) -> Result<(), GroupError> {
-        let (mut group, access) = self.group_as(principal, id, Role::Admin).await?;
-        group.settings.ban_expire_time = 0;
-        group.updated_at = self.deps.clock.now();
-        self.deps
-            .groups
-            .update_group(&principal.app, &group)
-            .await?;
-        self.publish(
-            &principal.app,
-            GroupEventKind::Unbanned,
+        let (_, access) = self.group_as(principal, id, Role::Admin).await?;
+        self.change(
+            principal,
             id,
-            access.author(),
-            Vec::new(),
-            "",
+            GroupChange::BanExpireTime(0),
+            &access,
+            GroupEventKind::Unbanned,
         )
-        .await;
-        Ok(())
+        .await
     }
 
     /// The groups the caller is a member of (not destroyed).

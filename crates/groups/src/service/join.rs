@@ -5,7 +5,8 @@ use tidings_kernel::{GroupId, Principal, Timestamp, UserId};
 
 use super::{Groups, MemberPage, Outcome, finish_page, page_limit, parse_cursor, text, user_list};
 use crate::model::{
-    ApplyApproval, GroupEventKind, Invitation, JoinRequest, RequestStatus, Role, is_open,
+    ApplyApproval, GroupEventKind, Invitation, JoinRequest, Member, RequestStatus, Resolution,
+    Role, is_open,
 };
 use crate::{GroupError, qr};
 
@@ -50,6 +51,7 @@ impl Groups {
         let now = self.deps.clock.now();
         let mut outcomes = Vec::with_capacity(users.len());
         let (mut joined, mut invited) = (Vec::new(), Vec::new());
+        let mut failure = None;
         for user in users {
             let outcome = async {
                 let confirm = known
@@ -80,10 +82,14 @@ impl Groups {
             .await;
             outcomes.push(match outcome {
                 Ok(()) => Outcome::done(user.0),
-                Err(GroupError::Unknown(e)) => return Err(GroupError::Unknown(e)),
+                Err(GroupError::Unknown(e)) => {
+                    failure = Some(e);
+                    break;
+                }
                 Err(e) => Outcome::failed(user.0, &e),
             });
         }
+        // Whatever happened before a storage failure did happen: tell about it either way.
         if !invited.is_empty() {
             self.publish(
                 app,
@@ -99,7 +105,10 @@ impl Groups {
             self.publish(app, GroupEventKind::Joined, id, access.author(), joined, "")
                 .await;
         }
-        Ok(outcomes)
+        match failure {
+            Some(e) => Err(GroupError::Unknown(e)),
+            None => Ok(outcomes),
+        }
     }
 
     /// Invitations the caller received, newest first, with `cursor` paging.
@@ -149,17 +158,20 @@ impl Groups {
             .ok_or(GroupError::InvitationMissing)?;
         if accept {
             self.check_may_join(app, &group, me).await?;
-            self.join(app, &group, me).await?;
         }
-        let (status, kind) = if accept {
-            (RequestStatus::Accepted, GroupEventKind::InviteAccepted)
-        } else {
-            (RequestStatus::Declined, GroupEventKind::InviteDeclined)
-        };
-        self.deps
+        let member = Member::new(id, me, Role::Member, now);
+        let limits = self.limits(&group);
+        let resolution = self
+            .deps
             .groups
-            .set_invitation_status(app, id, me, status, now)
+            .resolve_invitation(app, id, me, accept.then_some((&member, &limits)), now)
             .await?;
+        let kind = match resolution {
+            Resolution::Missing => return Err(GroupError::InvitationMissing),
+            Resolution::Refused(outcome) => return outcome.into_result(),
+            Resolution::Declined => GroupEventKind::InviteDeclined,
+            Resolution::Joined => GroupEventKind::InviteAccepted,
+        };
         self.publish(app, kind, id, me, vec![invitation.inviter], "")
             .await;
         if accept {
@@ -266,17 +278,26 @@ impl Groups {
             .ok_or(GroupError::ApplicationMissing)?;
         if approve {
             self.check_may_join(app, &group, applicant).await?;
-            self.join(app, &group, applicant).await?;
         }
-        let (status, kind) = if approve {
-            (RequestStatus::Accepted, GroupEventKind::ApplyAccepted)
-        } else {
-            (RequestStatus::Declined, GroupEventKind::ApplyDeclined)
-        };
-        self.deps
+        let member = Member::new(id, applicant, Role::Member, now);
+        let limits = self.limits(&group);
+        let resolution = self
+            .deps
             .groups
-            .set_join_request_status(app, id, applicant, status)
+            .resolve_join_request(
+                app,
+                id,
+                applicant,
+                approve.then_some((&member, &limits)),
+                now,
+            )
             .await?;
+        let kind = match resolution {
+            Resolution::Missing => return Err(GroupError::ApplicationMissing),
+            Resolution::Refused(outcome) => return outcome.into_result(),
+            Resolution::Declined => GroupEventKind::ApplyDeclined,
+            Resolution::Joined => GroupEventKind::ApplyAccepted,
+        };
         self.publish(app, kind, id, access.author(), vec![applicant], "")
             .await;
         Ok(())

@@ -6,7 +6,7 @@ use super::{
     Access, Groups, MemberPage, Outcome, finish_page, page_limit, parse_cursor, text, user_list,
 };
 use crate::GroupError;
-use crate::model::{GroupEventKind, Member, Role};
+use crate::model::{GroupEventKind, Member, Preference, Role};
 
 const DISPLAY_NAME_MAX: usize = 64;
 
@@ -88,9 +88,10 @@ impl Groups {
         let mut changed = Vec::new();
         for user in users {
             match self.deps.groups.member(app, id, user).await? {
-                Some(mut member) if member.role == from => {
-                    member.role = to;
-                    self.deps.groups.update_member(app, &member).await?;
+                Some(member)
+                    if member.role == from
+                        && self.deps.groups.set_role(app, id, user, from, to).await? =>
+                {
                     changed.push(user);
                     outcomes.push(Outcome::done(user.0));
                 }
@@ -202,7 +203,8 @@ impl Groups {
     /// Hands the group to another member (owner only); the old owner stays as a member.
     ///
     /// # Errors
-    /// 20001; 20013; 20005 when the new owner is not a member; 10002 for the owner itself.
+    /// 20001; 20013; 20005 when the new owner is not a member (also if they left meanwhile);
+    /// 20008 when they own as many groups as allowed; 10002 for the owner itself.
     pub async fn transfer(
         &self,
         principal: &Principal,
@@ -213,21 +215,23 @@ impl Groups {
         if to == group.owner {
             return Err(GroupError::invalid("the user already owns the group"));
         }
-        if self
+        let app = &principal.app;
+        if self.deps.groups.member(app, id, to).await?.is_none() {
+            return Err(GroupError::NewOwnerNotMember);
+        }
+        if self.deps.groups.owned_count(app, to).await? >= self.deps.policy.max_owned {
+            return Err(GroupError::TooManyCreated);
+        }
+        if !self
             .deps
             .groups
-            .member(&principal.app, id, to)
+            .transfer_owner(app, id, group.owner, to, self.deps.clock.now())
             .await?
-            .is_none()
         {
             return Err(GroupError::NewOwnerNotMember);
         }
-        self.deps
-            .groups
-            .transfer_owner(&principal.app, id, group.owner, to, self.deps.clock.now())
-            .await?;
         self.publish(
-            &principal.app,
+            app,
             GroupEventKind::OwnerAssigned,
             id,
             access.author(),
@@ -249,7 +253,7 @@ impl Groups {
         name: String,
     ) -> Result<(), GroupError> {
         let name = text("display name", name, DISPLAY_NAME_MAX)?;
-        self.update_own_membership(principal, id, |m| m.display_name = name)
+        self.set_preference(principal, id, Preference::DisplayName(name))
             .await
     }
 
@@ -267,7 +271,7 @@ impl Groups {
         if !(0..=2).contains(&mode) {
             return Err(GroupError::invalid("msg_mute_mode must be 0, 1 or 2"));
         }
-        self.update_own_membership(principal, id, |m| m.msg_mute_mode = mode)
+        self.set_preference(principal, id, Preference::MuteMode(mode))
             .await
     }
 
@@ -285,24 +289,26 @@ impl Groups {
         if !(0..=4).contains(&mode) {
             return Err(GroupError::InvalidPushMode);
         }
-        self.update_own_membership(principal, id, |m| m.msg_push_mode = mode)
+        self.set_preference(principal, id, Preference::PushMode(mode))
             .await
     }
 
-    async fn update_own_membership(
+    async fn set_preference(
         &self,
         principal: &Principal,
         id: GroupId,
-        change: impl FnOnce(&mut Member),
+        preference: Preference,
     ) -> Result<(), GroupError> {
-        Self::me(principal)?;
-        let (_, access) = self.group_as(principal, id, Role::Member).await?;
-        let mut member = access.member.ok_or(GroupError::NeedMember)?;
-        change(&mut member);
-        self.deps
+        let me = Self::me(principal)?;
+        self.group_as(principal, id, Role::Member).await?;
+        if !self
+            .deps
             .groups
-            .update_member(&principal.app, &member)
-            .await?;
+            .set_preference(&principal.app, id, me, &preference)
+            .await?
+        {
+            return Err(GroupError::NeedMember);
+        }
         Ok(())
     }
 }

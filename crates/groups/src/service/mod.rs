@@ -17,7 +17,7 @@ pub use info::{GroupView, InfoField, NewGroup, Setting};
 pub use join::{Applied, QrCode};
 
 use crate::GroupError;
-use crate::model::{Group, GroupEvent, GroupEventKind, Member, Role};
+use crate::model::{Group, GroupChange, GroupEvent, GroupEventKind, JoinLimits, Member, Role};
 use crate::ports::{GroupEvents, GroupRepository, GroupUsers};
 
 /// Limits and lifetimes of the groups domain.
@@ -100,8 +100,6 @@ pub struct MemberPage<T> {
 pub(crate) struct Access {
     /// The user the call acts as; `None` for an admin token acting as group admin or operator.
     pub user: Option<UserId>,
-    /// The caller's membership, if it is a member.
-    pub member: Option<Member>,
     /// The rights the call has: the member's role, `Admin` for an admin token with this
     /// group's `group_id`, `Owner` for a bare admin token (the operator).
     pub rights: Option<Role>,
@@ -171,16 +169,13 @@ impl Groups {
         match principal.actor {
             Actor::User { user, .. } | Actor::AdminAsUser(user) => {
                 let member = self.deps.groups.member(app, group.id, user).await?;
-                let rights = member.as_ref().map(|m| m.role);
                 Ok(Access {
                     user: Some(user),
-                    member,
-                    rights,
+                    rights: member.map(|m| m.role),
                 })
             }
             Actor::AdminOfGroup(id) if id == group.id => Ok(Access {
                 user: None,
-                member: None,
                 rights: Some(Role::Admin),
             }),
             Actor::AdminOfGroup(_) => Err(GroupError::NoPermission(
@@ -188,7 +183,6 @@ impl Groups {
             )),
             Actor::Admin => Ok(Access {
                 user: None,
-                member: None,
                 rights: Some(Role::Owner),
             }),
         }
@@ -255,7 +249,16 @@ impl Groups {
         Ok(())
     }
 
-    /// Adds one member, refusing with 20010 when the group is full.
+    /// The limits a join into `group` is checked against.
+    pub(crate) fn limits(&self, group: &Group) -> JoinLimits {
+        JoinLimits {
+            capacity: group.capacity,
+            kick_limit: self.deps.policy.kick_limit,
+            max_joined: self.deps.policy.max_joined,
+        }
+    }
+
+    /// Adds one member; the store checks every join rule again inside its transaction.
     pub(crate) async fn join(
         &self,
         app: &AppId,
@@ -263,14 +266,33 @@ impl Groups {
         user: UserId,
     ) -> Result<(), GroupError> {
         let member = Member::new(group.id, user, Role::Member, self.deps.clock.now());
+        self.deps
+            .groups
+            .join(app, &member, &self.limits(group))
+            .await?
+            .into_result()
+    }
+
+    /// Applies one change to a live group.
+    pub(crate) async fn change(
+        &self,
+        principal: &Principal,
+        group: GroupId,
+        change: GroupChange,
+        access: &Access,
+        kind: GroupEventKind,
+    ) -> Result<(), GroupError> {
+        let now = self.deps.clock.now();
         if !self
             .deps
             .groups
-            .add_members(app, group.id, &[member], group.capacity)
+            .change_group(&principal.app, group, &change, now)
             .await?
         {
-            return Err(GroupError::GroupFull);
+            return Err(GroupError::GroupNotFound);
         }
+        self.publish(&principal.app, kind, group, access.author(), Vec::new(), "")
+            .await;
         Ok(())
     }
 }

@@ -62,13 +62,18 @@ impl Groups {
         let mut changed = Vec::new();
         for user in users {
             let result = match self.deps.groups.member(app, id, user).await? {
-                Some(mut member) => match Self::may_moderate(&access, &member) {
-                    Ok(()) => {
-                        member.muted_until = until;
-                        self.deps.groups.update_member(app, &member).await?;
+                Some(member) => match Self::may_moderate(&access, &member) {
+                    Ok(())
+                        if self
+                            .deps
+                            .groups
+                            .set_muted(app, id, user, member.role, until)
+                            .await? =>
+                    {
                         changed.push(user);
                         Ok(())
                     }
+                    Ok(()) => Err(GroupError::NotMember),
                     Err(e) => Err(e),
                 },
                 None => Err(GroupError::NotMember),

@@ -10,7 +10,8 @@ use tidings_kernel::{
 
 use super::*;
 use crate::model::{
-    ApplyApproval, GroupSettings, GroupType, Invitation, JoinRequest, Member, Role, SharedFile,
+    ApplyApproval, GroupChange, GroupSettings, GroupType, Invitation, JoinOutcome, JoinRequest,
+    Member, Preference, Role, SharedFile,
 };
 use crate::ports::{MockGroupEvents, MockGroupRepository, MockGroupUsers};
 
@@ -91,30 +92,86 @@ fn groups(w: &Arc<Mutex<World>>) -> Groups {
     repo.expect_group()
         .returning(move |_, id| Ok(lock(&s).group.clone().filter(|g| g.id == id)));
     let s = w.clone();
-    repo.expect_update_group().returning(move |_, g| {
-        lock(&s).group = Some(g.clone());
-        Ok(())
+    repo.expect_change_group()
+        .returning(move |_, _, change, _| {
+            let mut w = lock(&s);
+            let Some(g) = w.group.as_mut().filter(|g| !g.destroyed) else {
+                return Ok(false);
+            };
+            match change {
+                GroupChange::Name(v) => g.name = v.clone(),
+                GroupChange::MemberModify(v) => g.settings.member_modify = *v,
+                GroupChange::HistoryVisible(v) => g.settings.history_visible = *v,
+                GroupChange::BanExpireTime(v) => g.settings.ban_expire_time = *v,
+                _ => {}
+            }
+            Ok(true)
+        });
+    let s = w.clone();
+    repo.expect_destroy_group().returning(move |_, _, _| {
+        let mut w = lock(&s);
+        let Some(g) = w.group.as_mut().filter(|g| !g.destroyed) else {
+            return Ok(false);
+        };
+        g.destroyed = true;
+        Ok(true)
     });
     let s = w.clone();
     repo.expect_member()
         .returning(move |_, _, user| Ok(lock(&s).members.get(&user).cloned()));
     let s = w.clone();
-    repo.expect_update_member().returning(move |_, m| {
-        lock(&s).members.insert(m.user, m.clone());
-        Ok(())
-    });
-    let s = w.clone();
-    repo.expect_add_members()
-        .returning(move |_, _, new, capacity| {
+    repo.expect_set_role()
+        .returning(move |_, _, user, from, to| {
             let mut w = lock(&s);
-            if (w.members.len() + new.len()) as i64 > capacity {
-                return Ok(false);
+            match w.members.get_mut(&user) {
+                Some(m) if m.role == from => {
+                    m.role = to;
+                    Ok(true)
+                }
+                _ => Ok(false),
             }
-            for m in new {
-                w.members.insert(m.user, m.clone());
+        });
+    let s = w.clone();
+    repo.expect_set_muted()
+        .returning(move |_, _, user, _, until| {
+            let mut w = lock(&s);
+            Ok(w.members
+                .get_mut(&user)
+                .map(|m| m.muted_until = until)
+                .is_some())
+        });
+    let s = w.clone();
+    repo.expect_set_preference()
+        .returning(move |_, _, user, preference| {
+            let mut w = lock(&s);
+            let Some(m) = w.members.get_mut(&user) else {
+                return Ok(false);
+            };
+            match preference {
+                Preference::DisplayName(v) => m.display_name = v.clone(),
+                Preference::MuteMode(v) => m.msg_mute_mode = *v,
+                Preference::PushMode(v) => m.msg_push_mode = *v,
             }
             Ok(true)
         });
+    let s = w.clone();
+    repo.expect_join().returning(move |_, member, limits| {
+        let mut w = lock(&s);
+        if w.members.contains_key(&member.user) {
+            return Ok(JoinOutcome::AlreadyMember);
+        }
+        if w.blocked.contains(&member.user) {
+            return Ok(JoinOutcome::Blacklisted);
+        }
+        if w.kicks.get(&member.user).copied().unwrap_or(0) > limits.kick_limit {
+            return Ok(JoinOutcome::KickedTooOften);
+        }
+        if w.members.len() as i64 >= limits.capacity {
+            return Ok(JoinOutcome::Full);
+        }
+        w.members.insert(member.user, member.clone());
+        Ok(JoinOutcome::Joined)
+    });
     let s = w.clone();
     repo.expect_remove_members()
         .returning(move |_, _, users, kicked| {
@@ -156,7 +213,7 @@ fn groups(w: &Arc<Mutex<World>>) -> Groups {
         Ok(())
     });
     repo.expect_transfer_owner()
-        .returning(|_, _, _, _, _| Ok(()));
+        .returning(|_, _, _, _, _| Ok(true));
     let s = w.clone();
     repo.expect_file()
         .returning(move |_, _, id| Ok(lock(&s).files.iter().find(|f| f.id == id).cloned()));

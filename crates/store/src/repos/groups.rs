@@ -3,8 +3,8 @@ use diesel::prelude::*;
 use diesel_async::{AsyncConnection, RunQueryDsl};
 use tidings_groups::RepoError;
 use tidings_groups::model::{
-    Announcement, BlockedUser, Group, Invitation, JoinRequest, Member, RequestStatus, Role,
-    SharedFile,
+    Announcement, BlockedUser, Group, GroupChange, Invitation, JoinLimits, JoinOutcome,
+    JoinRequest, Member, Preference, RequestStatus, Resolution, Role, SharedFile,
 };
 use tidings_groups::ports::{GroupRepository, GroupUsers};
 use tidings_kernel::{AppId, GroupId, Timestamp, UserId};
@@ -19,6 +19,124 @@ use crate::schema::{
     chat_groups, group_announcements, group_blocks, group_files, group_invitations,
     group_join_requests, group_kicks, group_members, users,
 };
+
+/// What a resolving transaction ends with besides a database error: a refused join, which
+/// rolls the status change back.
+#[derive(Debug)]
+enum TxEnd {
+    Db(diesel::result::Error),
+    Refused(JoinOutcome),
+}
+
+impl From<diesel::result::Error> for TxEnd {
+    fn from(e: diesel::result::Error) -> Self {
+        Self::Db(e)
+    }
+}
+
+fn refused(end: TxEnd) -> Result<Resolution, RepoError> {
+    match end {
+        TxEnd::Refused(outcome) => Ok(Resolution::Refused(outcome)),
+        TxEnd::Db(e) => Err(err(e)),
+    }
+}
+
+/// Adds one member inside an open transaction `$c`, after holding the group row (a write
+/// lock on SQLite) and checking every join rule; evaluates to the [`JoinOutcome`].
+macro_rules! join_in_tx {
+    ($c:expr, $app:expr, $row:expr, $limits:expr) => {{
+        let (app, row, limits): (&str, &MemberRow, &JoinLimits) = ($app, $row, $limits);
+        let live = diesel::update(
+            chat_groups::table
+                .filter(chat_groups::app_id.eq(app))
+                .filter(chat_groups::id.eq(row.group_id))
+                .filter(chat_groups::destroyed.eq(false)),
+        )
+        .set(chat_groups::capacity.eq(chat_groups::capacity))
+        .execute($c)
+        .await?;
+        if live == 0 {
+            JoinOutcome::GroupGone
+        } else if group_members::table
+            .filter(group_members::app_id.eq(app))
+            .filter(group_members::group_id.eq(row.group_id))
+            .filter(group_members::user_id.eq(row.user_id))
+            .count()
+            .get_result::<i64>($c)
+            .await?
+            > 0
+        {
+            JoinOutcome::AlreadyMember
+        } else if group_blocks::table
+            .filter(group_blocks::app_id.eq(app))
+            .filter(group_blocks::group_id.eq(row.group_id))
+            .filter(group_blocks::user_id.eq(row.user_id))
+            .count()
+            .get_result::<i64>($c)
+            .await?
+            > 0
+        {
+            JoinOutcome::Blacklisted
+        } else if group_kicks::table
+            .filter(group_kicks::app_id.eq(app))
+            .filter(group_kicks::group_id.eq(row.group_id))
+            .filter(group_kicks::user_id.eq(row.user_id))
+            .select(group_kicks::kicks)
+            .first::<i64>($c)
+            .await
+            .optional()?
+            .unwrap_or(0)
+            > limits.kick_limit
+        {
+            JoinOutcome::KickedTooOften
+        } else if group_members::table
+            .inner_join(chat_groups::table)
+            .filter(group_members::app_id.eq(app))
+            .filter(group_members::user_id.eq(row.user_id))
+            .filter(chat_groups::destroyed.eq(false))
+            .count()
+            .get_result::<i64>($c)
+            .await?
+            >= limits.max_joined
+        {
+            JoinOutcome::TooManyJoined
+        } else if group_members::table
+            .filter(group_members::app_id.eq(app))
+            .filter(group_members::group_id.eq(row.group_id))
+            .count()
+            .get_result::<i64>($c)
+            .await?
+            >= limits.capacity
+        {
+            JoinOutcome::Full
+        } else {
+            diesel::insert_into(group_members::table)
+                .values(row)
+                .execute($c)
+                .await?;
+            JoinOutcome::Joined
+        }
+    }};
+}
+
+/// Finishes resolving an invitation or application whose status update changed `$open`
+/// rows: nothing open → `Missing`; declining → `Declined`; accepting → the join, whose
+/// refusal rolls the status change back.
+macro_rules! resolve_in_tx {
+    ($c:expr, $app:expr, $open:expr, $joining:expr) => {{
+        if $open == 0 {
+            Ok(Resolution::Missing)
+        } else {
+            match &$joining {
+                None => Ok(Resolution::Declined),
+                Some((row, limits)) => match join_in_tx!($c, $app, row, limits) {
+                    JoinOutcome::Joined => Ok(Resolution::Joined),
+                    refused => Err(TxEnd::Refused(refused)),
+                },
+            }
+        }
+    }};
+}
 
 fn ids<T: Copy>(list: &[T], f: impl Fn(T) -> i64) -> Vec<i64> {
     list.iter().map(|x| f(*x)).collect()
@@ -87,20 +205,104 @@ impl GroupRepository for Store {
         rows.into_iter().map(Group::try_from).collect()
     }
 
-    async fn update_group(&self, app: &AppId, group: &Group) -> Result<(), RepoError> {
-        let row = GroupRow::new(app.as_str(), group);
-        with_conn!(self, |conn| {
+    async fn change_group(
+        &self,
+        app: &AppId,
+        group: GroupId,
+        change: &GroupChange,
+        now: Timestamp,
+    ) -> Result<bool, RepoError> {
+        let changed = with_conn!(self, |conn| {
+            let live = chat_groups::table
+                .filter(chat_groups::app_id.eq(app.as_str()))
+                .filter(chat_groups::id.eq(group.0))
+                .filter(chat_groups::destroyed.eq(false));
+            let at = chat_groups::updated_at.eq(now.0);
+            let update = diesel::update(live);
+            match change {
+                GroupChange::Name(v) => {
+                    update
+                        .set((chat_groups::name.eq(v), at))
+                        .execute(conn)
+                        .await
+                }
+                GroupChange::Description(v) => {
+                    update
+                        .set((chat_groups::description.eq(v), at))
+                        .execute(conn)
+                        .await
+                }
+                GroupChange::Avatar(v) => {
+                    update
+                        .set((chat_groups::avatar.eq(v), at))
+                        .execute(conn)
+                        .await
+                }
+                GroupChange::Ext(v) => update.set((chat_groups::ext.eq(v), at)).execute(conn).await,
+                GroupChange::MemberInvite(v) => {
+                    update
+                        .set((chat_groups::member_invite.eq(v), at))
+                        .execute(conn)
+                        .await
+                }
+                GroupChange::MemberModify(v) => {
+                    update
+                        .set((chat_groups::member_modify.eq(v), at))
+                        .execute(conn)
+                        .await
+                }
+                GroupChange::ReadAck(v) => {
+                    update
+                        .set((chat_groups::read_ack.eq(v), at))
+                        .execute(conn)
+                        .await
+                }
+                GroupChange::HistoryVisible(v) => {
+                    update
+                        .set((chat_groups::history_visible.eq(v), at))
+                        .execute(conn)
+                        .await
+                }
+                GroupChange::ApplyApproval(v) => {
+                    update
+                        .set((chat_groups::apply_approval.eq(v.code()), at))
+                        .execute(conn)
+                        .await
+                }
+                GroupChange::BanExpireTime(v) => {
+                    update
+                        .set((chat_groups::ban_expire_time.eq(v), at))
+                        .execute(conn)
+                        .await
+                }
+            }
+            .map_err(err)?
+        });
+        Ok(changed > 0)
+    }
+
+    async fn destroy_group(
+        &self,
+        app: &AppId,
+        group: GroupId,
+        now: Timestamp,
+    ) -> Result<bool, RepoError> {
+        let changed = with_conn!(self, |conn| {
             diesel::update(
                 chat_groups::table
                     .filter(chat_groups::app_id.eq(app.as_str()))
-                    .filter(chat_groups::id.eq(group.id.0)),
+                    .filter(chat_groups::id.eq(group.0))
+                    .filter(chat_groups::destroyed.eq(false)),
             )
-            .set(&row)
+            .set((
+                chat_groups::destroyed.eq(true),
+                chat_groups::updated_at.eq(now.0),
+            ))
             .execute(conn)
             .await
-            .map_err(err)?;
+            .map_err(err)?
         });
-        Ok(())
+        Ok(changed > 0)
     }
 
     async fn transfer_owner(
@@ -110,14 +312,34 @@ impl GroupRepository for Store {
         from: UserId,
         to: UserId,
         now: Timestamp,
-    ) -> Result<(), RepoError> {
+    ) -> Result<bool, RepoError> {
         let app = app.as_str();
         with_conn!(self, |conn| {
             conn.transaction(async |c| {
+                let member = |user: UserId| {
+                    group_members::table
+                        .filter(group_members::app_id.eq(app))
+                        .filter(group_members::group_id.eq(group.0))
+                        .filter(group_members::user_id.eq(user.0))
+                };
+                // The new owner must still be a member, and the old one still the owner.
+                let promoted = diesel::update(member(to))
+                    .set(group_members::role.eq(Role::Owner.code()))
+                    .execute(c)
+                    .await?;
+                let demoted =
+                    diesel::update(member(from).filter(group_members::role.eq(Role::Owner.code())))
+                        .set(group_members::role.eq(Role::Member.code()))
+                        .execute(c)
+                        .await?;
+                if promoted == 0 || demoted == 0 {
+                    return Err(diesel::result::Error::RollbackTransaction);
+                }
                 diesel::update(
                     chat_groups::table
                         .filter(chat_groups::app_id.eq(app))
-                        .filter(chat_groups::id.eq(group.0)),
+                        .filter(chat_groups::id.eq(group.0))
+                        .filter(chat_groups::destroyed.eq(false)),
                 )
                 .set((
                     chat_groups::owner_id.eq(to.0),
@@ -125,21 +347,13 @@ impl GroupRepository for Store {
                 ))
                 .execute(c)
                 .await?;
-                for (user, role) in [(from, Role::Member), (to, Role::Owner)] {
-                    diesel::update(
-                        group_members::table
-                            .filter(group_members::app_id.eq(app))
-                            .filter(group_members::group_id.eq(group.0))
-                            .filter(group_members::user_id.eq(user.0)),
-                    )
-                    .set(group_members::role.eq(role.code()))
-                    .execute(c)
-                    .await?;
-                }
-                Ok::<_, diesel::result::Error>(())
+                Ok(true)
             })
             .await
-            .map_err(err)
+            .or_else(|e| match e {
+                diesel::result::Error::RollbackTransaction => Ok(false),
+                other => Err(err(other)),
+            })
         })
     }
 
@@ -257,39 +471,18 @@ impl GroupRepository for Store {
         members(rows)
     }
 
-    async fn add_members(
+    async fn join(
         &self,
         app: &AppId,
-        group: GroupId,
-        new: &[Member],
-        capacity: i64,
-    ) -> Result<bool, RepoError> {
+        member: &Member,
+        limits: &JoinLimits,
+    ) -> Result<JoinOutcome, RepoError> {
         let app = app.as_str();
-        let rows: Vec<MemberRow> = new.iter().map(|m| MemberRow::new(app, m)).collect();
+        let row = MemberRow::new(app, member);
         with_conn!(self, |conn| {
             conn.transaction(async |c| {
-                // Lock the group row (a write lock on SQLite) so concurrent joins cannot
-                // overfill it.
-                diesel::update(chat_groups::table.filter(chat_groups::id.eq(group.0)))
-                    .set(chat_groups::capacity.eq(chat_groups::capacity))
-                    .execute(c)
-                    .await?;
-                let count: i64 = group_members::table
-                    .filter(group_members::group_id.eq(group.0))
-                    .count()
-                    .get_result(c)
-                    .await?;
-                if count + rows.len() as i64 > capacity {
-                    return Ok(false);
-                }
-                for row in &rows {
-                    diesel::insert_into(group_members::table)
-                        .values(row)
-                        .on_conflict_do_nothing()
-                        .execute(c)
-                        .await?;
-                }
-                Ok::<_, diesel::result::Error>(true)
+                let outcome = join_in_tx!(c, app, &row, limits);
+                Ok::<_, diesel::result::Error>(outcome)
             })
             .await
             .map_err(err)
@@ -358,26 +551,91 @@ impl GroupRepository for Store {
         Ok(kicks.unwrap_or(0))
     }
 
-    async fn update_member(&self, app: &AppId, member: &Member) -> Result<(), RepoError> {
-        with_conn!(self, |conn| {
+    async fn set_role(
+        &self,
+        app: &AppId,
+        group: GroupId,
+        user: UserId,
+        from: Role,
+        to: Role,
+    ) -> Result<bool, RepoError> {
+        let changed = with_conn!(self, |conn| {
             diesel::update(
                 group_members::table
                     .filter(group_members::app_id.eq(app.as_str()))
-                    .filter(group_members::group_id.eq(member.group.0))
-                    .filter(group_members::user_id.eq(member.user.0)),
+                    .filter(group_members::group_id.eq(group.0))
+                    .filter(group_members::user_id.eq(user.0))
+                    .filter(group_members::role.eq(from.code())),
             )
-            .set((
-                group_members::role.eq(member.role.code()),
-                group_members::display_name.eq(&member.display_name),
-                group_members::muted_until.eq(member.muted_until),
-                group_members::msg_mute_mode.eq(member.msg_mute_mode),
-                group_members::msg_push_mode.eq(member.msg_push_mode),
-            ))
+            .set(group_members::role.eq(to.code()))
             .execute(conn)
             .await
-            .map_err(err)?;
+            .map_err(err)?
         });
-        Ok(())
+        Ok(changed > 0)
+    }
+
+    async fn set_muted(
+        &self,
+        app: &AppId,
+        group: GroupId,
+        user: UserId,
+        role: Role,
+        until: i64,
+    ) -> Result<bool, RepoError> {
+        let changed = with_conn!(self, |conn| {
+            diesel::update(
+                group_members::table
+                    .filter(group_members::app_id.eq(app.as_str()))
+                    .filter(group_members::group_id.eq(group.0))
+                    .filter(group_members::user_id.eq(user.0))
+                    .filter(group_members::role.eq(role.code())),
+            )
+            .set(group_members::muted_until.eq(until))
+            .execute(conn)
+            .await
+            .map_err(err)?
+        });
+        Ok(changed > 0)
+    }
+
+    async fn set_preference(
+        &self,
+        app: &AppId,
+        group: GroupId,
+        user: UserId,
+        preference: &Preference,
+    ) -> Result<bool, RepoError> {
+        let changed = with_conn!(self, |conn| {
+            let update = diesel::update(
+                group_members::table
+                    .filter(group_members::app_id.eq(app.as_str()))
+                    .filter(group_members::group_id.eq(group.0))
+                    .filter(group_members::user_id.eq(user.0)),
+            );
+            match preference {
+                Preference::DisplayName(v) => {
+                    update
+                        .set(group_members::display_name.eq(v))
+                        .execute(conn)
+                        .await
+                }
+                Preference::MuteMode(v) => {
+                    update
+                        .set(group_members::msg_mute_mode.eq(v))
+                        .execute(conn)
+                        .await
+                }
+                Preference::PushMode(v) => {
+                    update
+                        .set(group_members::msg_push_mode.eq(v))
+                        .execute(conn)
+                        .await
+                }
+            }
+            .map_err(err)?
+        });
+        Ok(changed > 0)
     }
 
     async fn joined_groups(&self, app: &AppId, user: UserId) -> Result<Vec<GroupId>, RepoError> {
@@ -536,7 +794,6 @@ impl GroupRepository for Store {
                 .on_conflict((group_invitations::group_id, group_invitations::invitee_id))
                 .do_update()
                 .set((
-                    group_invitations::id.eq(row.id),
                     group_invitations::inviter_id.eq(row.inviter_id),
                     group_invitations::reason.eq(&row.reason),
                     group_invitations::status.eq(row.status),
@@ -570,30 +827,42 @@ impl GroupRepository for Store {
         row.map(Invitation::try_from).transpose()
     }
 
-    async fn set_invitation_status(
+    async fn resolve_invitation<'a>(
         &self,
         app: &AppId,
         group: GroupId,
         invitee: UserId,
-        status: RequestStatus,
+        join: Option<(&'a Member, &'a JoinLimits)>,
         now: Timestamp,
-    ) -> Result<(), RepoError> {
+    ) -> Result<Resolution, RepoError> {
+        let app = app.as_str();
+        let joining = join.map(|(m, limits)| (MemberRow::new(app, m), *limits));
+        let status = if joining.is_some() {
+            RequestStatus::Accepted
+        } else {
+            RequestStatus::Declined
+        };
         with_conn!(self, |conn| {
-            diesel::update(
-                group_invitations::table
-                    .filter(group_invitations::app_id.eq(app.as_str()))
-                    .filter(group_invitations::group_id.eq(group.0))
-                    .filter(group_invitations::invitee_id.eq(invitee.0)),
-            )
-            .set((
-                group_invitations::status.eq(status.code()),
-                group_invitations::updated_at.eq(now.0),
-            ))
-            .execute(conn)
+            conn.transaction(async |c| {
+                let open = diesel::update(
+                    group_invitations::table
+                        .filter(group_invitations::app_id.eq(app))
+                        .filter(group_invitations::group_id.eq(group.0))
+                        .filter(group_invitations::invitee_id.eq(invitee.0))
+                        .filter(group_invitations::status.eq(RequestStatus::Pending.code()))
+                        .filter(group_invitations::expires_at.gt(now.0)),
+                )
+                .set((
+                    group_invitations::status.eq(status.code()),
+                    group_invitations::updated_at.eq(now.0),
+                ))
+                .execute(c)
+                .await?;
+                resolve_in_tx!(c, app, open, joining)
+            })
             .await
-            .map_err(err)?;
-        });
-        Ok(())
+            .or_else(refused)
+        })
     }
 
     async fn invitations_to(
@@ -637,7 +906,6 @@ impl GroupRepository for Store {
                 ))
                 .do_update()
                 .set((
-                    group_join_requests::id.eq(row.id),
                     group_join_requests::reason.eq(&row.reason),
                     group_join_requests::status.eq(row.status),
                     group_join_requests::expires_at.eq(row.expires_at),
@@ -669,26 +937,39 @@ impl GroupRepository for Store {
         row.map(JoinRequest::try_from).transpose()
     }
 
-    async fn set_join_request_status(
+    async fn resolve_join_request<'a>(
         &self,
         app: &AppId,
         group: GroupId,
         applicant: UserId,
-        status: RequestStatus,
-    ) -> Result<(), RepoError> {
+        join: Option<(&'a Member, &'a JoinLimits)>,
+        now: Timestamp,
+    ) -> Result<Resolution, RepoError> {
+        let app = app.as_str();
+        let joining = join.map(|(m, limits)| (MemberRow::new(app, m), *limits));
+        let status = if joining.is_some() {
+            RequestStatus::Accepted
+        } else {
+            RequestStatus::Declined
+        };
         with_conn!(self, |conn| {
-            diesel::update(
-                group_join_requests::table
-                    .filter(group_join_requests::app_id.eq(app.as_str()))
-                    .filter(group_join_requests::group_id.eq(group.0))
-                    .filter(group_join_requests::applicant_id.eq(applicant.0)),
-            )
-            .set(group_join_requests::status.eq(status.code()))
-            .execute(conn)
+            conn.transaction(async |c| {
+                let open = diesel::update(
+                    group_join_requests::table
+                        .filter(group_join_requests::app_id.eq(app))
+                        .filter(group_join_requests::group_id.eq(group.0))
+                        .filter(group_join_requests::applicant_id.eq(applicant.0))
+                        .filter(group_join_requests::status.eq(RequestStatus::Pending.code()))
+                        .filter(group_join_requests::expires_at.gt(now.0)),
+                )
+                .set(group_join_requests::status.eq(status.code()))
+                .execute(c)
+                .await?;
+                resolve_in_tx!(c, app, open, joining)
+            })
             .await
-            .map_err(err)?;
-        });
-        Ok(())
+            .or_else(refused)
+        })
     }
 
     async fn join_requests(
