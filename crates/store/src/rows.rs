@@ -4,8 +4,8 @@ use diesel::prelude::*;
 use tidings_kernel::{AppId, DeviceSn, Timestamp, UserId};
 use tidings_users::RepoError;
 use tidings_users::model::{
-    App, AuthMode, Device, Email, Hour, Mobile, PasswordHash, Platform, Profile, TokenHash,
-    TokenRecord, User, UserSettings, Username,
+    App, AuthMode, Device, Email, Hour, Mobile, PasswordHash, Platform, Profile, ProfileChange,
+    SettingsPatch, TokenHash, TokenRecord, User, UserSettings, Username,
 };
 
 use crate::error::corrupt;
@@ -91,10 +91,8 @@ pub(crate) struct UserRow {
     pub created_at: i64,
 }
 
-/// The profile columns of `users`.
-#[derive(AsChangeset)]
-#[diesel(table_name = users, treat_none_as_null = true)]
-pub(crate) struct ProfileChange {
+/// The profile columns of `users`, as a new row holds them.
+pub(crate) struct ProfileColumns {
     pub nick_name: String,
     pub avatar: String,
     pub mobile: Option<String>,
@@ -104,7 +102,7 @@ pub(crate) struct ProfileChange {
     pub private_info: String,
 }
 
-impl From<&Profile> for ProfileChange {
+impl From<&Profile> for ProfileColumns {
     fn from(p: &Profile) -> Self {
         Self {
             nick_name: p.nick_name.clone(),
@@ -118,10 +116,8 @@ impl From<&Profile> for ProfileChange {
     }
 }
 
-/// The settings columns of `users`.
-#[derive(AsChangeset)]
-#[diesel(table_name = users)]
-pub(crate) struct SettingsChange {
+/// The settings columns of `users`, as a new row holds them.
+pub(crate) struct SettingsColumns {
     pub auth_mode: i64,
     pub auth_question: String,
     pub auth_answer: String,
@@ -138,7 +134,7 @@ pub(crate) struct SettingsChange {
     pub push_nick_name: String,
 }
 
-impl From<&UserSettings> for SettingsChange {
+impl From<&UserSettings> for SettingsColumns {
     fn from(s: &UserSettings) -> Self {
         Self {
             auth_mode: s.auth_mode.code(),
@@ -161,8 +157,8 @@ impl From<&UserSettings> for SettingsChange {
 
 impl From<&User> for UserRow {
     fn from(u: &User) -> Self {
-        let p = ProfileChange::from(&u.profile);
-        let s = SettingsChange::from(&u.settings);
+        let p = ProfileColumns::from(&u.profile);
+        let s = SettingsColumns::from(&u.settings);
         Self {
             id: u.id.0,
             app_id: u.app.as_str().to_owned(),
@@ -237,6 +233,76 @@ impl TryFrom<UserRow> for User {
             badge: r.badge,
             created_at: Timestamp(r.created_at),
         })
+    }
+}
+
+/// A profile change: `None` fields are left out of the `UPDATE`.
+#[derive(AsChangeset)]
+#[diesel(table_name = users)]
+pub(crate) struct ProfilePatchRow {
+    pub nick_name: Option<String>,
+    pub avatar: Option<String>,
+    pub description: Option<String>,
+    pub public_info: Option<String>,
+    pub private_info: Option<String>,
+    /// `Some(None)` sets NULL.
+    pub mobile: Option<Option<String>>,
+}
+
+impl From<&ProfileChange> for ProfilePatchRow {
+    fn from(c: &ProfileChange) -> Self {
+        Self {
+            nick_name: c.nick_name.clone(),
+            avatar: c.avatar.clone(),
+            description: c.description.clone(),
+            public_info: c.public_info.clone(),
+            private_info: c.private_info.clone(),
+            mobile: c
+                .mobile
+                .as_ref()
+                .map(|m| m.as_ref().map(|m| m.as_str().to_owned())),
+        }
+    }
+}
+
+/// A settings patch: `None` fields are left out of the `UPDATE`.
+#[derive(AsChangeset)]
+#[diesel(table_name = users)]
+pub(crate) struct SettingsPatchRow {
+    pub auth_mode: Option<i64>,
+    pub auth_question: Option<String>,
+    pub auth_answer: Option<String>,
+    pub auto_download: Option<bool>,
+    pub group_confirm: Option<bool>,
+    pub no_push: Option<bool>,
+    pub no_push_detail: Option<bool>,
+    pub no_push_start_hour: Option<i64>,
+    pub no_push_end_hour: Option<i64>,
+    pub silence_start_time: Option<i64>,
+    pub silence_end_time: Option<i64>,
+    pub no_sounds: Option<bool>,
+    pub vibratory: Option<bool>,
+    pub push_nick_name: Option<String>,
+}
+
+impl From<&SettingsPatch> for SettingsPatchRow {
+    fn from(p: &SettingsPatch) -> Self {
+        Self {
+            auth_mode: p.auth_mode.map(AuthMode::code),
+            auth_question: p.auth_question.clone(),
+            auth_answer: p.auth_answer.clone(),
+            auto_download: p.auto_download,
+            group_confirm: p.group_confirm,
+            no_push: p.no_push,
+            no_push_detail: p.no_push_detail,
+            no_push_start_hour: p.no_push_start_hour.map(Hour::get),
+            no_push_end_hour: p.no_push_end_hour.map(Hour::get),
+            silence_start_time: p.silence_start_time.map(Hour::get),
+            silence_end_time: p.silence_end_time.map(Hour::get),
+            no_sounds: p.no_sounds,
+            vibratory: p.vibratory,
+            push_nick_name: p.push_nick_name.clone(),
+        }
     }
 }
 

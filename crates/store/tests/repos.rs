@@ -3,8 +3,8 @@
 use tidings_kernel::{AppId, DeviceSn, Timestamp, UserId};
 use tidings_store::{Store, store_test};
 use tidings_users::model::{
-    App, Email, Mobile, PasswordHash, Profile, Secret, TokenHash, TokenRecord, User, UserSettings,
-    Username,
+    App, Email, Mobile, PasswordHash, Profile, ProfileChange, Secret, SettingsPatch, TokenHash,
+    TokenRecord, User, UserSettings, Username,
 };
 use tidings_users::ports::{
     AppRepository, DeviceLogin, DeviceRepository, TokenRepository, UserRepository,
@@ -149,6 +149,21 @@ async fn profile_settings_and_username_updates_persist(store: Store) -> anyhow::
     let app = setup(&store).await?;
     store.insert_user(&user(&app, 1, "ann"), 0, None).await?;
     store.insert_user(&user(&app, 2, "bob"), 0, None).await?;
+    // Two patches naming different fields: neither undoes the other.
+    let first = ProfileChange {
+        nick_name: Some("Ann".into()),
+        mobile: Some(Some(Mobile::parse("15550002")?)),
+        ..ProfileChange::default()
+    };
+    let second = ProfileChange {
+        avatar: Some("http://x/a.png".into()),
+        description: Some("d".into()),
+        public_info: Some("pub".into()),
+        private_info: Some("priv".into()),
+        ..ProfileChange::default()
+    };
+    store.update_profile(&app.id, UserId(1), &first).await?;
+    store.update_profile(&app.id, UserId(1), &second).await?;
     let profile = Profile {
         nick_name: "Ann".into(),
         avatar: "http://x/a.png".into(),
@@ -158,13 +173,21 @@ async fn profile_settings_and_username_updates_persist(store: Store) -> anyhow::
         public_info: "pub".into(),
         private_info: "priv".into(),
     };
-    store.update_profile(&app.id, UserId(1), &profile).await?;
+    let push_off = SettingsPatch {
+        no_push: Some(true),
+        ..SettingsPatch::default()
+    };
+    let nick = SettingsPatch {
+        push_nick_name: Some("A".into()),
+        ..SettingsPatch::default()
+    };
+    store.update_settings(&app.id, UserId(1), &push_off).await?;
+    store.update_settings(&app.id, UserId(1), &nick).await?;
     let settings = UserSettings {
         no_push: true,
         push_nick_name: "A".into(),
         ..UserSettings::default()
     };
-    store.update_settings(&app.id, UserId(1), &settings).await?;
     store
         .update_username(&app.id, UserId(1), &Username::parse("ann2")?)
         .await?;
@@ -177,6 +200,17 @@ async fn profile_settings_and_username_updates_persist(store: Store) -> anyhow::
     assert_eq!(stored.profile, profile);
     assert_eq!(stored.settings, settings);
     assert_eq!(stored.username.as_str(), "ann2");
+    // Clearing the mobile number writes NULL.
+    let clear = ProfileChange {
+        mobile: Some(None),
+        ..ProfileChange::default()
+    };
+    store.update_profile(&app.id, UserId(1), &clear).await?;
+    let stored = store.find_user(&app.id, UserId(1)).await?;
+    assert_eq!(
+        stored.map(|u| (u.profile.mobile, u.profile.nick_name)),
+        Some((None, "Ann".into()))
+    );
     Ok(())
 }
 store_test!(profile_settings_and_username_updates_persist);

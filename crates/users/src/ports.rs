@@ -10,7 +10,7 @@ use tidings_kernel::{AppId, DeviceSn, Timestamp, UserId};
 
 use crate::RepoError;
 use crate::model::{
-    App, Device, PasswordHash, Profile, TokenHash, TokenRecord, User, UserSettings, Username,
+    App, Device, PasswordHash, ProfileChange, SettingsPatch, TokenHash, TokenRecord, User, Username,
 };
 
 /// Apps (tenants) and their settings.
@@ -76,21 +76,25 @@ pub trait UserRepository: Send + Sync {
         offset: i64,
         limit: i64,
     ) -> Result<Vec<User>, RepoError>;
+    /// Writes only the profile fields the change names.
+    ///
     /// # Errors
-    /// [`RepoError::Conflict`] with `Mobile` or `Email` when another user has it.
+    /// [`RepoError::Conflict`] with `Mobile` when another user has it.
     async fn update_profile(
         &self,
         app: &AppId,
         id: UserId,
-        profile: &Profile,
+        change: &ProfileChange,
     ) -> Result<(), RepoError>;
+    /// Writes only the settings the patch names.
+    ///
     /// # Errors
     /// [`RepoError::Unknown`] on storage failure.
     async fn update_settings(
         &self,
         app: &AppId,
         id: UserId,
-        settings: &UserSettings,
+        patch: &SettingsPatch,
     ) -> Result<(), RepoError>;
     /// # Errors
     /// [`RepoError::Conflict`] with `Username` when taken.

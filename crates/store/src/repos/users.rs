@@ -3,13 +3,13 @@ use diesel::prelude::*;
 use diesel_async::{AsyncConnection, RunQueryDsl};
 use tidings_kernel::{AppId, UserId};
 use tidings_users::RepoError;
-use tidings_users::model::{PasswordHash, Profile, User, UserSettings, Username};
+use tidings_users::model::{PasswordHash, ProfileChange, SettingsPatch, User, Username};
 use tidings_users::ports::{DeviceLogin, UserRepository};
 
 use crate::Store;
 use crate::db::with_conn;
 use crate::error::repo_error;
-use crate::rows::{DeviceRow, ProfileChange, SettingsChange, UserRow};
+use crate::rows::{DeviceRow, ProfilePatchRow, SettingsPatchRow, UserRow};
 use crate::schema::{access_tokens, apps, devices, user_open_ids, user_push_tags, users};
 
 /// `UPDATE users SET $changes WHERE app_id = $app AND id = $id`, on either backend.
@@ -174,20 +174,20 @@ impl UserRepository for Store {
         &self,
         app: &AppId,
         id: UserId,
-        profile: &Profile,
+        change: &ProfileChange,
     ) -> Result<(), RepoError> {
-        let change = ProfileChange::from(profile);
-        update_user!(self, app, id, &change)
+        let row = ProfilePatchRow::from(change);
+        update_user!(self, app, id, &row)
     }
 
     async fn update_settings(
         &self,
         app: &AppId,
         id: UserId,
-        settings: &UserSettings,
+        patch: &SettingsPatch,
     ) -> Result<(), RepoError> {
-        let change = SettingsChange::from(settings);
-        update_user!(self, app, id, &change)
+        let row = SettingsPatchRow::from(patch);
+        update_user!(self, app, id, &row)
     }
 
     async fn update_username(

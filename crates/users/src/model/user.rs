@@ -146,6 +146,25 @@ pub struct Profile {
     pub private_info: String,
 }
 
+/// A validated change to profile fields; `None` leaves a field as it is (and is not written,
+/// so concurrent changes of different fields never undo each other). `mobile: Some(None)`
+/// clears the mobile number.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ProfileChange {
+    pub nick_name: Option<String>,
+    pub avatar: Option<String>,
+    pub description: Option<String>,
+    pub public_info: Option<String>,
+    pub private_info: Option<String>,
+    pub mobile: Option<Option<Mobile>>,
+}
+
+impl ProfileChange {
+    pub fn is_empty(&self) -> bool {
+        *self == Self::default()
+    }
+}
+
 /// A registered user of one app.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct User {

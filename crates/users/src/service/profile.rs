@@ -2,7 +2,7 @@ use tidings_kernel::{Actor, Principal, UserId};
 
 use super::{BatchItem, Users};
 use crate::UserError;
-use crate::model::{Mobile, Password, Profile, User, Username, text_field};
+use crate::model::{Mobile, Password, ProfileChange, User, Username, text_field};
 
 /// Limits of the free-text profile fields, in characters.
 const NICK_NAME_MAX: usize = 64;
@@ -21,25 +21,19 @@ pub struct ProfilePatch {
 }
 
 impl ProfilePatch {
-    fn apply_to(self, profile: &mut Profile) -> Result<(), UserError> {
-        let mut next = profile.clone();
-        if let Some(v) = self.nick_name {
-            next.nick_name = text_field("nick_name", v, NICK_NAME_MAX)?;
-        }
-        if let Some(v) = self.avatar {
-            next.avatar = text_field("avatar", v, AVATAR_MAX)?;
-        }
-        if let Some(v) = self.description {
-            next.description = text_field("description", v, DESCRIPTION_MAX)?;
-        }
-        if let Some(v) = self.public_info {
-            next.public_info = text_field("public_info", v, INFO_MAX)?;
-        }
-        if let Some(v) = self.private_info {
-            next.private_info = text_field("private_info", v, INFO_MAX)?;
-        }
-        *profile = next;
-        Ok(())
+    /// Checks every field against its limit; nothing is written when one is too long.
+    fn validate(self) -> Result<ProfileChange, UserError> {
+        let check = |field: &str, value: Option<String>, max: usize| {
+            value.map(|v| text_field(field, v, max)).transpose()
+        };
+        Ok(ProfileChange {
+            nick_name: check("nick_name", self.nick_name, NICK_NAME_MAX)?,
+            avatar: check("avatar", self.avatar, AVATAR_MAX)?,
+            description: check("description", self.description, DESCRIPTION_MAX)?,
+            public_info: check("public_info", self.public_info, INFO_MAX)?,
+            private_info: check("private_info", self.private_info, INFO_MAX)?,
+            mobile: None,
+        })
     }
 }
 
@@ -61,13 +55,21 @@ impl Users {
         principal: &Principal,
         patch: ProfilePatch,
     ) -> Result<(), UserError> {
-        let mut user = self.acting(principal).await?;
-        patch.apply_to(&mut user.profile)?;
-        Ok(self
-            .deps
-            .users
-            .update_profile(&principal.app, user.id, &user.profile)
-            .await?)
+        let change = patch.validate()?;
+        let user = self.acting(principal).await?;
+        self.write_profile(&principal.app, user.id, &change).await
+    }
+
+    async fn write_profile(
+        &self,
+        app: &tidings_kernel::AppId,
+        id: UserId,
+        change: &ProfileChange,
+    ) -> Result<(), UserError> {
+        if change.is_empty() {
+            return Ok(());
+        }
+        Ok(self.deps.users.update_profile(app, id, change).await?)
     }
 
     /// Sets (or, with `None`, clears) the caller's mobile number.
@@ -79,13 +81,12 @@ impl Users {
         principal: &Principal,
         mobile: Option<Mobile>,
     ) -> Result<(), UserError> {
-        let mut user = self.acting(principal).await?;
-        user.profile.mobile = mobile;
-        Ok(self
-            .deps
-            .users
-            .update_profile(&principal.app, user.id, &user.profile)
-            .await?)
+        let user = self.acting(principal).await?;
+        let change = ProfileChange {
+            mobile: Some(mobile),
+            ..ProfileChange::default()
+        };
+        self.write_profile(&principal.app, user.id, &change).await
     }
 
     /// Renames the caller.
@@ -125,12 +126,9 @@ impl Users {
         let mut results = Vec::with_capacity(items.len());
         for (id, patch) in items {
             let outcome = async {
-                let mut user = self.load_user(&principal.app, id).await?;
-                patch.apply_to(&mut user.profile)?;
-                self.deps
-                    .users
-                    .update_profile(&principal.app, id, &user.profile)
-                    .await?;
+                let change = patch.validate()?;
+                self.load_user(&principal.app, id).await?;
+                self.write_profile(&principal.app, id, &change).await?;
                 Ok::<_, UserError>(())
             }
             .await;

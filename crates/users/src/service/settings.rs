@@ -23,11 +23,14 @@ impl Users {
         patch: SettingsPatch,
     ) -> Result<UserSettings, UserError> {
         let mut user = self.acting(principal).await?;
-        user.settings.apply(patch)?;
-        self.deps
-            .users
-            .update_settings(&principal.app, user.id, &user.settings)
-            .await?;
+        // Validated against the current settings; only the named fields are written.
+        user.settings.apply(patch.clone())?;
+        if patch != SettingsPatch::default() {
+            self.deps
+                .users
+                .update_settings(&principal.app, user.id, &patch)
+                .await?;
+        }
         Ok(user.settings)
     }
 }
