@@ -1,0 +1,10 @@
+#![doc = include_str!("../README.md")]
+
+mod error;
+pub mod model;
+pub mod ports;
+mod service;
+
+pub use error::{MessageError, RepoError};
+pub use service::reads::HistoryPage;
+pub use service::{Messaging, MessagingDeps, MessagingPolicy, SendRequest, Sent};

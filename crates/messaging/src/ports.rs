@@ -1,0 +1,135 @@
+//! Outbound ports of the messaging domain. Every method is scoped by app.
+
+use async_trait::async_trait;
+use tidings_kernel::{AppId, GroupId, Timestamp, UserId};
+
+use crate::RepoError;
+use crate::model::{Delivery, Message, Recipient};
+
+/// What a send with a `transaction_id` found.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Appended {
+    /// Stored now, with each recipient's position.
+    Stored(Vec<Delivery>),
+    /// The same sender sent the same `transaction_id` within the window: nothing was stored;
+    /// these are the ids the first send answered.
+    Duplicate(Vec<i64>),
+}
+
+/// A dedup key: `(transaction id, earliest time a first send still counts)`.
+pub type DedupKey = (i64, Timestamp);
+
+/// Messages, inboxes and read positions.
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
+#[async_trait]
+pub trait MessageStore: Send + Sync {
+    /// Stores messages (one per target of a send) and delivers each to its recipients, all
+    /// in one transaction: every recipient's next position is taken under that user's
+    /// position row lock (in user id order), so positions commit in order and a reader
+    /// resuming after a position can never skip one. The sender's own copy lands read, and
+    /// operations (content types 9–12) never count as unread.
+    /// With `dedup`, a repeat of the same sender's transaction id within the window stores
+    /// nothing and answers [`Appended::Duplicate`].
+    async fn append(
+        &self,
+        app: &AppId,
+        sends: &[(Message, Vec<Recipient>)],
+        dedup: Option<DedupKey>,
+    ) -> Result<Appended, RepoError>;
+    async fn message(&self, app: &AppId, id: i64) -> Result<Option<Message>, RepoError>;
+    /// The user's copies in one conversation with message ids below `before`, newest first,
+    /// at most `limit`, each with its position.
+    async fn history(
+        &self,
+        app: &AppId,
+        user: UserId,
+        conversation: i64,
+        before: Option<i64>,
+        limit: i64,
+    ) -> Result<Vec<(Message, i64)>, RepoError>;
+    /// Every message sent to the group with ids below `before`, newest first (for members
+    /// who may see history from before they joined).
+    async fn group_history(
+        &self,
+        app: &AppId,
+        group: GroupId,
+        before: Option<i64>,
+        limit: i64,
+    ) -> Result<Vec<Message>, RepoError>;
+    /// Everything delivered to the user after `position`, in position order, at most `limit`,
+    /// each with its position and conversation: what a reconnecting device missed.
+    async fn since(
+        &self,
+        app: &AppId,
+        user: UserId,
+        position: i64,
+        limit: i64,
+    ) -> Result<Vec<(Message, i64, i64)>, RepoError>;
+    /// The user's read position in a conversation (0 when nothing was read).
+    async fn read_position(
+        &self,
+        app: &AppId,
+        user: UserId,
+        conversation: i64,
+    ) -> Result<i64, RepoError>;
+    /// The user's copy of a message: its position and conversation.
+    async fn copy(
+        &self,
+        app: &AppId,
+        user: UserId,
+        message: i64,
+    ) -> Result<Option<(i64, i64)>, RepoError>;
+    /// Moves the user's read position in a conversation up to `position` (never backwards).
+    async fn mark_read(
+        &self,
+        app: &AppId,
+        user: UserId,
+        conversation: i64,
+        position: i64,
+    ) -> Result<(), RepoError>;
+    /// Per conversation with unread messages: how many of the user's copies from others lie
+    /// after the read position. Exact by construction: a count of rows, not a counter.
+    async fn unread(&self, app: &AppId, user: UserId) -> Result<Vec<(i64, i64)>, RepoError>;
+    /// Removes a conversation from the user's inbox (other users keep theirs).
+    async fn delete_conversation(
+        &self,
+        app: &AppId,
+        user: UserId,
+        conversation: i64,
+    ) -> Result<(), RepoError>;
+    /// Recalls a message: its content, attachment, config and ext are gone from every
+    /// history. `false` when it was recalled already.
+    async fn recall(&self, app: &AppId, id: i64) -> Result<bool, RepoError>;
+    /// Replaces a message's content (an APPEND or REPLACE operation); `false` when it was
+    /// recalled.
+    async fn edit(&self, app: &AppId, id: i64, content: &str) -> Result<bool, RepoError>;
+}
+
+/// What a group send needs to know.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GroupAudience {
+    pub members: Vec<UserId>,
+    /// The sender's role (0 member, 1 admin, 2 owner) and mute (ms; 0 none, −1 for ever), if
+    /// the sender is a member.
+    pub sender: Option<(i64, i64)>,
+    /// Seconds since the epoch until which only admins may send; 0 none, −1 for ever.
+    pub ban_expire_time: i64,
+    pub history_visible: bool,
+}
+
+/// What messaging needs to know of users, rosters and groups.
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
+#[async_trait]
+pub trait Audience: Send + Sync {
+    /// Whether a user exists, and if so whether it is banned.
+    async fn user(&self, app: &AppId, id: UserId) -> Result<Option<bool>, RepoError>;
+    /// Whether `owner` blocked `other`.
+    async fn blocked(&self, app: &AppId, owner: UserId, other: UserId) -> Result<bool, RepoError>;
+    /// A live group's members and send rules as they apply to `sender`.
+    async fn group(
+        &self,
+        app: &AppId,
+        group: GroupId,
+        sender: UserId,
+    ) -> Result<Option<GroupAudience>, RepoError>;
+}
