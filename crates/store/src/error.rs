@@ -47,6 +47,17 @@ impl From<PoolError> for tidings_groups::RepoError {
     }
 }
 
+impl From<PoolError> for tidings_messaging::RepoError {
+    fn from(e: PoolError) -> Self {
+        tidings_messaging::RepoError(e.0)
+    }
+}
+
+/// Maps a diesel error to the messaging repository error.
+pub(crate) fn messaging_error(err: DieselError) -> tidings_messaging::RepoError {
+    tidings_messaging::RepoError(anyhow::Error::new(err))
+}
+
 /// Maps a diesel error to the groups' repository error.
 pub(crate) fn groups_error(err: DieselError) -> tidings_groups::RepoError {
     tidings_groups::RepoError(anyhow::Error::new(err))

@@ -235,7 +235,65 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    messages (id) {
+        id -> BigInt,
+        app_id -> Text,
+        from_id -> BigInt,
+        target_kind -> BigInt,
+        target_id -> BigInt,
+        content_type -> BigInt,
+        content -> Text,
+        attachment -> Text,
+        config -> Text,
+        ext -> Text,
+        related_id -> BigInt,
+        is_system -> Bool,
+        recalled -> Bool,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    user_positions (user_id) {
+        user_id -> BigInt,
+        app_id -> Text,
+        last_position -> BigInt,
+    }
+}
+
+diesel::table! {
+    inbox (user_id, position) {
+        app_id -> Text,
+        user_id -> BigInt,
+        position -> BigInt,
+        message_id -> BigInt,
+        conversation_id -> BigInt,
+        counts -> Bool,
+    }
+}
+
+diesel::table! {
+    conversation_reads (user_id, conversation_id) {
+        app_id -> Text,
+        user_id -> BigInt,
+        conversation_id -> BigInt,
+        read_position -> BigInt,
+    }
+}
+
+diesel::table! {
+    message_dedup (app_id, sender_id, transaction_id) {
+        app_id -> Text,
+        sender_id -> BigInt,
+        transaction_id -> BigInt,
+        message_ids -> Text,
+        created_at -> BigInt,
+    }
+}
+
 diesel::joinable!(group_members -> chat_groups (group_id));
+diesel::joinable!(inbox -> messages (message_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     apps,
@@ -255,4 +313,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     group_join_requests,
     group_announcements,
     group_files,
+    messages,
+    user_positions,
+    inbox,
+    conversation_reads,
+    message_dedup,
 );

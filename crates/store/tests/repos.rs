@@ -1051,3 +1051,222 @@ mod groups {
     }
     store_test!(announcements_and_files);
 }
+
+mod messages {
+    use tidings_kernel::{GroupId, Timestamp, UserId};
+    use tidings_messaging::model::{ContentType, Message, Recipient, Target};
+    use tidings_messaging::ports::{Appended, Audience, MessageStore};
+    use tidings_store::{Store, store_test};
+    use tidings_users::ports::UserRepository;
+
+    use super::{setup, user};
+
+    const ANN: UserId = UserId(1);
+    const BOB: UserId = UserId(2);
+
+    fn message(id: i64, from: UserId, to: UserId, content_type: ContentType) -> Message {
+        Message {
+            id,
+            from,
+            to: Target::User(to),
+            content_type,
+            content: format!("m{id}"),
+            attachment: "{}".into(),
+            config: String::new(),
+            ext: String::new(),
+            related: 0,
+            system: false,
+            recalled: false,
+            created_at: Timestamp(id),
+        }
+    }
+
+    fn one_to_one(m: Message) -> (Message, Vec<Recipient>) {
+        let (Target::User(to), from) = (m.to, m.from) else {
+            unreachable!()
+        };
+        let recipients = vec![
+            Recipient {
+                user: to,
+                conversation: from.0,
+                is_sender: false,
+            },
+            Recipient {
+                user: from,
+                conversation: to.0,
+                is_sender: true,
+            },
+        ];
+        (m, recipients)
+    }
+
+    async fn users(store: &Store) -> anyhow::Result<tidings_users::model::App> {
+        let app = setup(store).await?;
+        store.insert_user(&user(&app, 1, "ann"), 0, None).await?;
+        store.insert_user(&user(&app, 2, "bob"), 0, None).await?;
+        Ok(app)
+    }
+
+    async fn send(
+        store: &Store,
+        app: &tidings_kernel::AppId,
+        m: Message,
+    ) -> anyhow::Result<Vec<i64>> {
+        match store.append(app, &[one_to_one(m)], None).await? {
+            Appended::Stored(d) => Ok(d.iter().map(|d| d.position).collect()),
+            Appended::Duplicate(_) => anyhow::bail!("unexpected duplicate"),
+        }
+    }
+
+    async fn positions_are_per_user_in_order_and_unread_is_exact(
+        store: Store,
+    ) -> anyhow::Result<()> {
+        let app = users(&store).await?;
+        let a = &app.id;
+        assert_eq!(
+            send(&store, a, message(10, ANN, BOB, ContentType::Text)).await?,
+            vec![1, 1]
+        );
+        assert_eq!(
+            send(&store, a, message(11, ANN, BOB, ContentType::Text)).await?,
+            vec![2, 2]
+        );
+        assert_eq!(store.unread(a, BOB).await?, vec![(ANN.0, 2)]);
+        assert!(
+            store.unread(a, ANN).await?.is_empty(),
+            "own messages land read"
+        );
+        // Reading up to the first message leaves one unread.
+        let (position, conversation) = store.copy(a, BOB, 10).await?.unwrap_or_default();
+        store.mark_read(a, BOB, conversation, position).await?;
+        assert_eq!(store.unread(a, BOB).await?, vec![(ANN.0, 1)]);
+        store.mark_read(a, BOB, conversation, position - 1).await?;
+        assert_eq!(
+            store.read_position(a, BOB, ANN.0).await?,
+            position,
+            "never backwards"
+        );
+        // Replying marks the conversation read up to the reply.
+        assert_eq!(
+            send(&store, a, message(12, BOB, ANN, ContentType::Text)).await?,
+            vec![3, 3]
+        );
+        assert!(store.unread(a, BOB).await?.is_empty());
+        assert_eq!(store.unread(a, ANN).await?, vec![(BOB.0, 1)]);
+        // Operations neither count as unread nor mark anything read.
+        send(&store, a, message(13, ANN, BOB, ContentType::Recall)).await?;
+        assert_eq!(store.unread(a, ANN).await?, vec![(BOB.0, 1)]);
+        assert!(store.unread(a, BOB).await?.is_empty());
+
+        let history = store.history(a, BOB, ANN.0, None, 2).await?;
+        assert_eq!(
+            history.iter().map(|(m, _)| m.id).collect::<Vec<_>>(),
+            vec![13, 12]
+        );
+        let older = store.history(a, BOB, ANN.0, Some(12), 10).await?;
+        assert_eq!(
+            older.iter().map(|(m, _)| m.id).collect::<Vec<_>>(),
+            vec![11, 10]
+        );
+        let missed = store.since(a, BOB, 2, 10).await?;
+        assert_eq!(
+            missed
+                .iter()
+                .map(|(m, p, _)| (m.id, *p))
+                .collect::<Vec<_>>(),
+            vec![(12, 3), (13, 4)]
+        );
+
+        store.delete_conversation(a, BOB, ANN.0).await?;
+        assert!(store.history(a, BOB, ANN.0, None, 10).await?.is_empty());
+        assert_eq!(
+            store.history(a, ANN, BOB.0, None, 10).await?.len(),
+            4,
+            "the other side keeps it"
+        );
+        Ok(())
+    }
+    store_test!(positions_are_per_user_in_order_and_unread_is_exact);
+
+    async fn concurrent_sends_never_skip_or_repeat_a_position(store: Store) -> anyhow::Result<()> {
+        let app = users(&store).await?;
+        let sends = (0..40).map(|i| {
+            let store = store.clone();
+            let app = app.id.clone();
+            let from = if i % 2 == 0 { ANN } else { BOB };
+            let to = if i % 2 == 0 { BOB } else { ANN };
+            tokio::spawn(async move {
+                store
+                    .append(
+                        &app,
+                        &[one_to_one(message(100 + i, from, to, ContentType::Text))],
+                        None,
+                    )
+                    .await
+            })
+        });
+        for task in sends.collect::<Vec<_>>() {
+            task.await??;
+        }
+        for who in [ANN, BOB] {
+            let all = store.since(&app.id, who, 0, 1000).await?;
+            let positions: Vec<i64> = all.iter().map(|(_, p, _)| *p).collect();
+            assert_eq!(positions, (1..=40).collect::<Vec<_>>(), "{who:?}");
+        }
+        Ok(())
+    }
+    store_test!(concurrent_sends_never_skip_or_repeat_a_position);
+
+    async fn dedup_recall_edit_and_the_audience(store: Store) -> anyhow::Result<()> {
+        let app = users(&store).await?;
+        let a = &app.id;
+        let first = store
+            .append(
+                a,
+                &[one_to_one(message(20, ANN, BOB, ContentType::Text))],
+                Some((7, Timestamp(0))),
+            )
+            .await?;
+        assert!(matches!(first, Appended::Stored(_)));
+        let repeat = store
+            .append(
+                a,
+                &[one_to_one(message(21, ANN, BOB, ContentType::Text))],
+                Some((7, Timestamp(0))),
+            )
+            .await?;
+        assert_eq!(repeat, Appended::Duplicate(vec![20]));
+        assert!(store.message(a, 21).await?.is_none());
+        // Outside the window the same transaction id sends again.
+        let later = store
+            .append(
+                a,
+                &[one_to_one(message(22, ANN, BOB, ContentType::Text))],
+                Some((7, Timestamp(21))),
+            )
+            .await?;
+        assert!(matches!(later, Appended::Stored(_)));
+
+        assert!(store.edit(a, 20, "edited").await?);
+        assert!(store.recall(a, 20).await?);
+        assert!(!store.recall(a, 20).await?);
+        assert!(!store.edit(a, 20, "again").await?);
+        let recalled = store
+            .message(a, 20)
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("gone"))?;
+        assert!(recalled.recalled && recalled.content.is_empty() && recalled.attachment.is_empty());
+
+        assert_eq!(store.user(a, ANN).await?, Some(false));
+        assert_eq!(store.user(a, UserId(99)).await?, None);
+        assert!(!store.blocked(a, BOB, ANN).await?);
+        tidings_roster::ports::RosterRepository::block(&store, a, BOB, ANN, Timestamp(1)).await?;
+        assert!(store.blocked(a, BOB, ANN).await?);
+        assert_eq!(store.group(a, GroupId(5), ANN).await?, None);
+        // Deleting a user removes their inbox and positions.
+        UserRepository::delete_user(&store, a, BOB).await?;
+        assert!(store.since(a, BOB, 0, 10).await?.is_empty());
+        Ok(())
+    }
+    store_test!(dedup_recall_edit_and_the_audience);
+}

@@ -5,6 +5,7 @@ mod devices;
 mod directory;
 mod group_rows;
 mod groups;
+mod messages;
 mod roster;
 mod tokens;
 mod users;
