@@ -52,6 +52,7 @@ pub async fn start(config: Config) -> anyhow::Result<RunningServer> {
         users: services.users,
         roster: services.roster,
         groups: services.groups,
+        messaging: services.messaging,
         readiness: std::sync::Arc::new(wiring::StoreReadiness(store)),
         runtime: tokio::runtime::Handle::current(),
     };

@@ -8,6 +8,7 @@ use tidings_groups::ports::GroupEvents;
 use tidings_groups::{Groups, GroupsDeps};
 use tidings_http::Readiness;
 use tidings_kernel::{AppId, Clock, DeviceSn, IdGenerator, SnowflakeIds, SystemClock, UserId};
+use tidings_messaging::{Messaging, MessagingDeps, MessagingPolicy};
 use tidings_roster::model::RosterEvent;
 use tidings_roster::ports::RosterEvents;
 use tidings_roster::{Roster, RosterDeps, RosterPolicy};
@@ -63,6 +64,7 @@ pub(crate) struct Services {
     pub users: Users,
     pub roster: Roster,
     pub groups: Groups,
+    pub messaging: Messaging,
 }
 
 pub(crate) fn services(store: &Store, config: &Config) -> anyhow::Result<Services> {
@@ -94,16 +96,24 @@ pub(crate) fn services(store: &Store, config: &Config) -> anyhow::Result<Service
     });
     let groups = Groups::new(GroupsDeps {
         groups: store.clone(),
-        users: store,
+        users: store.clone(),
         events: Arc::new(NoGroupEvents),
+        ids: ids.clone(),
+        clock: clock.clone(),
+        policy: config.groups.clone(),
+    });
+    let messaging = Messaging::new(MessagingDeps {
+        store: store.clone(),
+        audience: store,
         ids,
         clock,
-        policy: config.groups.clone(),
+        policy: MessagingPolicy::default(),
     });
     Ok(Services {
         users,
         roster,
         groups,
+        messaging,
     })
 }
 

@@ -5,6 +5,7 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
 use serde_json::Value;
 use tidings_groups::GroupError;
+use tidings_messaging::MessageError;
 use tidings_roster::RosterError;
 use tidings_users::UserError;
 
@@ -143,6 +144,21 @@ impl From<GroupError> for ApiError {
             GroupError::QrInvalid => 20024,
             GroupError::QrExpired => 20025,
             GroupError::Unknown(e) => return internal(e),
+        };
+        Self::new(code, err.to_string())
+    }
+}
+
+impl From<MessageError> for ApiError {
+    fn from(err: MessageError) -> Self {
+        let code = match &err {
+            MessageError::UserNotFound => code::USER_NOT_FOUND,
+            MessageError::InvalidInput(_) => code::BAD_PARAMETER,
+            MessageError::Blocked => code::BLACKLISTED,
+            MessageError::NoPermission(_) => code::NO_PERMISSION,
+            MessageError::GroupNotFound => 20001,
+            MessageError::NotMember => 20002,
+            MessageError::Unknown(e) => return internal(e),
         };
         Self::new(code, err.to_string())
     }

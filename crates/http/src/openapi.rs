@@ -8,6 +8,7 @@ use utoipa_swagger_ui::SwaggerUi;
 
 use crate::health;
 use crate::maxim::group::{content, info, join, members, moderation};
+use crate::maxim::message;
 use crate::maxim::roster::{applications, blocks, friends};
 use crate::maxim::token;
 use crate::maxim::user::{account, devices, profile, push, register, settings};
@@ -64,6 +65,8 @@ business errors; `code` 200 is success.",
         content::edit_announcement, content::get_announcement, content::last_announcement,
         content::list_announcements, content::delete_announcement, content::upload_file,
         content::list_files, content::get_file, content::rename_file, content::delete_files,
+        message::send, message::notify, message::conversation, message::delete_conversation,
+        message::unread, message::ack, message::recall,
     ),
     tags(
         (name = "health", description = "Liveness and readiness"),
@@ -71,6 +74,7 @@ business errors; `code` 200 is success.",
         (name = "user", description = "MaxIM §3: users"),
         (name = "roster", description = "MaxIM §8: friends, applications and blocks"),
         (name = "group", description = "MaxIM §7: groups"),
+        (name = "message", description = "MaxIM §6: messages"),
     )
 )]
 pub struct ApiDoc;

@@ -2,6 +2,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use tidings_groups::Groups;
+use tidings_messaging::Messaging;
 use tidings_roster::Roster;
 use tidings_users::Users;
 
@@ -18,6 +19,7 @@ pub struct ApiState {
     pub users: Users,
     pub roster: Roster,
     pub groups: Groups,
+    pub messaging: Messaging,
     pub readiness: Arc<dyn Readiness>,
     /// A multi-thread tokio runtime. actix's workers are single-threaded runtimes; every
     /// handler and authentication runs here instead, so that a request whose client goes

@@ -9,6 +9,7 @@ mod cli;
 mod devices;
 pub mod groups;
 mod groups_content;
+mod messages;
 mod platform;
 mod profile;
 mod push;

@@ -3,6 +3,7 @@
 
 pub(crate) mod dto;
 pub(crate) mod group;
+pub(crate) mod message;
 pub(crate) mod roster;
 pub(crate) mod token;
 pub(crate) mod user;
@@ -14,6 +15,7 @@ pub(crate) fn operations() -> Vec<Operation> {
     let mut ops = token::operations();
     ops.extend(user::operations());
     ops.extend(group::operations());
+    ops.extend(message::operations());
     ops.extend(roster::operations());
     ops
 }
