@@ -63,6 +63,8 @@ pub trait GroupRepository: Send + Sync {
         group: GroupId,
         users: &[UserId],
     ) -> Result<Vec<Member>, RepoError>;
+    /// How many members the group has.
+    async fn member_count(&self, app: &AppId, group: GroupId) -> Result<i64, RepoError>;
     /// Members with user ids above `after`, ascending, at most `limit`; and the member count.
     async fn member_page(
         &self,

@@ -787,6 +787,7 @@ mod groups {
         assert_eq!(over, JoinOutcome::TooManyJoined);
         let (page, total) = store.member_page(a, G, None, 2).await?;
         assert_eq!(total, 3);
+        assert_eq!(store.member_count(a, G).await?, 3);
         assert_eq!(
             page.iter().map(|m| m.user.0).collect::<Vec<_>>(),
             vec![1, 2]

@@ -175,10 +175,10 @@ impl Groups {
             }
             None => None,
         };
-        let (_, member_count) = self
+        let member_count = self
             .deps
             .groups
-            .member_page(&principal.app, group.id, None, 0)
+            .member_count(&principal.app, group.id)
             .await?;
         Ok(GroupView {
             group,

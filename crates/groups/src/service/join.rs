@@ -59,8 +59,9 @@ impl Groups {
                     .find(|(u, _)| *u == user)
                     .map(|(_, confirm)| *confirm)
                     .ok_or(GroupError::UserNotFound)?;
-                self.check_may_join(app, &group, user).await?;
                 if confirm {
+                    // Nothing joins yet: refuse now what the join would refuse later.
+                    self.check_may_join(app, &group, user).await?;
                     let invitation = Invitation {
                         id: self.deps.ids.next_id(),
                         group: id,
@@ -156,9 +157,6 @@ impl Groups {
             .await?
             .filter(|i| (named == me || named == i.inviter) && is_open(i.status, i.expires_at, now))
             .ok_or(GroupError::InvitationMissing)?;
-        if accept {
-            self.check_may_join(app, &group, me).await?;
-        }
         let member = Member::new(id, me, Role::Member, now);
         let limits = self.limits(&group);
         let resolution = self
@@ -196,7 +194,10 @@ impl Groups {
         let reason = text("reason", reason.unwrap_or_default(), REASON_MAX)?;
         let app = &principal.app;
         let group = self.live_group(app, id).await?;
-        self.check_may_join(app, &group, me).await?;
+        if group.settings.apply_approval != ApplyApproval::AcceptAll {
+            // No join follows at once: refuse now what a join would refuse.
+            self.check_may_join(app, &group, me).await?;
+        }
         match group.settings.apply_approval {
             ApplyApproval::RejectAll => Err(GroupError::NoPermission(
                 "the group accepts no applications".into(),
@@ -276,9 +277,6 @@ impl Groups {
             .await?
             .filter(|r| is_open(r.status, r.expires_at, now))
             .ok_or(GroupError::ApplicationMissing)?;
-        if approve {
-            self.check_may_join(app, &group, applicant).await?;
-        }
         let member = Member::new(id, applicant, Role::Member, now);
         let limits = self.limits(&group);
         let resolution = self
@@ -347,7 +345,6 @@ impl Groups {
         if group.destroyed {
             return Err(GroupError::GroupNotFound);
         }
-        self.check_may_join(app, &group, me).await?;
         self.join(app, &group, me).await?;
         self.publish(app, GroupEventKind::Joined, id, me, vec![me], "")
             .await;

@@ -226,7 +226,9 @@ impl Groups {
     }
 
     /// Checks that `user` may join `group` now: not a member, not blacklisted, not kicked too
-    /// often, and under the joined-groups limit.
+    /// often, and under the joined-groups limit. Only for flows where no join follows at once
+    /// (an invitation or application that waits): every join re-checks these rules inside its
+    /// own transaction (`GroupRepository::join`).
     pub(crate) async fn check_may_join(
         &self,
         app: &AppId,

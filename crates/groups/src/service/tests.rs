@@ -218,6 +218,9 @@ fn groups(w: &Arc<Mutex<World>>) -> Groups {
     repo.expect_file()
         .returning(move |_, _, id| Ok(lock(&s).files.iter().find(|f| f.id == id).cloned()));
     repo.expect_rename_file().returning(|_, _| Ok(()));
+    let s = w.clone();
+    repo.expect_member_count()
+        .returning(move |_, _| Ok(lock(&s).members.len() as i64));
     repo.expect_member_page()
         .returning(|_, _, _, _| Ok((Vec::new(), 3)));
     let mut users = MockGroupUsers::new();

@@ -398,6 +398,18 @@ impl GroupRepository for Store {
         members(rows)
     }
 
+    async fn member_count(&self, app: &AppId, group: GroupId) -> Result<i64, RepoError> {
+        with_conn!(self, |conn| {
+            group_members::table
+                .filter(group_members::app_id.eq(app.as_str()))
+                .filter(group_members::group_id.eq(group.0))
+                .count()
+                .get_result(conn)
+                .await
+                .map_err(err)
+        })
+    }
+
     async fn member_page(
         &self,
         app: &AppId,
