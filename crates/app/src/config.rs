@@ -1,9 +1,11 @@
 //! Configuration from the environment.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use anyhow::Context as _;
 use tidings_groups::GroupsPolicy;
+use tidings_http::GatewaySettings;
 use tidings_store::DatabaseUrl;
 
 /// Everything the server reads at start-up.
@@ -32,6 +34,10 @@ pub struct Config {
     pub workers: usize,
     /// `TIDINGS_DB_MAX_CONNECTIONS`; database pool size (default 16).
     pub db_max_connections: usize,
+    /// The WebSocket gateway: `TIDINGS_WS_HEARTBEAT_SECS` (30), `TIDINGS_WS_IDLE_TIMEOUT_SECS`
+    /// (90), `TIDINGS_WS_QUEUE` (1024 events per connection), `TIDINGS_WS_MAX_IN_FLIGHT`
+    /// (64 sends per connection).
+    pub gateway: GatewaySettings,
 }
 
 fn var(name: &str) -> Option<String> {
@@ -88,6 +94,22 @@ impl Config {
             node_id: parsed("TIDINGS_NODE_ID", 0)?,
             workers: parsed("TIDINGS_WORKERS", cores)?,
             db_max_connections: parsed("TIDINGS_DB_MAX_CONNECTIONS", 16)?,
+            gateway: {
+                let d = GatewaySettings::default();
+                GatewaySettings {
+                    heartbeat: Duration::from_secs(parsed(
+                        "TIDINGS_WS_HEARTBEAT_SECS",
+                        d.heartbeat.as_secs(),
+                    )?),
+                    idle_timeout: Duration::from_secs(parsed(
+                        "TIDINGS_WS_IDLE_TIMEOUT_SECS",
+                        d.idle_timeout.as_secs(),
+                    )?),
+                    queue: parsed("TIDINGS_WS_QUEUE", d.queue)?,
+                    max_in_flight: parsed("TIDINGS_WS_MAX_IN_FLIGHT", d.max_in_flight)?,
+                    max_frame_bytes: d.max_frame_bytes,
+                }
+            },
         };
         config.validate()?;
         Ok(config)
@@ -122,6 +144,15 @@ impl Config {
         anyhow::ensure!(
             self.db_max_connections > 0,
             "TIDINGS_DB_MAX_CONNECTIONS must be at least 1"
+        );
+        let ws = &self.gateway;
+        anyhow::ensure!(
+            !ws.heartbeat.is_zero() && ws.idle_timeout > ws.heartbeat,
+            "TIDINGS_WS_HEARTBEAT_SECS must be positive and below TIDINGS_WS_IDLE_TIMEOUT_SECS"
+        );
+        anyhow::ensure!(
+            ws.queue > 0 && ws.max_in_flight > 0,
+            "TIDINGS_WS_QUEUE and TIDINGS_WS_MAX_IN_FLIGHT must be at least 1"
         );
         Ok(())
     }

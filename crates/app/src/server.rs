@@ -54,6 +54,8 @@ pub async fn start(config: Config) -> anyhow::Result<RunningServer> {
         groups: services.groups,
         messaging: services.messaging,
         readiness: std::sync::Arc::new(wiring::StoreReadiness(store)),
+        hub: services.hub,
+        gateway: config.gateway.clone(),
         runtime: tokio::runtime::Handle::current(),
     };
     let server = HttpServer::new(move || {

@@ -3,50 +3,16 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use tidings_groups::model::GroupEvent;
-use tidings_groups::ports::GroupEvents;
+use tidings_gateway::{Fanout, Hub, LocalBus};
 use tidings_groups::{Groups, GroupsDeps};
 use tidings_http::Readiness;
-use tidings_kernel::{AppId, Clock, DeviceSn, IdGenerator, SnowflakeIds, SystemClock, UserId};
+use tidings_kernel::{Clock, IdGenerator, SnowflakeIds, SystemClock};
 use tidings_messaging::{Messaging, MessagingDeps, MessagingPolicy};
-use tidings_roster::model::RosterEvent;
-use tidings_roster::ports::RosterEvents;
 use tidings_roster::{Roster, RosterDeps, RosterPolicy};
 use tidings_store::Store;
-use tidings_users::ports::Presence;
 use tidings_users::{BcryptHasher, Users, UsersDeps, UsersPolicy};
 
 use crate::Config;
-
-/// The presence adapter used until the WebSocket gateway exists: it knows no connections,
-/// so nobody is online and a kick has no connection to close (the kick's token revocation
-/// still happens in the domain).
-pub(crate) struct NoConnections;
-
-#[async_trait]
-impl Presence for NoConnections {
-    async fn is_online(&self, _: &AppId, _: UserId) -> bool {
-        false
-    }
-
-    async fn disconnect(&self, _: &AppId, _: UserId, _: Option<DeviceSn>) {}
-}
-
-/// Where roster events go until the gateway exists: nowhere, at no cost.
-pub(crate) struct NoRosterEvents;
-
-#[async_trait]
-impl RosterEvents for NoRosterEvents {
-    async fn publish(&self, _: &AppId, _: RosterEvent) {}
-}
-
-/// Where group events go until the gateway exists: nowhere, at no cost.
-pub(crate) struct NoGroupEvents;
-
-#[async_trait]
-impl GroupEvents for NoGroupEvents {
-    async fn publish(&self, _: &AppId, _: GroupEvent) {}
-}
 
 pub(crate) struct StoreReadiness(pub Store);
 
@@ -65,19 +31,29 @@ pub(crate) struct Services {
     pub roster: Roster,
     pub groups: Groups,
     pub messaging: Messaging,
+    /// This node's gateway connections.
+    pub hub: Arc<Hub>,
 }
 
 pub(crate) fn services(store: &Store, config: &Config) -> anyhow::Result<Services> {
     let store = Arc::new(store.clone());
     let ids: Arc<dyn IdGenerator> = Arc::new(SnowflakeIds::new(config.node_id));
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    // One node: events go straight to this node's hub (a NATS bus replaces LocalBus for
+    // several).
+    let hub = Hub::new(config.gateway.queue);
+    let fanout = Arc::new(Fanout::new(
+        Arc::new(LocalBus::new(hub.clone())),
+        hub.clone(),
+        store.clone(),
+    ));
     let users = Users::new(UsersDeps {
         apps: store.clone(),
         users: store.clone(),
         devices: store.clone(),
         tokens: store.clone(),
         hasher: Arc::new(BcryptHasher::new(config.bcrypt_cost)?),
-        presence: Arc::new(NoConnections),
+        presence: fanout.clone(),
         ids: ids.clone(),
         clock: clock.clone(),
         policy: UsersPolicy {
@@ -87,7 +63,7 @@ pub(crate) fn services(store: &Store, config: &Config) -> anyhow::Result<Service
     let roster = Roster::new(RosterDeps {
         roster: store.clone(),
         directory: store.clone(),
-        events: Arc::new(NoRosterEvents),
+        events: fanout.clone(),
         ids: ids.clone(),
         clock: clock.clone(),
         policy: RosterPolicy {
@@ -97,7 +73,7 @@ pub(crate) fn services(store: &Store, config: &Config) -> anyhow::Result<Service
     let groups = Groups::new(GroupsDeps {
         groups: store.clone(),
         users: store.clone(),
-        events: Arc::new(NoGroupEvents),
+        events: fanout.clone(),
         ids: ids.clone(),
         clock: clock.clone(),
         policy: config.groups.clone(),
@@ -105,6 +81,7 @@ pub(crate) fn services(store: &Store, config: &Config) -> anyhow::Result<Service
     let messaging = Messaging::new(MessagingDeps {
         store: store.clone(),
         audience: store,
+        events: fanout,
         ids,
         clock,
         policy: MessagingPolicy::default(),
@@ -114,6 +91,7 @@ pub(crate) fn services(store: &Store, config: &Config) -> anyhow::Result<Service
         roster,
         groups,
         messaging,
+        hub,
     })
 }
 

@@ -4,12 +4,14 @@ mod auth;
 mod body;
 mod envelope;
 mod error;
+mod gateway;
 mod health;
 mod maxim;
 pub mod openapi;
 mod state;
 
 pub use error::ApiError;
+pub use gateway::GatewaySettings;
 pub use state::{ApiState, Readiness};
 
 use std::collections::BTreeMap;
@@ -35,6 +37,11 @@ pub fn configure(state: ApiState) -> impl FnOnce(&mut web::ServiceConfig) {
         for (_, resource) in by_path {
             cfg.service(resource.default_service(web::to(error::method_not_allowed)));
         }
+        cfg.service(
+            web::resource("/ws")
+                .route(web::get().to(gateway::upgrade))
+                .default_service(web::to(error::method_not_allowed)),
+        );
         cfg.service(openapi::swagger_ui());
         cfg.default_service(web::to(error::not_found));
     }

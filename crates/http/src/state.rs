@@ -1,6 +1,7 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use tidings_gateway::Hub;
 use tidings_groups::Groups;
 use tidings_messaging::Messaging;
 use tidings_roster::Roster;
@@ -21,6 +22,9 @@ pub struct ApiState {
     pub groups: Groups,
     pub messaging: Messaging,
     pub readiness: Arc<dyn Readiness>,
+    /// This node's gateway connections.
+    pub hub: Arc<Hub>,
+    pub gateway: crate::GatewaySettings,
     /// A multi-thread tokio runtime. actix's workers are single-threaded runtimes; every
     /// handler and authentication runs here instead, so that a request whose client goes
     /// away is finished rather than cancelled mid-operation (the SQLite adapter cannot be

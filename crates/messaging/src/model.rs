@@ -118,7 +118,12 @@ pub struct Message {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Delivery {
     pub user: UserId,
+    /// 0 for an `online_only` message, which is never stored and has no place in the
+    /// sequence.
     pub position: i64,
+    pub message: i64,
+    /// The conversation as that user sees it.
+    pub conversation: i64,
 }
 
 /// Who receives a message and in which of their conversations it lands.

@@ -37,6 +37,9 @@ pub trait MessageStore: Send + Sync {
         dedup: Option<DedupKey>,
     ) -> Result<Appended, RepoError>;
     async fn message(&self, app: &AppId, id: i64) -> Result<Option<Message>, RepoError>;
+    /// The user's newest position (0 before anything was delivered): where a device that
+    /// connects now starts following.
+    async fn last_position(&self, app: &AppId, user: UserId) -> Result<i64, RepoError>;
     /// The user's copies in one conversation with message ids below `before`, newest first,
     /// at most `limit`, each with its position.
     async fn history(
@@ -132,4 +135,17 @@ pub trait Audience: Send + Sync {
         group: GroupId,
         sender: UserId,
     ) -> Result<Option<GroupAudience>, RepoError>;
+}
+
+/// Where messages go once stored, to reach connected devices: the gateway's fan-out. Called
+/// after the store committed, so a receiver that misses an event finds the message by
+/// position. Implementations hand events over without waiting for any receiver.
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
+#[async_trait]
+pub trait MessageEvents: Send + Sync {
+    /// A message and every delivery of it (each recipient's position and conversation).
+    async fn delivered(&self, app: &AppId, message: &Message, deliveries: &[Delivery]);
+    /// `reader` read `conversation` up to `message`: the reader's other devices (and, in a
+    /// 1:1 conversation, the peer, as a read receipt) are told.
+    async fn read(&self, app: &AppId, reader: UserId, conversation: i64, message: i64);
 }

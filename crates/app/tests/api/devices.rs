@@ -83,14 +83,6 @@ async fn kicking_one_device_or_all(app: &TestApp) -> anyhow::Result<()> {
 }
 api_test!(kicking_one_device_or_all);
 
-async fn nobody_is_online_without_the_gateway(app: &TestApp) -> anyhow::Result<()> {
-    let (_, t) = app.user("ann").await?;
-    let status = app.get("/user/online_status").token(&t).ok().await?;
-    assert_eq!(status, json!({"online": false}));
-    Ok(())
-}
-api_test!(nobody_is_online_without_the_gateway);
-
 async fn vendor_tokens_bind_to_the_callers_devices(app: &TestApp) -> anyhow::Result<()> {
     let (id, phone, _) = two_devices(app).await?;
     let bind = |method: Method, sn: i64| {

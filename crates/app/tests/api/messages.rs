@@ -155,10 +155,11 @@ async fn sends_are_refused_by_blocks_unknown_targets_and_bad_input(
         .json(json!({"targets": [bob], "type": 1, "content": "x".repeat(64 * 1024 + 1)}))
         .refused(10002)
         .await?;
+    // online_only follows the same rules.
     app.post("/message/send")
-        .token(&tb)
-        .json(json!({"targets": [ann], "type": 1, "content": "x", "online_only": true}))
-        .refused(10002)
+        .token(&ta)
+        .json(json!({"targets": [bob], "type": 1, "content": "x", "online_only": true}))
+        .refused(10006)
         .await?;
     app.post("/message/send")
         .token(&tb)

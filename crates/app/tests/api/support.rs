@@ -74,6 +74,7 @@ impl TestApp {
             node_id: 1,
             workers: 1,
             db_max_connections: 4,
+            gateway: tidings_http::GatewaySettings::default(),
         };
         configure(&mut config);
         let server = tidings_app::start(config.clone()).await?;

@@ -11,8 +11,8 @@ use std::sync::Arc;
 use tidings_kernel::{Actor, AppId, Clock, GroupId, IdGenerator, Principal, UserId};
 
 use crate::MessageError;
-use crate::model::{ContentType, Message, Recipient, Target};
-use crate::ports::{Appended, Audience, MessageStore};
+use crate::model::{ContentType, Delivery, Message, Recipient, Target};
+use crate::ports::{Appended, Audience, MessageEvents, MessageStore};
 
 /// Limits and windows of messaging.
 #[derive(Clone, Debug)]
@@ -42,6 +42,8 @@ impl Default for MessagingPolicy {
 pub struct MessagingDeps {
     pub store: Arc<dyn MessageStore>,
     pub audience: Arc<dyn Audience>,
+    /// Live delivery to connected devices.
+    pub events: Arc<dyn MessageEvents>,
     pub ids: Arc<dyn IdGenerator>,
     pub clock: Arc<dyn Clock>,
     pub policy: MessagingPolicy,
@@ -69,6 +71,9 @@ pub struct SendRequest {
     pub transaction_id: Option<i64>,
     /// The message an operation (9–12) acts on.
     pub related_mid: Option<i64>,
+    /// Deliver to connected devices only; nothing is stored (and `transaction_id` is not
+    /// remembered).
+    pub online_only: bool,
     /// `/message/notify`.
     pub system: bool,
 }
@@ -173,6 +178,9 @@ impl Messaging {
                 created_at: self.deps.clock.now(),
             };
             sends.push((message, recipients));
+        }
+        if request.online_only {
+            return Ok(self.deliver_online_only(app, sends).await);
         }
         self.store(app, sends, request.transaction_id).await
     }
@@ -281,14 +289,58 @@ impl Messaging {
             .plus_secs(-self.deps.policy.dedup_window_secs);
         let dedup = transaction_id.map(|id| (id, window_start));
         match self.deps.store.append(app, &sends, dedup).await? {
-            Appended::Stored(_) => Ok(Sent {
-                ids: sends.iter().map(|(m, _)| m.id).collect(),
-                duplicate: false,
-            }),
+            Appended::Stored(deliveries) => {
+                for (message, _) in &sends {
+                    let mine: Vec<Delivery> = deliveries
+                        .iter()
+                        .filter(|d| d.message == message.id)
+                        .copied()
+                        .collect();
+                    self.deps.events.delivered(app, message, &mine).await;
+                }
+                Ok(Sent {
+                    ids: sends.iter().map(|(m, _)| m.id).collect(),
+                    duplicate: false,
+                })
+            }
             Appended::Duplicate(ids) => Ok(Sent {
                 ids,
                 duplicate: true,
             }),
         }
+    }
+
+    /// Hands `online_only` messages to connected devices without storing them: they have
+    /// no position, and a device that is offline never sees them.
+    async fn deliver_online_only(
+        &self,
+        app: &AppId,
+        sends: Vec<(Message, Vec<Recipient>)>,
+    ) -> Sent {
+        for (message, recipients) in &sends {
+            let deliveries: Vec<Delivery> = recipients
+                .iter()
+                .map(|r| Delivery {
+                    user: r.user,
+                    position: 0,
+                    message: message.id,
+                    conversation: r.conversation,
+                })
+                .collect();
+            self.deps.events.delivered(app, message, &deliveries).await;
+        }
+        Sent {
+            ids: sends.iter().map(|(m, _)| m.id).collect(),
+            duplicate: false,
+        }
+    }
+
+    /// The caller's newest position: where a device connecting now starts following.
+    ///
+    /// # Errors
+    /// 10002 for an admin token without `user_id`.
+    pub async fn last_position(&self, principal: &Principal) -> Result<i64, MessageError> {
+        let me = Self::me(principal)?;
+        Ok(self.deps.store.last_position(&principal.app, me).await?)
     }
 }

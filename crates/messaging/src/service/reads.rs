@@ -147,6 +147,7 @@ impl Messaging {
             .filter(|(_, c)| *c == conversation)
             .ok_or_else(|| MessageError::invalid("no such message in that conversation"))?;
         self.deps.store.mark_read(app, me, actual, position).await?;
+        self.deps.events.read(app, me, actual, message).await;
         Ok(())
     }
 

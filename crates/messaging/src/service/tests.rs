@@ -8,8 +8,9 @@ use tidings_kernel::{
 };
 
 use super::*;
+use crate::model::Delivery;
 use crate::model::{ContentType, Message, Target};
-use crate::ports::{Appended, GroupAudience, MockAudience, MockMessageStore};
+use crate::ports::{Appended, GroupAudience, MockAudience, MockMessageEvents, MockMessageStore};
 
 const NOW: Timestamp = Timestamp(1_800_000_000_000);
 const ANN: UserId = UserId(1);
@@ -46,7 +47,22 @@ fn audience() -> MockAudience {
     a
 }
 
+fn quiet_events() -> MockMessageEvents {
+    let mut events = MockMessageEvents::new();
+    events.expect_delivered().return_const(());
+    events.expect_read().return_const(());
+    events
+}
+
 fn messaging(store: MockMessageStore, audience: MockAudience) -> Messaging {
+    messaging_with(store, audience, quiet_events())
+}
+
+fn messaging_with(
+    store: MockMessageStore,
+    audience: MockAudience,
+    events: MockMessageEvents,
+) -> Messaging {
     let mut clock = MockClock::new();
     clock.expect_now().return_const(NOW);
     let mut ids = MockIdGenerator::new();
@@ -58,6 +74,7 @@ fn messaging(store: MockMessageStore, audience: MockAudience) -> Messaging {
     Messaging::new(MessagingDeps {
         store: Arc::new(store),
         audience: Arc::new(audience),
+        events: Arc::new(events),
         ids: Arc::new(ids),
         clock: Arc::new(clock),
         policy: MessagingPolicy {
@@ -350,4 +367,81 @@ async fn a_read_ack_moves_the_read_position_and_tells_the_sender() {
         .send(&as_user(ANN), request)
         .await
         .unwrap_or_else(|e| panic!("{e}"));
+}
+
+#[tokio::test]
+async fn stored_messages_go_live_with_each_recipients_position_after_the_commit() {
+    let mut a = audience();
+    a.expect_blocked().returning(|_, _, _| Ok(false));
+    let mut store = MockMessageStore::new();
+    store.expect_append().times(1).returning(|_, sends, _| {
+        let id = sends[0].0.id;
+        Ok(Appended::Stored(vec![
+            Delivery {
+                user: ANN,
+                position: 7,
+                message: id,
+                conversation: BOB.0,
+            },
+            Delivery {
+                user: BOB,
+                position: 3,
+                message: id,
+                conversation: ANN.0,
+            },
+        ]))
+    });
+    let mut events = MockMessageEvents::new();
+    events
+        .expect_delivered()
+        .withf(|_, m, d| m.id == 101 && d.len() == 2 && d[1].user == BOB && d[1].position == 3)
+        .times(1)
+        .return_const(());
+    let sent = messaging_with(store, a, events)
+        .send(&as_user(ANN), text(vec![BOB.0], 1))
+        .await;
+    assert_eq!(sent.ok().map(|s| s.ids), Some(vec![101]));
+}
+
+#[tokio::test]
+async fn online_only_messages_are_delivered_live_and_never_stored() {
+    let mut a = audience();
+    a.expect_blocked().returning(|_, _, _| Ok(false));
+    let mut store = MockMessageStore::new();
+    store.expect_append().never();
+    let mut events = MockMessageEvents::new();
+    events
+        .expect_delivered()
+        .withf(|_, _, d| d.len() == 2 && d.iter().all(|d| d.position == 0))
+        .times(1)
+        .return_const(());
+    let mut request = text(vec![BOB.0], 1);
+    request.online_only = true;
+    let sent = messaging_with(store, a, events)
+        .send(&as_user(ANN), request)
+        .await;
+    assert_eq!(sent.ok().map(|s| s.ids), Some(vec![101]));
+}
+
+#[tokio::test]
+async fn a_read_ack_moves_the_read_position_and_tells_the_conversation() {
+    let mut store = MockMessageStore::new();
+    store
+        .expect_copy()
+        .with(always(), eq(BOB), eq(55))
+        .returning(|_, _, _| Ok(Some((4, ANN.0))));
+    store
+        .expect_mark_read()
+        .with(always(), eq(BOB), eq(ANN.0), eq(4))
+        .times(1)
+        .returning(|_, _, _, _| Ok(()));
+    let mut events = MockMessageEvents::new();
+    events
+        .expect_read()
+        .with(always(), eq(BOB), eq(ANN.0), eq(55))
+        .times(1)
+        .return_const(());
+    let m = messaging_with(store, audience(), events);
+    assert!(m.ack(&as_user(BOB), ANN.0, 55).await.is_ok());
+    assert!(m.ack(&as_user(BOB), BOB.0, 55).await.is_err());
 }

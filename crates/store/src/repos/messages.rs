@@ -200,6 +200,8 @@ impl MessageStore for Store {
                     deliveries.push(Delivery {
                         user: recipient.user,
                         position,
+                        message: *message_id,
+                        conversation: recipient.conversation,
                     });
                 }
                 if let Some((transaction, _)) = dedup {
@@ -248,6 +250,20 @@ impl MessageStore for Store {
                 .map_err(err)?
         });
         row.map(Message::try_from).transpose()
+    }
+
+    async fn last_position(&self, app: &AppId, user: UserId) -> Result<i64, RepoError> {
+        let position: Option<i64> = with_conn!(self, |conn| {
+            user_positions::table
+                .filter(user_positions::app_id.eq(app.as_str()))
+                .filter(user_positions::user_id.eq(user.0))
+                .select(user_positions::last_position)
+                .first(conn)
+                .await
+                .optional()
+                .map_err(err)?
+        });
+        Ok(position.unwrap_or(0))
     }
 
     async fn history(

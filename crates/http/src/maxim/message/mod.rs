@@ -1,5 +1,5 @@
-//! MaxIM §6: messages. Live delivery over the gateway and webhooks come with the rest of
-//! issue 5; these operations store, read and acknowledge.
+//! MaxIM §6: messages. A send is stored before the answer and then delivered live through
+//! the gateway (`crate::gateway`).
 
 use actix_web::http::{Method, StatusCode};
 use actix_web::web::{Data, Json, Query};
@@ -54,7 +54,8 @@ pub struct MessageRequest {
     pub ext: Option<String>,
     /// A repeat within 24 hours is not sent again and answers as the first did.
     pub transaction_id: Option<i64>,
-    /// Not served yet: needs the real-time gateway (10002).
+    /// Deliver only to devices connected now; nothing is stored (and `transaction_id` is not
+    /// remembered).
     pub online_only: Option<bool>,
     pub related_mid: Option<i64>,
 }
@@ -176,31 +177,34 @@ pub struct UnreadDto {
     pub num: i64,
 }
 
+impl MessageRequest {
+    /// The domain request: `/message/notify` passes `system`.
+    pub(crate) fn into_request(self, system: bool) -> SendRequest {
+        SendRequest {
+            targets: self.targets,
+            kind: self.kind,
+            content_type: self.content_type,
+            content: self.content.unwrap_or_default(),
+            attachment: self.attachment.unwrap_or_default(),
+            config: self.config.unwrap_or_default(),
+            ext: self.ext.unwrap_or_default(),
+            from_user_id: self.from_user_id,
+            transaction_id: self.transaction_id,
+            related_mid: self.related_mid,
+            online_only: self.online_only.unwrap_or(false),
+            system,
+        }
+    }
+}
+
 async fn send_request(
     state: &ApiState,
     caller: &Caller,
     body: MessageRequest,
     system: bool,
 ) -> ApiResult {
-    if body.online_only == Some(true) {
-        return Err(ApiError::bad_parameter(
-            "online_only needs the real-time gateway, which this server does not serve yet",
-        ));
-    }
     let one_receiver = body.targets.len() == 1;
-    let request = SendRequest {
-        targets: body.targets,
-        kind: body.kind,
-        content_type: body.content_type,
-        content: body.content.unwrap_or_default(),
-        attachment: body.attachment.unwrap_or_default(),
-        config: body.config.unwrap_or_default(),
-        ext: body.ext.unwrap_or_default(),
-        from_user_id: body.from_user_id,
-        transaction_id: body.transaction_id,
-        related_mid: body.related_mid,
-        system,
-    };
+    let request = body.into_request(system);
     let sent = state.messaging.send(&caller.0, request).await?;
     Reply::json(
         StatusCode::OK,

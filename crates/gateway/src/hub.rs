@@ -1,0 +1,337 @@
+//! This node's connections: who is connected on which device, each with a bounded queue.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU8, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, PoisonError, RwLock};
+
+use tidings_kernel::{AppId, DeviceSn, UserId};
+use tokio::sync::{Notify, mpsc};
+
+use crate::Event;
+
+/// Why the server closes a connection.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CloseReason {
+    /// `/user/kick`, device removal, a password change, a ban or the user's deletion.
+    Kicked,
+    /// Its queue was full: it fell behind, and catches up by sync after reconnecting.
+    SlowConsumer,
+}
+
+/// What a connection waits for next.
+#[derive(Debug)]
+pub enum Next {
+    Event(Event),
+    Close(CloseReason),
+}
+
+const OPEN: u8 = 0;
+const KICKED: u8 = 1;
+const SLOW: u8 = 2;
+
+/// Tells one connection to close, once, with the first reason given.
+#[derive(Default)]
+struct Closer {
+    reason: AtomicU8,
+    notify: Notify,
+}
+
+impl Closer {
+    fn close(&self, reason: CloseReason) {
+        let code = match reason {
+            CloseReason::Kicked => KICKED,
+            CloseReason::SlowConsumer => SLOW,
+        };
+        if self
+            .reason
+            .compare_exchange(OPEN, code, Ordering::AcqRel, Ordering::Acquire)
+            .is_ok()
+        {
+            // A stored permit: the connection sees it even if it is not waiting now.
+            self.notify.notify_one();
+        }
+    }
+
+    async fn closed(&self) -> CloseReason {
+        loop {
+            match self.reason.load(Ordering::Acquire) {
+                KICKED => return CloseReason::Kicked,
+                SLOW => return CloseReason::SlowConsumer,
+                _ => self.notify.notified().await,
+            }
+        }
+    }
+}
+
+struct Link {
+    id: u64,
+    device: DeviceSn,
+    queue: mpsc::Sender<Event>,
+    closer: Arc<Closer>,
+}
+
+type Key = (AppId, UserId);
+type Shard = RwLock<HashMap<Key, Vec<Link>>>;
+
+const SHARDS: usize = 64;
+
+/// The registry of this node's connections. Dispatching an event never blocks: each
+/// connection has a bounded queue, and one that is full is closed instead of waited for.
+pub struct Hub {
+    shards: Vec<Shard>,
+    capacity: usize,
+    next_id: AtomicU64,
+    count: AtomicUsize,
+}
+
+impl Hub {
+    /// A hub whose connections queue at most `capacity` events each.
+    pub fn new(capacity: usize) -> Arc<Self> {
+        Arc::new(Self {
+            shards: (0..SHARDS).map(|_| RwLock::default()).collect(),
+            capacity: capacity.max(1),
+            next_id: AtomicU64::new(1),
+            count: AtomicUsize::new(0),
+        })
+    }
+
+    fn shard(&self, user: UserId) -> &Shard {
+        // Snowflake ids keep their low bits busy; a multiplicative mix spreads the rest.
+        let mixed = (user.0 as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 58;
+        &self.shards[mixed as usize % SHARDS]
+    }
+
+    /// Registers a connection of `user` on `device`; it is unregistered when dropped.
+    pub fn connect(self: &Arc<Self>, app: AppId, user: UserId, device: DeviceSn) -> Connection {
+        let (queue, events) = mpsc::channel(self.capacity);
+        let closer = Arc::new(Closer::default());
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let link = Link {
+            id,
+            device,
+            queue,
+            closer: closer.clone(),
+        };
+        self.shard(user)
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .entry((app.clone(), user))
+            .or_default()
+            .push(link);
+        self.count.fetch_add(1, Ordering::Relaxed);
+        Connection {
+            id,
+            app,
+            user,
+            device,
+            events,
+            closer,
+            hub: self.clone(),
+        }
+    }
+
+    /// Hands `event` to every connection of the user on this node (a kick closes the
+    /// matching ones instead). Never waits: a connection whose queue is full is closed as a
+    /// slow consumer.
+    pub fn dispatch(&self, app: &AppId, user: UserId, event: Event) {
+        let key = (app.clone(), user);
+        let mut gone = Vec::new();
+        {
+            let shard = self
+                .shard(user)
+                .read()
+                .unwrap_or_else(PoisonError::into_inner);
+            let Some(links) = shard.get(&key) else {
+                return;
+            };
+            for link in links {
+                if let Event::Kick { device } = &event {
+                    if device.is_none_or(|d| d == link.device) {
+                        link.closer.close(CloseReason::Kicked);
+                        gone.push(link.id);
+                    }
+                    continue;
+                }
+                match link.queue.try_send(event.clone()) {
+                    Ok(()) => {}
+                    Err(mpsc::error::TrySendError::Full(_)) => {
+                        tracing::debug!(user = user.0, "closing a connection that fell behind");
+                        link.closer.close(CloseReason::SlowConsumer);
+                        gone.push(link.id);
+                    }
+                    Err(mpsc::error::TrySendError::Closed(_)) => gone.push(link.id),
+                }
+            }
+        }
+        for id in gone {
+            self.remove(&key, id);
+        }
+    }
+
+    /// Whether at least one device of the user is connected to this node.
+    pub fn is_online(&self, app: &AppId, user: UserId) -> bool {
+        self.shard(user)
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(&(app.clone(), user))
+            .is_some_and(|links| !links.is_empty())
+    }
+
+    /// How many connections this node holds.
+    pub fn connections(&self) -> usize {
+        self.count.load(Ordering::Relaxed)
+    }
+
+    fn remove(&self, key: &Key, id: u64) {
+        let mut shard = self
+            .shard(key.1)
+            .write()
+            .unwrap_or_else(PoisonError::into_inner);
+        if let Some(links) = shard.get_mut(key) {
+            let before = links.len();
+            links.retain(|l| l.id != id);
+            if links.len() < before {
+                self.count.fetch_sub(1, Ordering::Relaxed);
+            }
+            if links.is_empty() {
+                shard.remove(key);
+            }
+        }
+    }
+}
+
+/// One registered connection: its queue of events and its close signal.
+pub struct Connection {
+    pub id: u64,
+    pub app: AppId,
+    pub user: UserId,
+    pub device: DeviceSn,
+    events: mpsc::Receiver<Event>,
+    closer: Arc<Closer>,
+    hub: Arc<Hub>,
+}
+
+impl Connection {
+    /// Resolves when the hub tells this connection to close.
+    pub async fn closed(&self) -> CloseReason {
+        self.closer.closed().await
+    }
+
+    /// The next event, or the reason to close (which wins over queued events).
+    pub async fn next(&mut self) -> Next {
+        tokio::select! {
+            biased;
+            reason = self.closer.closed() => Next::Close(reason),
+            event = self.events.recv() => match event {
+                Some(event) => Next::Event(event),
+                // Unreachable while registered: the hub holds the sender.
+                None => Next::Close(CloseReason::SlowConsumer),
+            },
+        }
+    }
+}
+
+impl Drop for Connection {
+    fn drop(&mut self) {
+        self.hub.remove(&(self.app.clone(), self.user), self.id);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn app() -> AppId {
+        AppId::parse("app").unwrap_or_else(|_| unreachable!())
+    }
+
+    fn read(n: i64) -> Event {
+        Event::Read {
+            reader: UserId(n),
+            conversation: 1,
+            message: n,
+        }
+    }
+
+    async fn next_read(c: &mut Connection) -> Option<i64> {
+        match c.next().await {
+            Next::Event(Event::Read { message, .. }) => Some(message),
+            _ => None,
+        }
+    }
+
+    #[tokio::test]
+    async fn every_device_of_the_user_gets_each_event_in_order() {
+        let hub = Hub::new(8);
+        let mut phone = hub.connect(app(), UserId(1), DeviceSn(1));
+        let mut laptop = hub.connect(app(), UserId(1), DeviceSn(2));
+        let other = hub.connect(app(), UserId(2), DeviceSn(1));
+        hub.dispatch(&app(), UserId(1), read(1));
+        hub.dispatch(&app(), UserId(1), read(2));
+        for c in [&mut phone, &mut laptop] {
+            assert_eq!(next_read(c).await, Some(1));
+            assert_eq!(next_read(c).await, Some(2));
+        }
+        assert!(hub.is_online(&app(), UserId(2)));
+        drop(other);
+        assert!(!hub.is_online(&app(), UserId(2)));
+        assert_eq!(hub.connections(), 2);
+    }
+
+    #[tokio::test]
+    async fn apps_are_apart() {
+        let hub = Hub::new(8);
+        let other_app = AppId::parse("other").unwrap_or_else(|_| unreachable!());
+        let _c = hub.connect(app(), UserId(1), DeviceSn(1));
+        assert!(!hub.is_online(&other_app, UserId(1)));
+        hub.dispatch(&other_app, UserId(1), Event::Kick { device: None });
+        assert!(hub.is_online(&app(), UserId(1)));
+    }
+
+    #[tokio::test]
+    async fn a_full_queue_closes_the_connection_instead_of_blocking() {
+        let hub = Hub::new(2);
+        let mut slow = hub.connect(app(), UserId(1), DeviceSn(1));
+        let mut fast = hub.connect(app(), UserId(1), DeviceSn(2));
+        for n in 0..3 {
+            hub.dispatch(&app(), UserId(1), read(n));
+            if let Next::Event(_) = fast.next().await {
+            } else {
+                panic!("the fast connection keeps up");
+            }
+        }
+        assert!(matches!(
+            slow.next().await,
+            Next::Close(CloseReason::SlowConsumer)
+        ));
+        assert_eq!(hub.connections(), 1);
+        hub.dispatch(&app(), UserId(1), read(9));
+        assert_eq!(next_read(&mut fast).await, Some(9));
+    }
+
+    #[tokio::test]
+    async fn a_kick_closes_one_device_or_all() {
+        let hub = Hub::new(8);
+        let mut phone = hub.connect(app(), UserId(1), DeviceSn(1));
+        let mut laptop = hub.connect(app(), UserId(1), DeviceSn(2));
+        hub.dispatch(
+            &app(),
+            UserId(1),
+            Event::Kick {
+                device: Some(DeviceSn(2)),
+            },
+        );
+        assert!(matches!(
+            laptop.next().await,
+            Next::Close(CloseReason::Kicked)
+        ));
+        hub.dispatch(&app(), UserId(1), read(1));
+        assert_eq!(next_read(&mut phone).await, Some(1));
+        hub.dispatch(&app(), UserId(1), Event::Kick { device: None });
+        assert!(matches!(
+            phone.next().await,
+            Next::Close(CloseReason::Kicked)
+        ));
+        assert!(!hub.is_online(&app(), UserId(1)));
+    }
+}

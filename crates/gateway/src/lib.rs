@@ -1,0 +1,11 @@
+#![doc = include_str!("../README.md")]
+
+mod bus;
+mod event;
+mod fanout;
+mod hub;
+
+pub use bus::{Bus, LocalBus};
+pub use event::Event;
+pub use fanout::Fanout;
+pub use hub::{CloseReason, Connection, Hub, Next};

@@ -1,0 +1,118 @@
+//! `GET /ws`: the real-time gateway. A WebSocket authenticated like the REST API (`app_id`
+//! and `access-token`, as query parameters or headers) carries JSON frames both ways: see
+//! `docs/PROTOCOL.md` and [`frames`].
+
+mod frames;
+mod session;
+
+use std::time::Duration;
+
+use actix_web::web::{Data, Payload, Query};
+use actix_web::{HttpRequest, HttpResponse};
+use serde::Deserialize;
+use tidings_kernel::{Actor, AppId};
+
+use crate::error::{ApiError, code};
+use crate::state::ApiState;
+
+/// Timing and limits of gateway connections.
+#[derive(Clone, Debug)]
+pub struct GatewaySettings {
+    /// How often the server pings an idle connection.
+    pub heartbeat: Duration,
+    /// A connection the client has sent nothing on (not even a pong) for this long is closed.
+    pub idle_timeout: Duration,
+    /// Sends from one connection that may be in flight at once.
+    pub max_in_flight: usize,
+    /// Largest frame a client may send, in bytes.
+    pub max_frame_bytes: usize,
+    /// Events queued for one connection at most; one that falls further behind is closed
+    /// and catches up by sync.
+    pub queue: usize,
+}
+
+impl Default for GatewaySettings {
+    fn default() -> Self {
+        Self {
+            heartbeat: Duration::from_secs(30),
+            idle_timeout: Duration::from_secs(90),
+            max_in_flight: 64,
+            max_frame_bytes: 512 * 1024,
+            queue: 1024,
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub(crate) struct Handshake {
+    app_id: Option<String>,
+    #[serde(rename = "access-token")]
+    access_token: Option<String>,
+    /// Start by sending everything after this position (a reconnecting device's last one).
+    after: Option<i64>,
+}
+
+fn header(req: &HttpRequest, name: &str) -> Option<String> {
+    req.headers()
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.trim().to_owned())
+        .filter(|v| !v.is_empty())
+}
+
+/// Authenticates, registers the connection with the hub and hands the socket to a session.
+pub(crate) async fn upgrade(
+    req: HttpRequest,
+    body: Payload,
+    state: Data<ApiState>,
+    q: Query<Handshake>,
+) -> Result<HttpResponse, ApiError> {
+    let Handshake {
+        app_id,
+        access_token,
+        after,
+    } = q.into_inner();
+    let app = app_id
+        .or_else(|| header(&req, "app_id"))
+        .ok_or_else(|| ApiError::new(code::APP_NOT_FOUND, "app_id is missing"))?;
+    let app = AppId::parse(&app)
+        .map_err(|_| ApiError::new(code::APP_NOT_FOUND, "app_id does not exist"))?;
+    let token = access_token.or_else(|| header(&req, "access-token"));
+    if after.is_some_and(|a| a < 0) {
+        return Err(ApiError::bad_parameter("after must be 0 or more"));
+    }
+    let users = state.users.clone();
+    let principal = state
+        .runtime
+        .spawn(async move { users.authenticate(&app, token.as_deref(), None, None).await })
+        .await
+        .map_err(|e| ApiError::from_panic(&e))??;
+    let Actor::User { user, device } = principal.actor else {
+        return Err(ApiError::new(
+            code::NO_PERMISSION,
+            "the gateway takes a user token: a connection is one device of one user",
+        ));
+    };
+    // Registered before the position is read: whatever commits after that read is queued.
+    let connection = state.hub.connect(principal.app.clone(), user, device);
+    let messaging = state.messaging.clone();
+    let me = principal.clone();
+    let position = state
+        .runtime
+        .spawn(async move { messaging.last_position(&me).await })
+        .await
+        .map_err(|e| ApiError::from_panic(&e))??;
+    let (response, ws, stream) = actix_ws::handle(&req, body)
+        .map_err(|e| ApiError::bad_parameter(format!("not a WebSocket handshake: {e}")))?;
+    let stream = stream.max_frame_size(state.gateway.max_frame_bytes);
+    actix_web::rt::spawn(session::run(
+        state.into_inner(),
+        principal,
+        connection,
+        ws,
+        stream,
+        position,
+        after,
+    ));
+    Ok(response)
+}

@@ -1,0 +1,336 @@
+//! One gateway connection: its events out, the client's frames in, heartbeats, and the
+//! position it has sent up to (so that, on this connection, messages arrive once each, in
+//! position order, without gaps).
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Instant;
+
+use actix_ws::{CloseCode, MessageStream, Session};
+use serde_json::Value;
+use tidings_gateway::{CloseReason, Connection, Event, Next};
+use tidings_kernel::Principal;
+use tidings_messaging::MessageError;
+use tidings_messaging::model::Message;
+use tokio::sync::Semaphore;
+
+use super::frames::{self, ClientFrame, LiveMessage, ServerFrame};
+use crate::error::ApiError;
+use crate::state::ApiState;
+
+/// How many messages one catch-up query fetches.
+const CATCH_UP_BATCH: i64 = 500;
+
+/// Why a session ends.
+enum End {
+    Closed(CloseReason),
+    Idle,
+    /// The client closed, went away, or broke the protocol.
+    Gone,
+}
+
+struct Live {
+    state: Arc<ApiState>,
+    principal: Principal,
+    ws: Session,
+    /// The highest position sent on this connection.
+    cursor: i64,
+    in_flight: Arc<Semaphore>,
+}
+
+pub(crate) async fn run(
+    state: Arc<ApiState>,
+    principal: Principal,
+    mut connection: Connection,
+    ws: Session,
+    mut stream: MessageStream,
+    position: i64,
+    after: Option<i64>,
+) {
+    let in_flight = Arc::new(Semaphore::new(state.gateway.max_in_flight.max(1)));
+    let mut live = Live {
+        state,
+        principal,
+        ws,
+        cursor: position,
+        in_flight,
+    };
+    let end = live.serve(&mut connection, &mut stream, after).await;
+    drop(connection);
+    let (code, description) = match end {
+        End::Closed(CloseReason::Kicked) => {
+            let _ = live.ws.text(frames::encode(&ServerFrame::Kicked {})).await;
+            (CloseCode::Other(4001), "kicked")
+        }
+        End::Closed(CloseReason::SlowConsumer) => {
+            (CloseCode::Other(4008), "fell behind: reconnect and sync")
+        }
+        End::Idle => (CloseCode::Away, "idle"),
+        End::Gone => (CloseCode::Normal, ""),
+    };
+    let reason = actix_ws::CloseReason {
+        code,
+        description: Some(description.to_owned()),
+    };
+    let _ = live.ws.close(Some(reason)).await;
+}
+
+impl Live {
+    async fn serve(
+        &mut self,
+        connection: &mut Connection,
+        stream: &mut MessageStream,
+        after: Option<i64>,
+    ) -> End {
+        let me = self.principal.user().map_or(0, |u| u.0);
+        let device = match self.principal.actor {
+            tidings_kernel::Actor::User { device, .. } => device.0,
+            _ => 0,
+        };
+        let hello = ServerFrame::Hello {
+            user_id: me,
+            device_sn: device,
+            position: self.cursor,
+        };
+        if let Err(end) = self.write(connection, frames::encode(&hello)).await {
+            return end;
+        }
+        if let Some(after) = after.filter(|a| *a < self.cursor) {
+            self.cursor = after;
+            if let Err(end) = self.catch_up(connection, i64::MAX).await {
+                return end;
+            }
+        }
+        let mut heartbeat = tokio::time::interval(self.state.gateway.heartbeat);
+        heartbeat.tick().await;
+        let mut last_seen = Instant::now();
+        loop {
+            let step = tokio::select! {
+                next = connection.next() => match next {
+                    Next::Event(event) => self.event(connection, event).await,
+                    Next::Close(reason) => Err(End::Closed(reason)),
+                },
+                incoming = stream.recv() => {
+                    last_seen = Instant::now();
+                    self.incoming(connection, incoming).await
+                }
+                _ = heartbeat.tick() => {
+                    if last_seen.elapsed() > self.state.gateway.idle_timeout {
+                        Err(End::Idle)
+                    } else {
+                        self.ws.ping(b"").await.map_err(|_| End::Gone)
+                    }
+                }
+            };
+            if let Err(end) = step {
+                return end;
+            }
+        }
+    }
+
+    /// Writes a frame, unless the hub closes the connection meanwhile (a client that does
+    /// not read would otherwise hold the session here for ever).
+    async fn write(&mut self, connection: &Connection, text: String) -> Result<(), End> {
+        tokio::select! {
+            written = self.ws.text(text) => written.map_err(|_| End::Gone),
+            reason = connection.closed() => Err(End::Closed(reason)),
+        }
+    }
+
+    async fn event(&mut self, connection: &Connection, event: Event) -> Result<(), End> {
+        match event {
+            Event::Message {
+                message,
+                position,
+                conversation,
+            } => {
+                if position == 0 {
+                    let frame = message_frame(&message, 0, conversation);
+                    self.write(connection, frame).await
+                } else if position <= self.cursor {
+                    Ok(())
+                } else if position == self.cursor + 1 {
+                    self.cursor = position;
+                    let frame = message_frame(&message, position, conversation);
+                    self.write(connection, frame).await
+                } else {
+                    // An earlier position is committed but its event has not arrived (or
+                    // was dropped): read the gap from the store.
+                    self.catch_up(connection, position).await
+                }
+            }
+            other => match frames::notice(&other) {
+                Some(frame) => self.write(connection, frame).await,
+                None => Ok(()),
+            },
+        }
+    }
+
+    /// Sends everything after the cursor from the store, until `until` is sent or nothing
+    /// is left.
+    async fn catch_up(&mut self, connection: &Connection, until: i64) -> Result<(), End> {
+        while self.cursor < until {
+            let (messaging, me, after) = (
+                self.state.messaging.clone(),
+                self.principal.clone(),
+                self.cursor,
+            );
+            let batch = self
+                .on_runtime(async move { messaging.since(&me, after, CATCH_UP_BATCH).await })
+                .await;
+            let Ok(items) = batch else {
+                // The store failed: the client recovers by sync after reconnecting.
+                return Err(End::Closed(CloseReason::SlowConsumer));
+            };
+            let complete = (items.len() as i64) < CATCH_UP_BATCH;
+            for (message, position, conversation) in items {
+                self.cursor = position;
+                let frame = message_frame(&message, position, conversation);
+                self.write(connection, frame).await?;
+            }
+            if complete {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    async fn incoming(
+        &mut self,
+        connection: &Connection,
+        incoming: Option<Result<actix_ws::Message, actix_ws::ProtocolError>>,
+    ) -> Result<(), End> {
+        match incoming {
+            None | Some(Err(_)) => Err(End::Gone),
+            Some(Ok(actix_ws::Message::Text(text))) => self.frame(connection, &text).await,
+            Some(Ok(actix_ws::Message::Ping(bytes))) => {
+                self.ws.pong(&bytes).await.map_err(|_| End::Gone)
+            }
+            Some(Ok(actix_ws::Message::Close(_))) => Err(End::Gone),
+            Some(Ok(actix_ws::Message::Binary(_))) => {
+                let error = error_frame(None, &ApiError::bad_parameter("frames are JSON text"));
+                self.write(connection, error).await
+            }
+            Some(Ok(_)) => Ok(()),
+        }
+    }
+
+    async fn frame(&mut self, connection: &Connection, text: &str) -> Result<(), End> {
+        let frame = match serde_json::from_str::<ClientFrame>(text) {
+            Ok(frame) => frame,
+            Err(e) => {
+                let error = ApiError::bad_parameter(format!("invalid frame: {e}"));
+                return self.write(connection, error_frame(None, &error)).await;
+            }
+        };
+        match frame {
+            ClientFrame::Send { id, body } => self.send(id, body).await,
+            ClientFrame::Read {
+                id,
+                conversation_id,
+                msg_id,
+            } => {
+                let (messaging, me) = (self.state.messaging.clone(), self.principal.clone());
+                let done = self
+                    .on_runtime(async move { messaging.ack(&me, conversation_id, msg_id).await })
+                    .await;
+                let reply = match done {
+                    Ok(()) => frames::encode(&ServerFrame::Ok { id }),
+                    Err(e) => error_frame(id, &e),
+                };
+                self.write(connection, reply).await
+            }
+            ClientFrame::Sync { id, after, limit } => {
+                self.sync(connection, id, after, limit.unwrap_or(200)).await
+            }
+            ClientFrame::Ping { id } => {
+                self.write(connection, frames::encode(&ServerFrame::Pong { id }))
+                    .await
+            }
+        }
+    }
+
+    /// A send runs beside the session (at most `max_in_flight` at once per connection), so
+    /// a client may pipeline sends; each is answered by `sent` or `error` with its `id`.
+    async fn send(
+        &mut self,
+        id: Option<Value>,
+        body: crate::maxim::message::MessageRequest,
+    ) -> Result<(), End> {
+        let Ok(permit) = self.in_flight.clone().acquire_owned().await else {
+            return Err(End::Gone);
+        };
+        let (messaging, me, mut ws) = (
+            self.state.messaging.clone(),
+            self.principal.clone(),
+            self.ws.clone(),
+        );
+        self.state.runtime.spawn(async move {
+            let reply = match messaging.send(&me, body.into_request(false)).await {
+                Ok(sent) => frames::encode(&ServerFrame::Sent {
+                    id,
+                    msg_ids: sent.ids,
+                    duplicate: sent.duplicate,
+                }),
+                Err(e) => error_frame(id, &ApiError::from(e)),
+            };
+            let _ = ws.text(reply).await;
+            drop(permit);
+        });
+        Ok(())
+    }
+
+    async fn sync(
+        &mut self,
+        connection: &Connection,
+        id: Option<Value>,
+        after: i64,
+        limit: i64,
+    ) -> Result<(), End> {
+        let (messaging, me) = (self.state.messaging.clone(), self.principal.clone());
+        let found = self
+            .on_runtime(async move { messaging.since(&me, after, limit).await })
+            .await;
+        let items = match found {
+            Ok(items) => items,
+            Err(e) => return self.write(connection, error_frame(id, &e)).await,
+        };
+        let more = items.len() as i64 == limit;
+        let mut position = after;
+        for (message, p, conversation) in items {
+            position = p;
+            self.write(connection, message_frame(&message, p, conversation))
+                .await?;
+        }
+        self.cursor = self.cursor.max(position);
+        let done = ServerFrame::Synced { id, position, more };
+        self.write(connection, frames::encode(&done)).await
+    }
+
+    /// Runs domain work on the server's multi-thread runtime (see `crate::op`).
+    async fn on_runtime<T: Send + 'static>(
+        &self,
+        work: impl Future<Output = Result<T, MessageError>> + Send + 'static,
+    ) -> Result<T, ApiError> {
+        match self.state.runtime.spawn(work).await {
+            Ok(result) => result.map_err(ApiError::from),
+            Err(e) => Err(ApiError::from_panic(&e)),
+        }
+    }
+}
+
+fn message_frame(message: &Message, position: i64, conversation: i64) -> String {
+    frames::encode(&ServerFrame::Message {
+        position,
+        conversation_id: conversation,
+        message: LiveMessage::new(message),
+    })
+}
+
+fn error_frame(id: Option<Value>, error: &ApiError) -> String {
+    frames::encode(&ServerFrame::Error {
+        id,
+        code: error.code,
+        message: error.message.clone(),
+    })
+}
