@@ -2,6 +2,7 @@
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use tidings_kernel::AppId;
+use tidings_messaging::webhooks::Callback;
 use tidings_users::model::AppUpdate;
 
 use crate::Config;
@@ -58,6 +59,16 @@ pub struct UpdateArgs {
     /// The most users the app may have; 0 for no limit.
     #[arg(long)]
     pub user_limit: Option<i64>,
+    /// POST every message of the app to this URL (http or https), signed with
+    /// `--message-callback-secret`.
+    #[arg(long, requires = "message_callback_secret")]
+    pub message_callback_url: Option<String>,
+    /// The secret whose HMAC-SHA256 of each body is sent in the `signature` header.
+    #[arg(long, requires = "message_callback_url")]
+    pub message_callback_secret: Option<String>,
+    /// Stop posting messages to the callback.
+    #[arg(long, conflicts_with = "message_callback_url")]
+    pub no_message_callback: bool,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -71,7 +82,8 @@ pub enum Registration {
 /// # Errors
 /// When the database cannot be opened or the command is refused.
 pub async fn run_admin(config: &Config, command: Command) -> anyhow::Result<()> {
-    let users = crate::users_service(config).await?;
+    let services = crate::admin_services(config).await?;
+    let users = services.users;
     let app_id = |raw: &str| AppId::parse(raw).map_err(|e| anyhow::anyhow!("{raw:?}: {e}"));
     match command {
         Command::Serve => unreachable!("serve is not an admin command"),
@@ -115,6 +127,19 @@ pub async fn run_admin(config: &Config, command: Command) -> anyhow::Result<()> 
             println!("revoked");
         }
         Command::App(AppCommand::Update(args)) => {
+            let id = app_id(&args.app_id)?;
+            let callback = match (args.message_callback_url, args.message_callback_secret) {
+                (Some(url), Some(secret)) => Some(Some(Callback { url, secret })),
+                _ if args.no_message_callback => Some(None),
+                _ => None,
+            };
+            // The app must exist before its callback is set.
+            users.find_app(&id).await?;
+            if let Some(callback) = callback {
+                let set = callback.is_some();
+                services.webhooks.set_callback(&id, callback).await?;
+                println!("message callback {}", if set { "set" } else { "removed" });
+            }
             let update = AppUpdate {
                 name: args.name,
                 registration_open: args.registration.map(|r| matches!(r, Registration::Open)),

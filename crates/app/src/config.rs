@@ -6,6 +6,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 use tidings_groups::GroupsPolicy;
 use tidings_http::GatewaySettings;
+use tidings_messaging::webhooks::WebhookPolicy;
 use tidings_store::DatabaseUrl;
 
 /// Everything the server reads at start-up.
@@ -38,6 +39,28 @@ pub struct Config {
     /// (90), `TIDINGS_WS_QUEUE` (1024 events per connection), `TIDINGS_WS_MAX_IN_FLIGHT`
     /// (64 sends per connection).
     pub gateway: GatewaySettings,
+    /// Message webhooks: `TIDINGS_WEBHOOK_POLL_MS` (500), `TIDINGS_WEBHOOK_TIMEOUT_SECS` (10),
+    /// `TIDINGS_WEBHOOK_MAX_ATTEMPTS` (8), `TIDINGS_WEBHOOK_FIRST_BACKOFF_MS` (1000, doubled
+    /// after each failure up to 10 minutes).
+    pub webhooks: WebhookSettings,
+}
+
+/// How the webhook runner polls, waits and retries.
+#[derive(Clone, Debug)]
+pub struct WebhookSettings {
+    pub poll: Duration,
+    pub timeout: Duration,
+    pub policy: WebhookPolicy,
+}
+
+impl Default for WebhookSettings {
+    fn default() -> Self {
+        Self {
+            poll: Duration::from_millis(500),
+            timeout: Duration::from_secs(10),
+            policy: WebhookPolicy::default(),
+        }
+    }
 }
 
 fn var(name: &str) -> Option<String> {
@@ -110,6 +133,24 @@ impl Config {
                     max_frame_bytes: d.max_frame_bytes,
                 }
             },
+            webhooks: {
+                let d = WebhookSettings::default();
+                WebhookSettings {
+                    poll: Duration::from_millis(parsed("TIDINGS_WEBHOOK_POLL_MS", 500)?),
+                    timeout: Duration::from_secs(parsed("TIDINGS_WEBHOOK_TIMEOUT_SECS", 10)?),
+                    policy: WebhookPolicy {
+                        max_attempts: parsed(
+                            "TIDINGS_WEBHOOK_MAX_ATTEMPTS",
+                            d.policy.max_attempts,
+                        )?,
+                        first_backoff_ms: parsed(
+                            "TIDINGS_WEBHOOK_FIRST_BACKOFF_MS",
+                            d.policy.first_backoff_ms,
+                        )?,
+                        ..d.policy
+                    },
+                }
+            },
         };
         config.validate()?;
         Ok(config)
@@ -144,6 +185,15 @@ impl Config {
         anyhow::ensure!(
             self.db_max_connections > 0,
             "TIDINGS_DB_MAX_CONNECTIONS must be at least 1"
+        );
+        let hooks = &self.webhooks;
+        anyhow::ensure!(
+            !hooks.poll.is_zero() && !hooks.timeout.is_zero(),
+            "TIDINGS_WEBHOOK_POLL_MS and TIDINGS_WEBHOOK_TIMEOUT_SECS must be positive"
+        );
+        anyhow::ensure!(
+            hooks.policy.max_attempts > 0 && hooks.policy.first_backoff_ms > 0,
+            "TIDINGS_WEBHOOK_MAX_ATTEMPTS and TIDINGS_WEBHOOK_FIRST_BACKOFF_MS must be positive"
         );
         let ws = &self.gateway;
         anyhow::ensure!(

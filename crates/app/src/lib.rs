@@ -4,6 +4,7 @@ pub mod bootstrap;
 pub mod cli;
 pub mod config;
 pub mod server;
+pub mod webhooks;
 mod wiring;
 
 pub use config::Config;
@@ -15,6 +16,11 @@ pub use server::{RunningServer, start};
 /// # Errors
 /// When the database cannot be opened or migrated.
 pub async fn users_service(config: &Config) -> anyhow::Result<tidings_users::Users> {
+    Ok(admin_services(config).await?.users)
+}
+
+/// The domain services on the configured database, for the admin commands.
+pub(crate) async fn admin_services(config: &Config) -> anyhow::Result<wiring::Services> {
     let store = wiring::open_store(config).await?;
-    Ok(wiring::services(&store, config)?.users)
+    wiring::services(&store, config)
 }

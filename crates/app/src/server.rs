@@ -16,6 +16,8 @@ pub struct RunningServer {
     pub default_app: Option<CredentialsFile>,
     handle: actix_web::dev::ServerHandle,
     task: tokio::task::JoinHandle<std::io::Result<()>>,
+    /// The webhook runner, stopped with the server.
+    webhooks: tokio::task::JoinHandle<()>,
 }
 
 impl RunningServer {
@@ -24,7 +26,9 @@ impl RunningServer {
     /// # Errors
     /// When the server failed.
     pub async fn wait(self) -> anyhow::Result<()> {
-        self.task.await??;
+        let result = self.task.await;
+        self.webhooks.abort();
+        result??;
         Ok(())
     }
 
@@ -48,6 +52,7 @@ pub async fn start(config: Config) -> anyhow::Result<RunningServer> {
     let store = wiring::open_store(&config).await?;
     let services = wiring::services(&store, &config)?;
     let default_app = ensure_default_app(&services.users, &config.data_dir).await?;
+    let webhooks = crate::webhooks::spawn_runner(services.webhooks, config.webhooks.poll);
     let state = ApiState {
         users: services.users,
         roster: services.roster,
@@ -82,5 +87,6 @@ pub async fn start(config: Config) -> anyhow::Result<RunningServer> {
         default_app,
         handle,
         task,
+        webhooks,
     })
 }

@@ -7,6 +7,7 @@ use tidings_gateway::{Fanout, Hub, LocalBus};
 use tidings_groups::{Groups, GroupsDeps};
 use tidings_http::Readiness;
 use tidings_kernel::{Clock, IdGenerator, SnowflakeIds, SystemClock};
+use tidings_messaging::webhooks::Webhooks;
 use tidings_messaging::{Messaging, MessagingDeps, MessagingPolicy};
 use tidings_roster::{Roster, RosterDeps, RosterPolicy};
 use tidings_store::Store;
@@ -33,6 +34,7 @@ pub(crate) struct Services {
     pub messaging: Messaging,
     /// This node's gateway connections.
     pub hub: Arc<Hub>,
+    pub webhooks: Webhooks,
 }
 
 pub(crate) fn services(store: &Store, config: &Config) -> anyhow::Result<Services> {
@@ -78,6 +80,12 @@ pub(crate) fn services(store: &Store, config: &Config) -> anyhow::Result<Service
         clock: clock.clone(),
         policy: config.groups.clone(),
     });
+    let webhooks = Webhooks::new(
+        store.clone(),
+        crate::webhooks::sender(config.webhooks.timeout)?,
+        clock.clone(),
+        config.webhooks.policy.clone(),
+    );
     let messaging = Messaging::new(MessagingDeps {
         store: store.clone(),
         audience: store,
@@ -92,6 +100,7 @@ pub(crate) fn services(store: &Store, config: &Config) -> anyhow::Result<Service
         groups,
         messaging,
         hub,
+        webhooks,
     })
 }
 

@@ -11,6 +11,11 @@ impl Timestamp {
     }
 
     /// This instant plus `secs` seconds, saturating instead of overflowing.
+    /// This time plus `ms` milliseconds (saturating).
+    pub fn plus_ms(self, ms: i64) -> Timestamp {
+        Timestamp(self.0.saturating_add(ms))
+    }
+
     pub fn plus_secs(self, secs: i64) -> Timestamp {
         Timestamp(self.0.saturating_add(secs.saturating_mul(1000)))
     }

@@ -4,6 +4,7 @@ mod error;
 pub mod model;
 pub mod ports;
 mod service;
+pub mod webhooks;
 
 pub use error::{MessageError, RepoError};
 pub use service::reads::HistoryPage;

@@ -292,6 +292,29 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    message_callbacks (app_id) {
+        app_id -> Text,
+        url -> Text,
+        secret -> Text,
+    }
+}
+
+diesel::table! {
+    webhook_outbox (message_id) {
+        message_id -> BigInt,
+        app_id -> Text,
+        content -> Text,
+        attachment -> Text,
+        config -> Text,
+        ext -> Text,
+        attempts -> BigInt,
+        next_attempt_at -> BigInt,
+        failed -> Bool,
+        last_error -> Text,
+    }
+}
+
 diesel::joinable!(group_members -> chat_groups (group_id));
 diesel::joinable!(inbox -> messages (message_id));
 
@@ -318,4 +341,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     inbox,
     conversation_reads,
     message_dedup,
+    message_callbacks,
+    webhook_outbox,
 );

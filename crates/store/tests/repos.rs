@@ -1270,4 +1270,71 @@ mod messages {
         Ok(())
     }
     store_test!(dedup_recall_edit_and_the_audience);
+
+    async fn webhooks_are_queued_with_the_message_leased_retried_and_settled(
+        store: Store,
+    ) -> anyhow::Result<()> {
+        use tidings_messaging::webhooks::{Callback, WebhookOutbox};
+        let app = users(&store).await?;
+        let a = &app.id;
+        send(&store, a, message(10, ANN, BOB, ContentType::Text)).await?;
+        assert!(
+            store
+                .lease_due(Timestamp(100), Timestamp(200), 10)
+                .await?
+                .is_empty(),
+            "nothing is queued without a callback"
+        );
+        let callback = Callback {
+            url: "http://hook/x".into(),
+            secret: "s3cret".into(),
+        };
+        store.set_callback(a, Some(callback.clone())).await?;
+        assert_eq!(store.callback(a).await?, Some(callback.clone()));
+        send(&store, a, message(11, ANN, BOB, ContentType::Text)).await?;
+        send(&store, a, message(12, ANN, BOB, ContentType::ReadAck)).await?;
+        send(&store, a, message(13, ANN, BOB, ContentType::Recall)).await?;
+        let jobs = store.lease_due(Timestamp(100), Timestamp(200), 10).await?;
+        let ids: Vec<i64> = jobs.iter().map(|j| j.message.id).collect();
+        assert_eq!(ids, vec![11, 13], "read receipts are not sent");
+        assert_eq!((jobs[0].callback.clone(), jobs[0].attempts), (callback, 0));
+        assert_eq!(jobs[0].message.content, "m11");
+        assert!(
+            store
+                .lease_due(Timestamp(150), Timestamp(250), 10)
+                .await?
+                .is_empty(),
+            "leased jobs are not taken twice"
+        );
+        store.delivered(11).await?;
+        store
+            .attempt_failed(13, 1, Some(Timestamp(300)), "HTTP 500")
+            .await?;
+        assert!(
+            store
+                .lease_due(Timestamp(299), Timestamp(400), 10)
+                .await?
+                .is_empty()
+        );
+        let retry = store.lease_due(Timestamp(300), Timestamp(400), 10).await?;
+        assert_eq!(
+            retry
+                .iter()
+                .map(|j| (j.message.id, j.attempts))
+                .collect::<Vec<_>>(),
+            vec![(13, 1)]
+        );
+        store.attempt_failed(13, 2, None, "HTTP 500").await?;
+        assert!(
+            store
+                .lease_due(Timestamp(i64::MAX), Timestamp(i64::MAX), 10)
+                .await?
+                .is_empty(),
+            "a failed job is never retried"
+        );
+        store.set_callback(a, None).await?;
+        assert_eq!(store.callback(a).await?, None);
+        Ok(())
+    }
+    store_test!(webhooks_are_queued_with_the_message_leased_retried_and_settled);
 }

@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 
 use crate::support::{TestApp, api_test, text};
 
-fn tidings(app: &TestApp, args: &[&str]) -> anyhow::Result<String> {
+pub fn tidings(app: &TestApp, args: &[&str]) -> anyhow::Result<String> {
     let output = Command::new(env!("CARGO_BIN_EXE_tidings"))
         .args(args)
         .env("TIDINGS_DATABASE_URL", app.config.database_url.expose())

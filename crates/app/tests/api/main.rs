@@ -5,7 +5,7 @@ mod support;
 
 mod account;
 mod auth;
-mod cli;
+pub mod cli;
 mod devices;
 mod gateway;
 pub mod groups;
@@ -18,4 +18,5 @@ mod register;
 mod roster;
 mod settings;
 mod tokens;
+mod webhooks;
 mod ws;

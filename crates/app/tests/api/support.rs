@@ -75,6 +75,7 @@ impl TestApp {
             workers: 1,
             db_max_connections: 4,
             gateway: tidings_http::GatewaySettings::default(),
+            webhooks: tidings_app::config::WebhookSettings::default(),
         };
         configure(&mut config);
         let server = tidings_app::start(config.clone()).await?;

@@ -136,6 +136,12 @@ impl Groups {
     /// 20001 for an unknown or destroyed group; 20013 for anyone but the owner.
     pub async fn destroy(&self, principal: &Principal, id: GroupId) -> Result<(), GroupError> {
         let (_, access) = self.group_as(principal, id, Role::Owner).await?;
+        // Who to tell: the members are gone from the group once it is destroyed.
+        let (members, _) = self
+            .deps
+            .groups
+            .member_page(&principal.app, id, None, i64::MAX)
+            .await?;
         if !self
             .deps
             .groups
@@ -149,7 +155,7 @@ impl Groups {
             GroupEventKind::Destroyed,
             id,
             access.author(),
-            Vec::new(),
+            members.into_iter().map(|m| m.user).collect(),
             "",
         )
         .await;

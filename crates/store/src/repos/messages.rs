@@ -2,7 +2,9 @@
 //! the audience of a send.
 
 use async_trait::async_trait;
+use diesel::IntoSql;
 use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Bool, Text};
 use diesel_async::{AsyncConnection, RunQueryDsl};
 use tidings_kernel::{AppId, GroupId, Timestamp, UserId};
 use tidings_messaging::RepoError;
@@ -13,8 +15,8 @@ use crate::Store;
 use crate::db::with_conn;
 use crate::error::messaging_error as err;
 use crate::schema::{
-    chat_groups, conversation_reads, group_members, inbox, message_dedup, messages, roster_blocks,
-    user_positions, users,
+    chat_groups, conversation_reads, group_members, inbox, message_callbacks, message_dedup,
+    messages, roster_blocks, user_positions, users, webhook_outbox,
 };
 
 diesel::define_sql_function! {
@@ -24,9 +26,9 @@ diesel::define_sql_function! {
 
 #[derive(Queryable, Selectable, Insertable)]
 #[diesel(table_name = messages)]
-struct MessageRow {
+pub(crate) struct MessageRow {
     id: i64,
-    app_id: String,
+    pub(crate) app_id: String,
     from_id: i64,
     target_kind: i64,
     target_id: i64,
@@ -152,6 +154,42 @@ impl MessageStore for Store {
                         .values(row)
                         .execute(c)
                         .await?;
+                    // Queued for the app's webhook, if it has one, in this transaction: a
+                    // stored message is never missed by the webhook. Read receipts are not
+                    // sent.
+                    if row.content_type != ContentType::ReadAck.code() {
+                        diesel::insert_into(webhook_outbox::table)
+                            .values(
+                                message_callbacks::table
+                                    .filter(message_callbacks::app_id.eq(app))
+                                    .select((
+                                        row.id.into_sql::<BigInt>(),
+                                        message_callbacks::app_id,
+                                        row.content.as_str().into_sql::<Text>(),
+                                        row.attachment.as_str().into_sql::<Text>(),
+                                        row.config.as_str().into_sql::<Text>(),
+                                        row.ext.as_str().into_sql::<Text>(),
+                                        0_i64.into_sql::<BigInt>(),
+                                        now.into_sql::<BigInt>(),
+                                        false.into_sql::<Bool>(),
+                                        "".into_sql::<Text>(),
+                                    )),
+                            )
+                            .into_columns((
+                                webhook_outbox::message_id,
+                                webhook_outbox::app_id,
+                                webhook_outbox::content,
+                                webhook_outbox::attachment,
+                                webhook_outbox::config,
+                                webhook_outbox::ext,
+                                webhook_outbox::attempts,
+                                webhook_outbox::next_attempt_at,
+                                webhook_outbox::failed,
+                                webhook_outbox::last_error,
+                            ))
+                            .execute(c)
+                            .await?;
+                    }
                 }
                 let mut deliveries = Vec::with_capacity(pairs.len());
                 for (recipient, message_id, operation) in &pairs {
