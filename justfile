@@ -37,3 +37,10 @@ openapi:
 # What CI runs.
 ci:
     bash .ci/run
+
+# The load benchmark (docs/PERFORMANCE.md): a release server on SQLite and PostgreSQL,
+# WebSockets, REST and WebSocket sends, memory per idle connection, pgbench, bare endpoint.
+# Extra arguments go to tidings-bench, e.g. `just bench --database postgres --rate 8000`.
+bench *ARGS:
+    cargo build --release -p tidings-app -p tidings-bench
+    ./target/release/tidings-bench {{ARGS}}
