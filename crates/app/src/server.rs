@@ -71,6 +71,13 @@ pub async fn start(config: Config) -> anyhow::Result<RunningServer> {
             )
             .configure(tidings_http::configure(state.clone()))
     })
+    // Frames and answers are small: send them at once rather than wait for the peer's
+    // delayed ACK (Nagle), which costs up to 40 ms a message.
+    .on_connect(|connection, _| {
+        if let Some(tcp) = connection.downcast_ref::<actix_web::rt::net::TcpStream>() {
+            let _ = tcp.set_nodelay(true);
+        }
+    })
     .workers(config.workers)
     .bind(&config.listen)?;
     let addr = server

@@ -77,7 +77,7 @@ pub async fn connect(server: &Server, token: &str) -> anyhow::Result<Socket> {
         server.base.replacen("http", "ws", 1),
         server.app_id
     );
-    let (socket, _) = tokio_tungstenite::connect_async(url).await?;
+    let (socket, _) = tokio_tungstenite::connect_async_with_config(url, None, true).await?;
     Ok(socket)
 }
 
@@ -120,10 +120,8 @@ async fn receive(
         match frame["op"].as_str() {
             Some("message") => {
                 let position = frame["position"].as_i64().unwrap_or(0);
-                if let Some(last) = last_position {
-                    if position != last + 1 {
-                        seen.gaps += 1;
-                    }
+                if last_position.is_some_and(|last| position != last + 1) {
+                    seen.gaps += 1;
                 }
                 last_position = Some(position);
                 if frame["message"]["from_xid"]["uid"].as_i64() == Some(me) {
@@ -204,6 +202,15 @@ pub enum Via {
     WebSocket,
 }
 
+/// How a send phase runs.
+pub struct Phase {
+    pub via: Via,
+    pub concurrency: usize,
+    /// Messages per second in all; `None` for flat out.
+    pub rate: Option<u64>,
+    pub duration: Duration,
+}
+
 /// Sends 1:1 messages from user i to user i + n/2 for `duration`, `concurrency` senders at
 /// once, each message's content its send time (µs on `clock`). Answers the sends accepted
 /// over REST (WebSocket sends are counted by their `sent` answers).
@@ -211,12 +218,15 @@ pub async fn send_phase(
     server: &Server,
     users: &Arc<Vec<User>>,
     fleet: &Fleet,
-    via: Via,
-    concurrency: usize,
-    rate: Option<u64>,
-    duration: Duration,
+    phase: &Phase,
     clock: Instant,
 ) -> u64 {
+    let Phase {
+        via,
+        concurrency,
+        rate,
+        duration,
+    } = *phase;
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(concurrency)
         .build()
@@ -252,12 +262,12 @@ pub async fn send_phase(
                             .json(&body)
                             .send()
                             .await;
-                        if let Ok(a) = answer {
-                            if let Ok(v) = a.json::<Value>().await {
-                                if v["code"] == 200 {
-                                    accepted.fetch_add(1, Ordering::Relaxed);
-                                }
-                            }
+                        let code = match answer {
+                            Ok(a) => a.json::<Value>().await.ok().map(|v| v["code"].clone()),
+                            Err(_) => None,
+                        };
+                        if code == Some(Value::from(200)) {
+                            accepted.fetch_add(1, Ordering::Relaxed);
                         }
                     }
                     Via::WebSocket => {

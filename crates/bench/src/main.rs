@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use clap::{Parser, ValueEnum};
 
-use crate::load::{Fleet, Via, percentiles, send_phase};
+use crate::load::{Fleet, Phase, Via, percentiles, send_phase};
 use crate::server::{Database, Server};
 
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
@@ -113,17 +113,13 @@ async fn run(args: &Args, database: &Database) -> anyhow::Result<()> {
     for (name, via, rate) in phases {
         let fleet = Fleet::open(&server, &users, clock).await?;
         let started = Instant::now();
-        let sent = send_phase(
-            &server,
-            &users,
-            &fleet,
+        let phase = Phase {
             via,
-            args.concurrency,
+            concurrency: args.concurrency,
             rate,
             duration,
-            clock,
-        )
-        .await;
+        };
+        let sent = send_phase(&server, &users, &fleet, &phase, clock).await;
         let elapsed = started.elapsed().as_secs_f64();
         // Let deliveries drain.
         tokio::time::sleep(Duration::from_secs(3)).await;

@@ -75,11 +75,10 @@ impl Server {
         let client = reqwest::Client::new();
         let mut ready = false;
         for _ in 0..300 {
-            if let Ok(answer) = client.get(format!("{base}/readyz")).send().await {
-                if answer.status().is_success() {
-                    ready = true;
-                    break;
-                }
+            let answer = client.get(format!("{base}/readyz")).send().await;
+            if answer.is_ok_and(|a| a.status().is_success()) {
+                ready = true;
+                break;
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }

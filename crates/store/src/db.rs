@@ -6,7 +6,9 @@ use std::path::PathBuf;
 use anyhow::Context as _;
 use diesel::SqliteConnection;
 use diesel_async::pooled_connection::deadpool::Pool;
-use diesel_async::pooled_connection::{AsyncDieselConnectionManager, ManagerConfig};
+use diesel_async::pooled_connection::{
+    AsyncDieselConnectionManager, ManagerConfig, RecyclingMethod,
+};
 use diesel_async::sync_connection_wrapper::SyncConnectionWrapper;
 use diesel_async::{
     AsyncConnection, AsyncMigrationHarness, AsyncPgConnection, SimpleAsyncConnection,
@@ -120,7 +122,13 @@ impl Store {
     pub fn connect(url: &DatabaseUrl, max_connections: usize) -> anyhow::Result<Self> {
         let pools = match url {
             DatabaseUrl::Postgres(raw) => {
-                let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new(raw);
+                // A connection is checked for an open transaction and a broken flag when it
+                // returns to the pool, not by a test query at every checkout (a round trip
+                // per query otherwise).
+                let mut config = ManagerConfig::<AsyncPgConnection>::default();
+                config.recycling_method = RecyclingMethod::Fast;
+                let manager =
+                    AsyncDieselConnectionManager::<AsyncPgConnection>::new_with_config(raw, config);
                 Pools::Pg(Pool::builder(manager).max_size(max_connections).build()?)
             }
             DatabaseUrl::Sqlite(path) => {
@@ -129,6 +137,7 @@ impl Store {
                         .with_context(|| format!("creating {}", dir.display()))?;
                 }
                 let mut config = ManagerConfig::<SqliteConn>::default();
+                config.recycling_method = RecyclingMethod::Fast;
                 config.custom_setup = Box::new(|url| {
                     let url = url.to_owned();
                     Box::pin(async move {

@@ -21,17 +21,22 @@ impl Users {
         as_user: Option<UserId>,
         as_group: Option<GroupId>,
     ) -> Result<Principal, UserError> {
-        self.find_app(app).await?;
-        let token = token
-            .filter(|t| !t.is_empty())
-            .ok_or(UserError::TokenMissing)?;
-        let record = self
+        let Some(token) = token.filter(|t| !t.is_empty()) else {
+            self.find_app(app).await?;
+            return Err(UserError::TokenMissing);
+        };
+        // A live token of this app proves the app exists (tokens belong to their app), so
+        // the app is looked up only to tell 40000 from 10008 on a refusal.
+        let Some(record) = self
             .deps
             .tokens
             .find_token(&TokenHash::of(token))
             .await?
             .filter(|r| &r.app == app && r.is_live_at(self.deps.clock.now()))
-            .ok_or(UserError::TokenInvalid)?;
+        else {
+            self.find_app(app).await?;
+            return Err(UserError::TokenInvalid);
+        };
         let actor = match (record.user, as_user, as_group) {
             (Some(_), Some(_), _) | (Some(_), _, Some(_)) => {
                 return Err(UserError::NoPermission(

@@ -136,6 +136,8 @@ fn with_token(mut mocks: Mocks, record: TokenRecord) -> Mocks {
 async fn an_unknown_app_is_refused_before_anything_else() {
     let mut mocks = Mocks::default();
     mocks.apps.expect_find_app().returning(|_| Ok(None));
+    // A token of another app does not prove this one exists.
+    mocks.tokens.expect_find_token().returning(|_| Ok(None));
     let users = mocks.build();
     let err = users.authenticate(&app_id(), Some("tok"), None, None).await;
     assert!(matches!(err, Err(UserError::AppNotFound)));
