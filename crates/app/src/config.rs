@@ -192,6 +192,10 @@ impl Config {
             "TIDINGS_WEBHOOK_POLL_MS and TIDINGS_WEBHOOK_TIMEOUT_SECS must be positive"
         );
         anyhow::ensure!(
+            (hooks.timeout.as_millis() as i64) < hooks.policy.lease_ms / 2,
+            "TIDINGS_WEBHOOK_TIMEOUT_SECS must be under half the 60 s lease of a webhook job"
+        );
+        anyhow::ensure!(
             hooks.policy.max_attempts > 0 && hooks.policy.first_backoff_ms > 0,
             "TIDINGS_WEBHOOK_MAX_ATTEMPTS and TIDINGS_WEBHOOK_FIRST_BACKOFF_MS must be positive"
         );

@@ -52,7 +52,7 @@ pub async fn start(config: Config) -> anyhow::Result<RunningServer> {
     let store = wiring::open_store(&config).await?;
     let services = wiring::services(&store, &config)?;
     let default_app = ensure_default_app(&services.users, &config.data_dir).await?;
-    let webhooks = crate::webhooks::spawn_runner(services.webhooks, config.webhooks.poll);
+    let runner = services.webhooks.clone();
     let state = ApiState {
         users: services.users,
         roster: services.roster,
@@ -86,6 +86,8 @@ pub async fn start(config: Config) -> anyhow::Result<RunningServer> {
         .copied()
         .ok_or_else(|| anyhow::anyhow!("bound no address for {}", config.listen))?;
     let server = server.run();
+    // Started once the address is bound, so a failed start leaves nothing running.
+    let webhooks = crate::webhooks::spawn_runner(runner, config.webhooks.poll);
     let handle = server.handle();
     let task = tokio::spawn(server);
     tracing::info!(%addr, "Tidings is serving");

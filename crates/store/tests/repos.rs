@@ -1297,7 +1297,7 @@ mod messages {
         let jobs = store.lease_due(Timestamp(100), Timestamp(200), 10).await?;
         let ids: Vec<i64> = jobs.iter().map(|j| j.message.id).collect();
         assert_eq!(ids, vec![11, 13], "read receipts are not sent");
-        assert_eq!((jobs[0].callback.clone(), jobs[0].attempts), (callback, 0));
+        assert_eq!((jobs[0].callback.clone(), jobs[0].attempts), (callback.clone(), 0));
         assert_eq!(jobs[0].message.content, "m11");
         assert!(
             store
@@ -1332,9 +1332,48 @@ mod messages {
                 .is_empty(),
             "a failed job is never retried"
         );
+        send(&store, a, message(14, ANN, BOB, ContentType::Text)).await?;
         store.set_callback(a, None).await?;
         assert_eq!(store.callback(a).await?, None);
+        store.set_callback(a, Some(callback)).await?;
+        assert!(
+            store
+                .lease_due(Timestamp(i64::MAX - 1), Timestamp(i64::MAX), 10)
+                .await?
+                .is_empty(),
+            "removing the callback drops its pending jobs"
+        );
         Ok(())
     }
     store_test!(webhooks_are_queued_with_the_message_leased_retried_and_settled);
+
+    async fn concurrent_sends_with_one_transaction_id_store_once(
+        store: Store,
+    ) -> anyhow::Result<()> {
+        let app = users(&store).await?;
+        let mut tasks = Vec::new();
+        for id in 20..28 {
+            let (store, app) = (store.clone(), app.id.clone());
+            tasks.push(tokio::spawn(async move {
+                let sends = [one_to_one(message(id, ANN, BOB, ContentType::Text))];
+                store.append(&app, &sends, Some((77, Timestamp(0)))).await
+            }));
+        }
+        let mut stored = Vec::new();
+        let mut answered = Vec::new();
+        for t in tasks {
+            match t.await?? {
+                Appended::Stored(d) => stored.push(d[0].message),
+                Appended::Duplicate(ids) => answered.push(ids),
+            }
+        }
+        assert_eq!(stored.len(), 1, "exactly one send is stored");
+        assert!(
+            answered.iter().all(|ids| ids == &stored),
+            "the others answer its ids"
+        );
+        assert_eq!(store.since(&app.id, BOB, 0, 100).await?.len(), 1);
+        Ok(())
+    }
+    store_test!(concurrent_sends_with_one_transaction_id_store_once);
 }

@@ -60,6 +60,20 @@ fn header(req: &HttpRequest, name: &str) -> Option<String> {
         .filter(|v| !v.is_empty())
 }
 
+async fn authenticate(
+    state: &ApiState,
+    app: &AppId,
+    token: Option<String>,
+) -> Result<tidings_kernel::Principal, ApiError> {
+    let (users, app) = (state.users.clone(), app.clone());
+    state
+        .runtime
+        .spawn(async move { users.authenticate(&app, token.as_deref(), None, None).await })
+        .await
+        .map_err(|e| ApiError::from_panic(&e))?
+        .map_err(ApiError::from)
+}
+
 /// Authenticates, registers the connection with the hub and hands the socket to a session.
 pub(crate) async fn upgrade(
     req: HttpRequest,
@@ -81,12 +95,7 @@ pub(crate) async fn upgrade(
     if after.is_some_and(|a| a < 0) {
         return Err(ApiError::bad_parameter("after must be 0 or more"));
     }
-    let users = state.users.clone();
-    let principal = state
-        .runtime
-        .spawn(async move { users.authenticate(&app, token.as_deref(), None, None).await })
-        .await
-        .map_err(|e| ApiError::from_panic(&e))??;
+    let principal = authenticate(&state, &app, token.clone()).await?;
     let Actor::User { user, device } = principal.actor else {
         return Err(ApiError::new(
             code::NO_PERMISSION,
@@ -95,6 +104,9 @@ pub(crate) async fn upgrade(
     };
     // Registered before the position is read: whatever commits after that read is queued.
     let connection = state.hub.connect(principal.app.clone(), user, device);
+    // A kick that revoked the token between the check above and the registration found no
+    // connection to close: check again now that a kick would find it.
+    authenticate(&state, &app, token).await?;
     let messaging = state.messaging.clone();
     let me = principal.clone();
     let position = state

@@ -21,6 +21,15 @@ use crate::state::ApiState;
 /// How many messages one catch-up query fetches.
 const CATCH_UP_BATCH: i64 = 500;
 
+/// How long the last frames (`kicked`, the close) and a send's answer may wait for a client
+/// that does not read.
+const FINAL_WRITE: std::time::Duration = std::time::Duration::from_secs(5);
+
+enum Control {
+    Ping,
+    Pong(Vec<u8>),
+}
+
 /// Why a session ends.
 enum End {
     Closed(CloseReason),
@@ -59,7 +68,8 @@ pub(crate) async fn run(
     drop(connection);
     let (code, description) = match end {
         End::Closed(CloseReason::Kicked) => {
-            let _ = live.ws.text(frames::encode(&ServerFrame::Kicked {})).await;
+            let kicked = live.ws.text(frames::encode(&ServerFrame::Kicked {}));
+            let _ = tokio::time::timeout(FINAL_WRITE, kicked).await;
             (CloseCode::Other(4001), "kicked")
         }
         End::Closed(CloseReason::SlowConsumer) => {
@@ -72,7 +82,7 @@ pub(crate) async fn run(
         code,
         description: Some(description.to_owned()),
     };
-    let _ = live.ws.close(Some(reason)).await;
+    let _ = tokio::time::timeout(FINAL_WRITE, live.ws.close(Some(reason))).await;
 }
 
 impl Live {
@@ -118,7 +128,7 @@ impl Live {
                     if last_seen.elapsed() > self.state.gateway.idle_timeout {
                         Err(End::Idle)
                     } else {
-                        self.ws.ping(b"").await.map_err(|_| End::Gone)
+                        self.control(connection, Control::Ping).await
                     }
                 }
             };
@@ -133,6 +143,20 @@ impl Live {
     async fn write(&mut self, connection: &Connection, text: String) -> Result<(), End> {
         tokio::select! {
             written = self.ws.text(text) => written.map_err(|_| End::Gone),
+            reason = connection.closed() => Err(End::Closed(reason)),
+        }
+    }
+
+    /// A ping or pong, abandoned like [`Self::write`] when the hub closes the connection.
+    async fn control(&mut self, connection: &Connection, control: Control) -> Result<(), End> {
+        let sent = async {
+            match &control {
+                Control::Ping => self.ws.ping(b"").await,
+                Control::Pong(bytes) => self.ws.pong(bytes).await,
+            }
+        };
+        tokio::select! {
+            sent = sent => sent.map_err(|_| End::Gone),
             reason = connection.closed() => Err(End::Closed(reason)),
         }
     }
@@ -204,7 +228,8 @@ impl Live {
             None | Some(Err(_)) => Err(End::Gone),
             Some(Ok(actix_ws::Message::Text(text))) => self.frame(connection, &text).await,
             Some(Ok(actix_ws::Message::Ping(bytes))) => {
-                self.ws.pong(&bytes).await.map_err(|_| End::Gone)
+                self.control(connection, Control::Pong(bytes.to_vec()))
+                    .await
             }
             Some(Ok(actix_ws::Message::Close(_))) => Err(End::Gone),
             Some(Ok(actix_ws::Message::Binary(_))) => {
@@ -224,7 +249,7 @@ impl Live {
             }
         };
         match frame {
-            ClientFrame::Send { id, body } => self.send(id, body).await,
+            ClientFrame::Send { id, body } => self.send(connection, id, body).await,
             ClientFrame::Read {
                 id,
                 conversation_id,
@@ -254,11 +279,13 @@ impl Live {
     /// a client may pipeline sends; each is answered by `sent` or `error` with its `id`.
     async fn send(
         &mut self,
+        connection: &Connection,
         id: Option<Value>,
         body: crate::maxim::message::MessageRequest,
     ) -> Result<(), End> {
-        let Ok(permit) = self.in_flight.clone().acquire_owned().await else {
-            return Err(End::Gone);
+        let permit = tokio::select! {
+            permit = self.in_flight.clone().acquire_owned() => permit.map_err(|_| End::Gone)?,
+            reason = connection.closed() => return Err(End::Closed(reason)),
         };
         let (messaging, me, mut ws) = (
             self.state.messaging.clone(),
@@ -274,7 +301,7 @@ impl Live {
                 }),
                 Err(e) => error_frame(id, &ApiError::from(e)),
             };
-            let _ = ws.text(reply).await;
+            let _ = tokio::time::timeout(FINAL_WRITE, ws.text(reply)).await;
             drop(permit);
         });
         Ok(())
@@ -299,10 +326,11 @@ impl Live {
         let mut position = after;
         for (message, p, conversation) in items {
             position = p;
+            // Only a position actually sent moves the cursor.
+            self.cursor = self.cursor.max(p);
             self.write(connection, message_frame(&message, p, conversation))
                 .await?;
         }
-        self.cursor = self.cursor.max(position);
         let done = ServerFrame::Synced { id, position, more };
         self.write(connection, frames::encode(&done)).await
     }

@@ -130,19 +130,46 @@ impl MessageStore for Store {
         let sender = <[_]>::first(sends).map_or(0, |(m, _)| m.from.0);
         let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
         let now = <[MessageRow]>::first(&rows).map_or(0, |r| r.created_at);
+        let joined = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
         let outcome = with_conn!(self, |conn| {
             conn.transaction(async |c| {
+                // Claim the transaction id first: a concurrent send with the same id waits
+                // on this row (PostgreSQL) or on the write lock (SQLite), then finds it.
                 if let Some((transaction, since)) = dedup {
-                    let earlier: Option<(String, i64)> = message_dedup::table
+                    let key = message_dedup::table
                         .filter(message_dedup::app_id.eq(app))
                         .filter(message_dedup::sender_id.eq(sender))
-                        .filter(message_dedup::transaction_id.eq(transaction))
-                        .select((message_dedup::message_ids, message_dedup::created_at))
-                        .first(c)
-                        .await
-                        .optional()?;
-                    if let Some((earlier_ids, _)) = earlier.filter(|(_, at)| *at >= since.0) {
-                        let parsed = earlier_ids
+                        .filter(message_dedup::transaction_id.eq(transaction));
+                    let claimed = diesel::insert_into(message_dedup::table)
+                        .values((
+                            message_dedup::app_id.eq(app),
+                            message_dedup::sender_id.eq(sender),
+                            message_dedup::transaction_id.eq(transaction),
+                            message_dedup::message_ids.eq(&joined),
+                            message_dedup::created_at.eq(now),
+                        ))
+                        .on_conflict((
+                            message_dedup::app_id,
+                            message_dedup::sender_id,
+                            message_dedup::transaction_id,
+                        ))
+                        .do_nothing()
+                        .execute(c)
+                        .await?;
+                    // An existing claim older than the window is taken over.
+                    let taken_over = claimed == 0
+                        && diesel::update(key.filter(message_dedup::created_at.lt(since.0)))
+                            .set((
+                                message_dedup::message_ids.eq(&joined),
+                                message_dedup::created_at.eq(now),
+                            ))
+                            .execute(c)
+                            .await?
+                            == 1;
+                    if claimed == 0 && !taken_over {
+                        let earlier: String =
+                            key.select(message_dedup::message_ids).first(c).await?;
+                        let parsed = earlier
                             .split(',')
                             .filter_map(|id| id.parse().ok())
                             .collect();
@@ -241,29 +268,6 @@ impl MessageStore for Store {
                         message: *message_id,
                         conversation: recipient.conversation,
                     });
-                }
-                if let Some((transaction, _)) = dedup {
-                    let joined = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
-                    diesel::insert_into(message_dedup::table)
-                        .values((
-                            message_dedup::app_id.eq(app),
-                            message_dedup::sender_id.eq(sender),
-                            message_dedup::transaction_id.eq(transaction),
-                            message_dedup::message_ids.eq(&joined),
-                            message_dedup::created_at.eq(now),
-                        ))
-                        .on_conflict((
-                            message_dedup::app_id,
-                            message_dedup::sender_id,
-                            message_dedup::transaction_id,
-                        ))
-                        .do_update()
-                        .set((
-                            message_dedup::message_ids.eq(&joined),
-                            message_dedup::created_at.eq(now),
-                        ))
-                        .execute(c)
-                        .await?;
                 }
                 Ok::<_, AppendEnd>(deliveries)
             })

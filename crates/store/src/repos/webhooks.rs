@@ -39,12 +39,25 @@ impl WebhookOutbox for Store {
                     .execute(conn)
                     .await
                     .map_err(err)?,
-                None => diesel::delete(
-                    message_callbacks::table.filter(message_callbacks::app_id.eq(app)),
-                )
-                .execute(conn)
-                .await
-                .map_err(err)?,
+                // Without a callback the app's pending jobs have nowhere to go: they are
+                // dropped with it (failed ones stay on record).
+                None => conn
+                    .transaction(async |c| {
+                        diesel::delete(
+                            webhook_outbox::table
+                                .filter(webhook_outbox::app_id.eq(app))
+                                .filter(webhook_outbox::failed.eq(false)),
+                        )
+                        .execute(c)
+                        .await?;
+                        diesel::delete(
+                            message_callbacks::table.filter(message_callbacks::app_id.eq(app)),
+                        )
+                        .execute(c)
+                        .await
+                    })
+                    .await
+                    .map_err(err)?,
             }
         });
         Ok(())
@@ -79,6 +92,10 @@ impl WebhookOutbox for Store {
         let rows: Vec<Row> = with_conn!(self, |conn| {
             conn.transaction(async |c| {
                 let due: Vec<(i64, i64)> = webhook_outbox::table
+                    .inner_join(
+                        message_callbacks::table
+                            .on(message_callbacks::app_id.eq(webhook_outbox::app_id)),
+                    )
                     .filter(webhook_outbox::failed.eq(false))
                     .filter(webhook_outbox::next_attempt_at.le(now.0))
                     .order(webhook_outbox::next_attempt_at)
