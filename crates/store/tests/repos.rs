@@ -1297,7 +1297,10 @@ mod messages {
         let jobs = store.lease_due(Timestamp(100), Timestamp(200), 10).await?;
         let ids: Vec<i64> = jobs.iter().map(|j| j.message.id).collect();
         assert_eq!(ids, vec![11, 13], "read receipts are not sent");
-        assert_eq!((jobs[0].callback.clone(), jobs[0].attempts), (callback.clone(), 0));
+        assert_eq!(
+            (jobs[0].callback.clone(), jobs[0].attempts),
+            (callback.clone(), 0)
+        );
         assert_eq!(jobs[0].message.content, "m11");
         assert!(
             store
