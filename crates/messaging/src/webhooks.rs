@@ -164,7 +164,7 @@ impl Webhooks {
             .await?;
         let taken = jobs.len();
         let attempts = jobs.into_iter().map(|job| self.attempt(job));
-        for result in futures_join(attempts).await {
+        for result in futures_util::future::join_all(attempts).await {
             result?;
         }
         Ok(taken)
@@ -186,30 +186,6 @@ impl Webhooks {
             }
         }
     }
-}
-
-/// Waits for every future, concurrently, without an executor-specific join.
-async fn futures_join<F: std::future::Future>(futures: impl Iterator<Item = F>) -> Vec<F::Output> {
-    let mut pinned: Vec<std::pin::Pin<Box<F>>> = futures.map(Box::pin).collect();
-    let mut results: Vec<Option<F::Output>> = pinned.iter().map(|_| None).collect();
-    std::future::poll_fn(|cx| {
-        let mut pending = false;
-        for (future, slot) in pinned.iter_mut().zip(results.iter_mut()) {
-            if slot.is_none() {
-                match future.as_mut().poll(cx) {
-                    std::task::Poll::Ready(out) => *slot = Some(out),
-                    std::task::Poll::Pending => pending = true,
-                }
-            }
-        }
-        if pending {
-            std::task::Poll::Pending
-        } else {
-            std::task::Poll::Ready(())
-        }
-    })
-    .await;
-    results.into_iter().flatten().collect()
 }
 
 #[cfg(test)]
