@@ -133,19 +133,22 @@ pub async fn run_admin(config: &Config, command: Command) -> anyhow::Result<()> 
                 _ if args.no_message_callback => Some(None),
                 _ => None,
             };
-            // The app must exist before its callback is set.
-            users.find_app(&id).await?;
-            if let Some(callback) = callback {
-                let set = callback.is_some();
-                services.webhooks.set_callback(&id, callback).await?;
-                println!("message callback {}", if set { "set" } else { "removed" });
+            // Checked before anything is written; the update below also refuses an unknown
+            // app before the callback is set.
+            if let Some(Some(c)) = &callback {
+                c.check()?;
             }
             let update = AppUpdate {
                 name: args.name,
                 registration_open: args.registration.map(|r| matches!(r, Registration::Open)),
                 user_limit: args.user_limit,
             };
-            let app = users.update_app(&app_id(&args.app_id)?, update).await?;
+            let app = users.update_app(&id, update).await?;
+            if let Some(callback) = callback {
+                let set = callback.is_some();
+                services.webhooks.set_callback(&id, callback).await?;
+                println!("message callback {}", if set { "set" } else { "removed" });
+            }
             let registration = if app.registration_open {
                 "open"
             } else {

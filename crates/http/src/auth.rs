@@ -21,7 +21,7 @@ pub struct OpenApp(pub AppId);
 /// The `User-Agent` header, or empty.
 pub struct UserAgent(pub String);
 
-fn header<'a>(req: &'a HttpRequest, name: &str) -> Option<&'a str> {
+pub(crate) fn header<'a>(req: &'a HttpRequest, name: &str) -> Option<&'a str> {
     req.headers()
         .get(name)
         .and_then(|v| v.to_str().ok())
@@ -30,9 +30,35 @@ fn header<'a>(req: &'a HttpRequest, name: &str) -> Option<&'a str> {
 }
 
 fn app_id(req: &HttpRequest) -> Result<AppId, ApiError> {
-    let raw = header(req, "app_id")
-        .ok_or_else(|| ApiError::new(code::APP_NOT_FOUND, "the app_id header is missing"))?;
+    parse_app_id(header(req, "app_id"))
+}
+
+/// An app id as given (header or, for the gateway, query parameter): 40000 when missing or
+/// malformed.
+pub(crate) fn parse_app_id(raw: Option<&str>) -> Result<AppId, ApiError> {
+    let raw = raw.ok_or_else(|| ApiError::new(code::APP_NOT_FOUND, "app_id is missing"))?;
     AppId::parse(raw).map_err(|_| ApiError::new(code::APP_NOT_FOUND, "app_id does not exist"))
+}
+
+/// Authenticates on the server's multi-thread runtime (see `crate::op`).
+pub(crate) async fn authenticate(
+    state: &ApiState,
+    app: AppId,
+    token: Option<String>,
+    as_user: Option<UserId>,
+    as_group: Option<GroupId>,
+) -> Result<Principal, ApiError> {
+    let users = state.users.clone();
+    state
+        .runtime
+        .spawn(async move {
+            users
+                .authenticate(&app, token.as_deref(), as_user, as_group)
+                .await
+        })
+        .await
+        .map_err(|e| ApiError::from_panic(&e))?
+        .map_err(ApiError::from)
 }
 
 fn id_header(req: &HttpRequest, name: &str) -> Result<Option<i64>, ApiError> {
@@ -69,16 +95,7 @@ impl FromRequest for Caller {
         })();
         Box::pin(async move {
             let (state, app, token, as_user, as_group) = parsed?;
-            let users = state.users.clone();
-            let principal = state
-                .runtime
-                .spawn(async move {
-                    users
-                        .authenticate(&app, token.as_deref(), as_user, as_group)
-                        .await
-                })
-                .await
-                .map_err(|e| ApiError::from_panic(&e))??;
+            let principal = authenticate(&state, app, token, as_user, as_group).await?;
             Ok(Caller(principal))
         })
     }

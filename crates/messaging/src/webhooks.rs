@@ -17,6 +17,24 @@ pub struct Callback {
     pub secret: String,
 }
 
+impl Callback {
+    /// # Errors
+    /// [`crate::MessageError::InvalidInput`] for a URL that is not http(s) or an empty secret.
+    pub fn check(&self) -> Result<(), crate::MessageError> {
+        if !(self.url.starts_with("http://") || self.url.starts_with("https://")) {
+            return Err(crate::MessageError::invalid(
+                "the callback URL must start with http:// or https://",
+            ));
+        }
+        if self.secret.is_empty() {
+            return Err(crate::MessageError::invalid(
+                "a callback needs a secret to sign its requests",
+            ));
+        }
+        Ok(())
+    }
+}
+
 /// A queued delivery of one message to its app's callback.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct WebhookJob {
@@ -138,16 +156,7 @@ impl Webhooks {
         callback: Option<Callback>,
     ) -> Result<(), crate::MessageError> {
         if let Some(c) = &callback {
-            if !(c.url.starts_with("http://") || c.url.starts_with("https://")) {
-                return Err(crate::MessageError::invalid(
-                    "the callback URL must start with http:// or https://",
-                ));
-            }
-            if c.secret.is_empty() {
-                return Err(crate::MessageError::invalid(
-                    "a callback needs a secret to sign its requests",
-                ));
-            }
+            c.check()?;
         }
         Ok(self.outbox.set_callback(app, callback).await?)
     }

@@ -7,18 +7,22 @@ use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::groups::create;
+use crate::messages;
 use crate::support::{TestApp, api_test, id, text};
 use crate::ws::{AWAY, KICKED, SLOW, Ws};
 
+/// A 1:1 text message over REST; its id.
 async fn send(app: &TestApp, token: &str, to: i64, content: &str) -> anyhow::Result<i64> {
-    let answer = app
-        .post("/message/send")
-        .token(token)
-        .json(json!({"targets": [to], "type": 1, "content_type": 0, "content": content}))
-        .send()
+    messages::send(app, token, to, 1, content).await
+}
+
+/// `online_status` of a user, as the admin sees it.
+async fn online(app: &TestApp, user: i64) -> anyhow::Result<Value> {
+    let status = app
+        .admin_as(user, Method::GET, "/user/online_status")
+        .ok()
         .await?;
-    anyhow::ensure!(answer["code"] == 200, "{answer}");
-    id(&answer["msg_ids"][0])
+    Ok(status["online"].clone())
 }
 
 /// (position, conversation, msg_id, content) of a message frame.
@@ -269,17 +273,10 @@ async fn presence_and_kicks_close_the_right_connections(app: &TestApp) -> anyhow
     let id = app.register("ann", "secret-pw").await?;
     let phone = text(&app.login("ann", "secret-pw", Some("phone")).await?["token"])?;
     let laptop = text(&app.login("ann", "secret-pw", Some("laptop")).await?["token"])?;
-    let online = || async {
-        let status = app
-            .admin_as(id, Method::GET, "/user/online_status")
-            .ok()
-            .await?;
-        Ok::<_, anyhow::Error>(status["online"].clone())
-    };
-    assert_eq!(online().await?, json!(false));
+    assert_eq!(online(app, id).await?, json!(false));
     let mut phone_ws = Ws::connect(app, &phone, None).await?;
     let mut laptop_ws = Ws::connect(app, &laptop, None).await?;
-    assert_eq!(online().await?, json!(true));
+    assert_eq!(online(app, id).await?, json!(true));
 
     app.post("/user/kick")
         .token(&laptop)
@@ -293,7 +290,7 @@ async fn presence_and_kicks_close_the_right_connections(app: &TestApp) -> anyhow
     );
     assert_eq!(code, Some(KICKED));
     assert_eq!(
-        online().await?,
+        online(app, id).await?,
         json!(true),
         "the laptop is still connected"
     );
@@ -308,7 +305,7 @@ async fn presence_and_kicks_close_the_right_connections(app: &TestApp) -> anyhow
         .ok()
         .await?;
     assert_eq!(laptop_ws.until_closed().await?.1, Some(KICKED));
-    assert_eq!(online().await?, json!(false));
+    assert_eq!(online(app, id).await?, json!(false));
     Ok(())
 }
 api_test!(presence_and_kicks_close_the_right_connections);
@@ -368,18 +365,11 @@ api_test!(
 
 async fn a_silent_client_is_closed_after_the_idle_timeout(app: &TestApp) -> anyhow::Result<()> {
     let (bob, tb) = app.user("bob").await?;
-    let online = || async {
-        let status = app
-            .admin_as(bob, Method::GET, "/user/online_status")
-            .ok()
-            .await?;
-        Ok::<_, anyhow::Error>(status["online"].clone())
-    };
     let mut ws = Ws::connect(app, &tb, None).await?;
-    assert_eq!(online().await?, json!(true));
+    assert_eq!(online(app, bob).await?, json!(true));
     // Not reading, so the client library answers no ping: the server gives up on it.
     tokio::time::sleep(Duration::from_millis(2500)).await;
-    assert_eq!(online().await?, json!(false));
+    assert_eq!(online(app, bob).await?, json!(false));
     let (_, code) = ws.until_closed().await?;
     // The close frame may be lost to the reset that the late pongs provoke.
     assert!(matches!(code, None | Some(AWAY)), "{code:?}");

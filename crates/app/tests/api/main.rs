@@ -10,7 +10,7 @@ mod devices;
 mod gateway;
 pub mod groups;
 mod groups_content;
-mod messages;
+pub mod messages;
 mod platform;
 mod profile;
 mod push;

@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 use crate::groups::create;
 use crate::support::{TestApp, api_test, id};
 
-async fn send(
+pub async fn send(
     app: &TestApp,
     token: &str,
     to: i64,

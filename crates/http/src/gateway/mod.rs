@@ -10,8 +10,9 @@ use std::time::Duration;
 use actix_web::web::{Data, Payload, Query};
 use actix_web::{HttpRequest, HttpResponse};
 use serde::Deserialize;
-use tidings_kernel::{Actor, AppId};
+use tidings_kernel::Actor;
 
+use crate::auth::{authenticate, header, parse_app_id};
 use crate::error::{ApiError, code};
 use crate::state::ApiState;
 
@@ -52,28 +53,6 @@ pub(crate) struct Handshake {
     after: Option<i64>,
 }
 
-fn header(req: &HttpRequest, name: &str) -> Option<String> {
-    req.headers()
-        .get(name)
-        .and_then(|v| v.to_str().ok())
-        .map(|v| v.trim().to_owned())
-        .filter(|v| !v.is_empty())
-}
-
-async fn authenticate(
-    state: &ApiState,
-    app: &AppId,
-    token: Option<String>,
-) -> Result<tidings_kernel::Principal, ApiError> {
-    let (users, app) = (state.users.clone(), app.clone());
-    state
-        .runtime
-        .spawn(async move { users.authenticate(&app, token.as_deref(), None, None).await })
-        .await
-        .map_err(|e| ApiError::from_panic(&e))?
-        .map_err(ApiError::from)
-}
-
 /// Authenticates, registers the connection with the hub and hands the socket to a session.
 pub(crate) async fn upgrade(
     req: HttpRequest,
@@ -86,16 +65,12 @@ pub(crate) async fn upgrade(
         access_token,
         after,
     } = q.into_inner();
-    let app = app_id
-        .or_else(|| header(&req, "app_id"))
-        .ok_or_else(|| ApiError::new(code::APP_NOT_FOUND, "app_id is missing"))?;
-    let app = AppId::parse(&app)
-        .map_err(|_| ApiError::new(code::APP_NOT_FOUND, "app_id does not exist"))?;
-    let token = access_token.or_else(|| header(&req, "access-token"));
+    let app = parse_app_id(app_id.as_deref().or_else(|| header(&req, "app_id")))?;
+    let token = access_token.or_else(|| header(&req, "access-token").map(str::to_owned));
     if after.is_some_and(|a| a < 0) {
         return Err(ApiError::bad_parameter("after must be 0 or more"));
     }
-    let principal = authenticate(&state, &app, token.clone()).await?;
+    let principal = authenticate(&state, app.clone(), token.clone(), None, None).await?;
     let Actor::User { user, device } = principal.actor else {
         return Err(ApiError::new(
             code::NO_PERMISSION,
@@ -106,7 +81,7 @@ pub(crate) async fn upgrade(
     let connection = state.hub.connect(principal.app.clone(), user, device);
     // A kick that revoked the token between the check above and the registration found no
     // connection to close: check again now that a kick would find it.
-    authenticate(&state, &app, token).await?;
+    authenticate(&state, app, token, None, None).await?;
     let messaging = state.messaging.clone();
     let me = principal.clone();
     let position = state

@@ -92,14 +92,9 @@ impl Live {
         stream: &mut MessageStream,
         after: Option<i64>,
     ) -> End {
-        let me = self.principal.user().map_or(0, |u| u.0);
-        let device = match self.principal.actor {
-            tidings_kernel::Actor::User { device, .. } => device.0,
-            _ => 0,
-        };
         let hello = ServerFrame::Hello {
-            user_id: me,
-            device_sn: device,
+            user_id: connection.user.0,
+            device_sn: connection.device.0,
             position: self.cursor,
         };
         if let Err(end) = self.write(connection, frames::encode(&hello)).await {
