@@ -6,6 +6,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 use tidings_groups::GroupsPolicy;
 use tidings_http::GatewaySettings;
+use tidings_messaging::group_commit::GroupCommitSettings;
 use tidings_messaging::webhooks::WebhookPolicy;
 use tidings_store::DatabaseUrl;
 
@@ -43,6 +44,10 @@ pub struct Config {
     /// `TIDINGS_WEBHOOK_MAX_ATTEMPTS` (8), `TIDINGS_WEBHOOK_FIRST_BACKOFF_MS` (1000, doubled
     /// after each failure up to 10 minutes).
     pub webhooks: WebhookSettings,
+    /// Group commit of concurrent sends: `TIDINGS_MESSAGE_WRITERS` (transactions at a time,
+    /// each holding one pooled connection: 2 on PostgreSQL, 1 on SQLite) and `TIDINGS_MESSAGE_BATCH` (at most 256
+    /// sends in one transaction).
+    pub group_commit: GroupCommitSettings,
 }
 
 /// How the webhook runner polls, waits and retries.
@@ -93,6 +98,11 @@ impl Config {
             None => DatabaseUrl::Sqlite(data_dir.join("tidings.db")),
         };
         let cores = std::thread::available_parallelism().map_or(2, usize::from);
+        // SQLite has one writer at a time anyway: a second message writer would only wait.
+        let writers = match database_url {
+            DatabaseUrl::Sqlite(_) => 1,
+            DatabaseUrl::Postgres(_) => GroupCommitSettings::default().writers,
+        };
         let config = Self {
             database_url,
             data_dir,
@@ -151,6 +161,14 @@ impl Config {
                     },
                 }
             },
+            group_commit: {
+                let d = GroupCommitSettings::default();
+                GroupCommitSettings {
+                    writers: parsed("TIDINGS_MESSAGE_WRITERS", writers)?,
+                    max_batch: parsed("TIDINGS_MESSAGE_BATCH", d.max_batch)?,
+                    ..d
+                }
+            },
         };
         config.validate()?;
         Ok(config)
@@ -185,6 +203,16 @@ impl Config {
         anyhow::ensure!(
             self.db_max_connections > 0,
             "TIDINGS_DB_MAX_CONNECTIONS must be at least 1"
+        );
+        let commit = &self.group_commit;
+        anyhow::ensure!(
+            commit.writers > 0 && commit.max_batch > 0,
+            "TIDINGS_MESSAGE_WRITERS and TIDINGS_MESSAGE_BATCH must be at least 1"
+        );
+        anyhow::ensure!(
+            commit.writers < self.db_max_connections,
+            "TIDINGS_MESSAGE_WRITERS must be below TIDINGS_DB_MAX_CONNECTIONS (each writer holds \
+             a connection while it stores a batch)"
         );
         let hooks = &self.webhooks;
         anyhow::ensure!(

@@ -7,6 +7,7 @@ use tidings_gateway::{Fanout, Hub, LocalBus};
 use tidings_groups::{Groups, GroupsDeps};
 use tidings_http::Readiness;
 use tidings_kernel::{Clock, IdGenerator, SnowflakeIds, SystemClock};
+use tidings_messaging::group_commit::GroupCommit;
 use tidings_messaging::webhooks::Webhooks;
 use tidings_messaging::{Messaging, MessagingDeps, MessagingPolicy};
 use tidings_roster::{Roster, RosterDeps, RosterPolicy};
@@ -86,8 +87,9 @@ pub(crate) fn services(store: &Store, config: &Config) -> anyhow::Result<Service
         clock.clone(),
         config.webhooks.policy.clone(),
     );
+    let messages = GroupCommit::new(store.clone(), &config.group_commit);
     let messaging = Messaging::new(MessagingDeps {
-        store: store.clone(),
+        store: Arc::new(messages),
         audience: store,
         events: fanout,
         ids,

@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 
 mod error;
+pub mod group_commit;
 pub mod model;
 pub mod ports;
 mod service;

@@ -19,6 +19,15 @@ pub enum Appended {
 /// A dedup key: `(transaction id, earliest time a first send still counts)`.
 pub type DedupKey = (i64, Timestamp);
 
+/// One send's messages with their recipients, as [`MessageStore::append`] takes them, and
+/// the app they belong to: an element of [`MessageStore::append_batch`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Append {
+    pub app: AppId,
+    pub sends: Vec<(Message, Vec<Recipient>)>,
+    pub dedup: Option<DedupKey>,
+}
+
 /// Messages, inboxes and read positions.
 #[cfg_attr(any(test, feature = "mock"), mockall::automock)]
 #[async_trait]
@@ -36,6 +45,11 @@ pub trait MessageStore: Send + Sync {
         sends: &[(Message, Vec<Recipient>)],
         dedup: Option<DedupKey>,
     ) -> Result<Appended, RepoError>;
+    /// Several independent appends (of any apps) in one transaction, each exactly as
+    /// [`MessageStore::append`] stores it: one outcome per append, in order. A storage error
+    /// stores none of them. This is the store side of group commit
+    /// ([`crate::group_commit::GroupCommit`]).
+    async fn append_batch(&self, batch: &[Append]) -> Result<Vec<Appended>, RepoError>;
     async fn message(&self, app: &AppId, id: i64) -> Result<Option<Message>, RepoError>;
     /// The user's newest position (0 before anything was delivered): where a device that
     /// connects now starts following.

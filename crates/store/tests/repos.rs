@@ -1054,9 +1054,10 @@ mod groups {
 }
 
 mod messages {
+    use tidings_kernel::AppId;
     use tidings_kernel::{GroupId, Timestamp, UserId};
     use tidings_messaging::model::{ContentType, Message, Recipient, Target};
-    use tidings_messaging::ports::{Appended, Audience, MessageStore};
+    use tidings_messaging::ports::{Append, Appended, Audience, MessageStore};
     use tidings_store::{Store, store_test};
     use tidings_users::ports::UserRepository;
 
@@ -1217,6 +1218,90 @@ mod messages {
         Ok(())
     }
     store_test!(concurrent_sends_never_skip_or_repeat_a_position);
+
+    /// Who got which position of which message.
+    fn positions(appended: &Appended) -> Vec<(i64, i64, i64)> {
+        match appended {
+            Appended::Stored(d) => d
+                .iter()
+                .map(|d| (d.message, d.user.0, d.position))
+                .collect(),
+            Appended::Duplicate(_) => Vec::new(),
+        }
+    }
+
+    async fn a_batch_of_sends_shares_one_transaction_and_each_gets_its_outcome(
+        store: Store,
+    ) -> anyhow::Result<()> {
+        let app = users(&store).await?;
+        let a = &app.id;
+        const CARL: UserId = UserId(3);
+        store.insert_user(&user(&app, 3, "carl"), 0, None).await?;
+        let other = super::app_named(&store, "app2").await?;
+        store.insert_user(&user(&other, 5, "eve"), 0, None).await?;
+        store.insert_user(&user(&other, 6, "fay"), 0, None).await?;
+        send(&store, a, message(10, ANN, BOB, ContentType::Text)).await?;
+
+        let append = |app: &AppId, sends: Vec<Message>, dedup: Option<i64>| Append {
+            app: app.clone(),
+            sends: sends.into_iter().map(one_to_one).collect(),
+            dedup: dedup.map(|id| (id, Timestamp(0))),
+        };
+        let to_carl = {
+            let mut m = message(24, ANN, CARL, ContentType::Text);
+            m.to = Target::User(CARL);
+            m
+        };
+        let batch = [
+            append(a, vec![message(20, ANN, BOB, ContentType::Text)], Some(7)),
+            append(
+                &other.id,
+                vec![message(30, UserId(5), UserId(6), ContentType::Text)],
+                None,
+            ),
+            append(a, vec![message(21, BOB, ANN, ContentType::Text)], None),
+            // A repeat of the first send's transaction id, in the same batch.
+            append(a, vec![message(22, ANN, BOB, ContentType::Text)], Some(7)),
+            append(
+                a,
+                vec![message(23, ANN, BOB, ContentType::Text), to_carl],
+                None,
+            ),
+        ];
+        let outcomes = store.append_batch(&batch).await?;
+        assert_eq!(outcomes.len(), 5);
+        assert_eq!(positions(&outcomes[0]), vec![(20, 2, 2), (20, 1, 2)]);
+        assert_eq!(positions(&outcomes[1]), vec![(30, 6, 1), (30, 5, 1)]);
+        assert_eq!(positions(&outcomes[2]), vec![(21, 1, 3), (21, 2, 3)]);
+        assert_eq!(outcomes[3], Appended::Duplicate(vec![20]));
+        assert_eq!(
+            positions(&outcomes[4]),
+            vec![(23, 2, 4), (23, 1, 4), (24, 3, 1), (24, 1, 5)]
+        );
+        assert!(
+            store.message(a, 22).await?.is_none(),
+            "a repeat stores nothing"
+        );
+        // The app's users only: the other app's message is not this app's.
+        assert!(store.message(a, 30).await?.is_none());
+        assert!(store.message(&other.id, 30).await?.is_some());
+        let missed = store.since(a, BOB, 1, 10).await?;
+        assert_eq!(
+            missed
+                .iter()
+                .map(|(m, p, _)| (m.id, *p))
+                .collect::<Vec<_>>(),
+            vec![(20, 2), (21, 3), (23, 4)]
+        );
+        // The sender's copies mark their conversations read, up to the newest.
+        assert_eq!(store.read_position(a, ANN, BOB.0).await?, 4);
+        assert_eq!(store.read_position(a, ANN, CARL.0).await?, 5);
+        assert_eq!(store.read_position(a, BOB, ANN.0).await?, 3);
+        assert_eq!(store.unread(a, BOB).await?, vec![(ANN.0, 1)]);
+        assert_eq!(store.last_position(a, ANN).await?, 5);
+        Ok(())
+    }
+    store_test!(a_batch_of_sends_shares_one_transaction_and_each_gets_its_outcome);
 
     async fn dedup_recall_edit_and_the_audience(store: Store) -> anyhow::Result<()> {
         let app = users(&store).await?;

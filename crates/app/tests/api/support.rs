@@ -76,6 +76,7 @@ impl TestApp {
             db_max_connections: 4,
             gateway: tidings_http::GatewaySettings::default(),
             webhooks: tidings_app::config::WebhookSettings::default(),
+            group_commit: tidings_messaging::group_commit::GroupCommitSettings::default(),
         };
         configure(&mut config);
         let server = tidings_app::start(config.clone()).await?;

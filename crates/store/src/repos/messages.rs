@@ -2,21 +2,19 @@
 //! the audience of a send.
 
 use async_trait::async_trait;
-use diesel::IntoSql;
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Bool, Text};
 use diesel_async::{AsyncConnection, RunQueryDsl};
 use tidings_kernel::{AppId, GroupId, Timestamp, UserId};
 use tidings_messaging::RepoError;
-use tidings_messaging::model::{ContentType, Delivery, Message, Recipient, Target};
-use tidings_messaging::ports::{Appended, Audience, DedupKey, GroupAudience, MessageStore};
+use tidings_messaging::model::{ContentType, Message, Recipient, Target};
+use tidings_messaging::ports::{Append, Appended, Audience, DedupKey, GroupAudience, MessageStore};
 
 use crate::Store;
 use crate::db::with_conn;
 use crate::error::messaging_error as err;
 use crate::schema::{
-    chat_groups, conversation_reads, group_members, inbox, message_callbacks, message_dedup,
-    messages, roster_blocks, user_positions, users, webhook_outbox,
+    chat_groups, conversation_reads, group_members, inbox, messages, roster_blocks, user_positions,
+    users,
 };
 
 diesel::define_sql_function! {
@@ -41,31 +39,6 @@ pub(crate) struct MessageRow {
     is_system: bool,
     recalled: bool,
     created_at: i64,
-}
-
-impl MessageRow {
-    fn new(app: &str, m: &Message) -> Self {
-        let (target_kind, target_id) = match m.to {
-            Target::User(u) => (1, u.0),
-            Target::Group(g) => (2, g.0),
-        };
-        Self {
-            id: m.id,
-            app_id: app.to_owned(),
-            from_id: m.from.0,
-            target_kind,
-            target_id,
-            content_type: m.content_type.code(),
-            content: m.content.clone(),
-            attachment: m.attachment.clone(),
-            config: m.config.clone(),
-            ext: m.ext.clone(),
-            related_id: m.related,
-            is_system: m.system,
-            recalled: m.recalled,
-            created_at: m.created_at.0,
-        }
-    }
 }
 
 impl TryFrom<MessageRow> for Message {
@@ -95,18 +68,6 @@ impl TryFrom<MessageRow> for Message {
     }
 }
 
-/// What the append transaction ends with besides success.
-enum AppendEnd {
-    Db(diesel::result::Error),
-    Duplicate(Vec<i64>),
-}
-
-impl From<diesel::result::Error> for AppendEnd {
-    fn from(e: diesel::result::Error) -> Self {
-        Self::Db(e)
-    }
-}
-
 #[async_trait]
 impl MessageStore for Store {
     async fn append(
@@ -115,169 +76,19 @@ impl MessageStore for Store {
         sends: &[(Message, Vec<Recipient>)],
         dedup: Option<DedupKey>,
     ) -> Result<Appended, RepoError> {
-        let app = app.as_str();
-        let rows: Vec<MessageRow> = sends.iter().map(|(m, _)| MessageRow::new(app, m)).collect();
-        // Every (recipient, message) pair, in user id order: positions are locked in that
-        // order by every transaction, so concurrent sends never deadlock.
-        let mut pairs: Vec<(Recipient, i64, bool)> = sends
-            .iter()
-            .flat_map(|(m, recipients)| {
-                let operation = m.content_type.is_operation();
-                recipients.iter().map(move |r| (*r, m.id, operation))
-            })
-            .collect();
-        pairs.sort_by_key(|(r, id, _)| (r.user, *id));
-        let sender = <[_]>::first(sends).map_or(0, |(m, _)| m.from.0);
-        let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
-        let now = <[MessageRow]>::first(&rows).map_or(0, |r| r.created_at);
-        let joined = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
-        let outcome = with_conn!(self, |conn| {
-            conn.transaction(async |c| {
-                // Claim the transaction id first: a concurrent send with the same id waits
-                // on this row (PostgreSQL) or on the write lock (SQLite), then finds it.
-                if let Some((transaction, since)) = dedup {
-                    let key = message_dedup::table
-                        .filter(message_dedup::app_id.eq(app))
-                        .filter(message_dedup::sender_id.eq(sender))
-                        .filter(message_dedup::transaction_id.eq(transaction));
-                    let claimed = diesel::insert_into(message_dedup::table)
-                        .values((
-                            message_dedup::app_id.eq(app),
-                            message_dedup::sender_id.eq(sender),
-                            message_dedup::transaction_id.eq(transaction),
-                            message_dedup::message_ids.eq(&joined),
-                            message_dedup::created_at.eq(now),
-                        ))
-                        .on_conflict((
-                            message_dedup::app_id,
-                            message_dedup::sender_id,
-                            message_dedup::transaction_id,
-                        ))
-                        .do_nothing()
-                        .execute(c)
-                        .await?;
-                    // An existing claim older than the window is taken over.
-                    let taken_over = claimed == 0
-                        && diesel::update(key.filter(message_dedup::created_at.lt(since.0)))
-                            .set((
-                                message_dedup::message_ids.eq(&joined),
-                                message_dedup::created_at.eq(now),
-                            ))
-                            .execute(c)
-                            .await?
-                            == 1;
-                    if claimed == 0 && !taken_over {
-                        let earlier: String =
-                            key.select(message_dedup::message_ids).first(c).await?;
-                        let parsed = earlier
-                            .split(',')
-                            .filter_map(|id| id.parse().ok())
-                            .collect();
-                        return Err(AppendEnd::Duplicate(parsed));
-                    }
-                }
-                for row in &rows {
-                    diesel::insert_into(messages::table)
-                        .values(row)
-                        .execute(c)
-                        .await?;
-                    // Queued for the app's webhook, if it has one, in this transaction: a
-                    // stored message is never missed by the webhook. Read receipts are not
-                    // sent.
-                    if row.content_type != ContentType::ReadAck.code() {
-                        diesel::insert_into(webhook_outbox::table)
-                            .values(
-                                message_callbacks::table
-                                    .filter(message_callbacks::app_id.eq(app))
-                                    .select((
-                                        row.id.into_sql::<BigInt>(),
-                                        message_callbacks::app_id,
-                                        row.content.as_str().into_sql::<Text>(),
-                                        row.attachment.as_str().into_sql::<Text>(),
-                                        row.config.as_str().into_sql::<Text>(),
-                                        row.ext.as_str().into_sql::<Text>(),
-                                        0_i64.into_sql::<BigInt>(),
-                                        now.into_sql::<BigInt>(),
-                                        false.into_sql::<Bool>(),
-                                        "".into_sql::<Text>(),
-                                    )),
-                            )
-                            .into_columns((
-                                webhook_outbox::message_id,
-                                webhook_outbox::app_id,
-                                webhook_outbox::content,
-                                webhook_outbox::attachment,
-                                webhook_outbox::config,
-                                webhook_outbox::ext,
-                                webhook_outbox::attempts,
-                                webhook_outbox::next_attempt_at,
-                                webhook_outbox::failed,
-                                webhook_outbox::last_error,
-                            ))
-                            .execute(c)
-                            .await?;
-                    }
-                }
-                let mut deliveries = Vec::with_capacity(pairs.len());
-                for (recipient, message_id, operation) in &pairs {
-                    let position: i64 = diesel::insert_into(user_positions::table)
-                        .values((
-                            user_positions::user_id.eq(recipient.user.0),
-                            user_positions::app_id.eq(app),
-                            user_positions::last_position.eq(1_i64),
-                        ))
-                        .on_conflict(user_positions::user_id)
-                        .do_update()
-                        .set(user_positions::last_position.eq(user_positions::last_position + 1))
-                        .returning(user_positions::last_position)
-                        .get_result(c)
-                        .await?;
-                    diesel::insert_into(inbox::table)
-                        .values((
-                            inbox::app_id.eq(app),
-                            inbox::user_id.eq(recipient.user.0),
-                            inbox::position.eq(position),
-                            inbox::message_id.eq(message_id),
-                            inbox::conversation_id.eq(recipient.conversation),
-                            inbox::counts.eq(!recipient.is_sender && !operation),
-                        ))
-                        .execute(c)
-                        .await?;
-                    // The sender's own copy of content (not of an operation such as a recall)
-                    // marks the conversation read up to it: replying implies having read.
-                    if recipient.is_sender && !operation {
-                        diesel::insert_into(conversation_reads::table)
-                            .values((
-                                conversation_reads::app_id.eq(app),
-                                conversation_reads::user_id.eq(recipient.user.0),
-                                conversation_reads::conversation_id.eq(recipient.conversation),
-                                conversation_reads::read_position.eq(position),
-                            ))
-                            .on_conflict((
-                                conversation_reads::user_id,
-                                conversation_reads::conversation_id,
-                            ))
-                            .do_update()
-                            .set(conversation_reads::read_position.eq(position))
-                            .execute(c)
-                            .await?;
-                    }
-                    deliveries.push(Delivery {
-                        user: recipient.user,
-                        position,
-                        message: *message_id,
-                        conversation: recipient.conversation,
-                    });
-                }
-                Ok::<_, AppendEnd>(deliveries)
-            })
-            .await
-        });
-        match outcome {
-            Ok(deliveries) => Ok(Appended::Stored(deliveries)),
-            Err(AppendEnd::Duplicate(ids)) => Ok(Appended::Duplicate(ids)),
-            Err(AppendEnd::Db(e)) => Err(err(e)),
-        }
+        let append = Append {
+            app: app.clone(),
+            sends: sends.to_vec(),
+            dedup,
+        };
+        self.store_batch(std::slice::from_ref(&append))
+            .await?
+            .pop()
+            .ok_or_else(|| RepoError(anyhow::anyhow!("the batch answered no outcome")))
+    }
+
+    async fn append_batch(&self, batch: &[Append]) -> Result<Vec<Appended>, RepoError> {
+        self.store_batch(batch).await
     }
 
     async fn message(&self, app: &AppId, id: i64) -> Result<Option<Message>, RepoError> {

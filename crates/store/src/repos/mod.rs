@@ -1,5 +1,6 @@
 //! The repository ports of the domain crates, implemented on [`crate::Store`].
 
+mod append;
 mod apps;
 mod devices;
 mod directory;
