@@ -23,6 +23,10 @@ pub struct Config {
     pub bcrypt_cost: u32,
     /// `TIDINGS_TOKEN_TTL_SECS`; lifetime of user tokens, default 7 days.
     pub token_ttl_secs: i64,
+    /// `TIDINGS_TOKEN_CACHE_SECS`; how long a node remembers a user token it looked up,
+    /// default 10 (0: look every token up). Revocations through the API take effect at once;
+    /// the bound matters for a revocation on another node.
+    pub token_cache_secs: u64,
     /// `TIDINGS_FRIEND_APPLICATION_TTL_SECS`; how long a friend application waits, default 7 days.
     pub friend_application_ttl_secs: i64,
     /// Group limits and lifetimes: `TIDINGS_GROUP_CAPACITY` (2000),
@@ -109,6 +113,7 @@ impl Config {
             listen: var("TIDINGS_LISTEN").unwrap_or_else(|| "127.0.0.1:8080".into()),
             bcrypt_cost: parsed("TIDINGS_BCRYPT_COST", 10)?,
             token_ttl_secs: parsed("TIDINGS_TOKEN_TTL_SECS", 7 * 24 * 3600)?,
+            token_cache_secs: parsed("TIDINGS_TOKEN_CACHE_SECS", 10)?,
             friend_application_ttl_secs: parsed(
                 "TIDINGS_FRIEND_APPLICATION_TTL_SECS",
                 7 * 24 * 3600,

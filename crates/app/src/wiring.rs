@@ -1,6 +1,7 @@
 //! Builds the domain services on their adapters.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use async_trait::async_trait;
 use tidings_gateway::{Fanout, Hub, LocalBus};
@@ -12,9 +13,12 @@ use tidings_messaging::webhooks::Webhooks;
 use tidings_messaging::{Messaging, MessagingDeps, MessagingPolicy};
 use tidings_roster::{Roster, RosterDeps, RosterPolicy};
 use tidings_store::Store;
-use tidings_users::{BcryptHasher, Users, UsersDeps, UsersPolicy};
+use tidings_users::{BcryptHasher, LocalTokenCache, Users, UsersDeps, UsersPolicy};
 
 use crate::Config;
+
+/// At most this many user tokens are remembered (about 200 bytes each).
+const TOKEN_CACHE_CAPACITY: usize = 100_000;
 
 pub(crate) struct StoreReadiness(pub Store);
 
@@ -55,6 +59,10 @@ pub(crate) fn services(store: &Store, config: &Config) -> anyhow::Result<Service
         users: store.clone(),
         devices: store.clone(),
         tokens: store.clone(),
+        token_cache: Arc::new(LocalTokenCache::new(
+            Duration::from_secs(config.token_cache_secs),
+            TOKEN_CACHE_CAPACITY,
+        )),
         hasher: Arc::new(BcryptHasher::new(config.bcrypt_cost)?),
         presence: fanout.clone(),
         ids: ids.clone(),

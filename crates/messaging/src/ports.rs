@@ -1,5 +1,7 @@
 //! Outbound ports of the messaging domain. Every method is scoped by app.
 
+use std::collections::HashMap;
+
 use async_trait::async_trait;
 use tidings_kernel::{AppId, GroupId, Timestamp, UserId};
 
@@ -134,6 +136,15 @@ pub struct GroupAudience {
     pub history_visible: bool,
 }
 
+/// What a send to users needs to know, read in one lookup.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct DirectAudience {
+    /// Whether the sender exists, and if so whether it is banned.
+    pub sender: Option<bool>,
+    /// The targets that exist, each with whether it blocked the sender.
+    pub targets: HashMap<UserId, bool>,
+}
+
 /// What messaging needs to know of users, rosters and groups.
 #[cfg_attr(any(test, feature = "mock"), mockall::automock)]
 #[async_trait]
@@ -142,6 +153,15 @@ pub trait Audience: Send + Sync {
     async fn user(&self, app: &AppId, id: UserId) -> Result<Option<bool>, RepoError>;
     /// Whether `owner` blocked `other`.
     async fn blocked(&self, app: &AppId, owner: UserId, other: UserId) -> Result<bool, RepoError>;
+    /// For a send from `sender` to users: the sender's state, and which targets exist and
+    /// blocked the sender, in one lookup (what [`Audience::user`] and [`Audience::blocked`]
+    /// answer one by one).
+    async fn direct(
+        &self,
+        app: &AppId,
+        sender: UserId,
+        targets: &[UserId],
+    ) -> Result<DirectAudience, RepoError>;
     /// A live group's members and send rules as they apply to `sender`.
     async fn group(
         &self,

@@ -1346,8 +1346,20 @@ mod messages {
         assert_eq!(store.user(a, ANN).await?, Some(false));
         assert_eq!(store.user(a, UserId(99)).await?, None);
         assert!(!store.blocked(a, BOB, ANN).await?);
+        let direct = store.direct(a, ANN, &[BOB, UserId(99)]).await?;
+        assert_eq!(direct.sender, Some(false));
+        assert_eq!(direct.targets, [(BOB, false)].into());
         tidings_roster::ports::RosterRepository::block(&store, a, BOB, ANN, Timestamp(1)).await?;
         assert!(store.blocked(a, BOB, ANN).await?);
+        let direct = store.direct(a, ANN, &[BOB]).await?;
+        assert_eq!(direct.targets, [(BOB, true)].into(), "bob blocked ann");
+        let direct = store.direct(a, UserId(98), &[BOB]).await?;
+        assert_eq!(direct.sender, None);
+        assert_eq!(
+            direct.targets,
+            [(BOB, false)].into(),
+            "bob did not block 98"
+        );
         assert_eq!(store.group(a, GroupId(5), ANN).await?, None);
         // Deleting a user removes their inbox and positions.
         UserRepository::delete_user(&store, a, BOB).await?;

@@ -5,6 +5,7 @@ pub mod model;
 mod password;
 pub mod ports;
 mod service;
+mod token_cache;
 
 pub use error::{RepoError, Unique, UserError};
 pub use password::BcryptHasher;
@@ -12,3 +13,4 @@ pub use service::{
     BatchItem, DeviceInfo, IssuedToken, LoginBy, ProfilePatch, RegisterRequest, Users, UsersDeps,
     UsersPolicy,
 };
+pub use token_cache::LocalTokenCache;

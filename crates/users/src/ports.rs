@@ -297,3 +297,21 @@ pub trait Presence: Send + Sync {
     /// kicked, and closes them.
     async fn disconnect(&self, app: &AppId, user: UserId, device: Option<DeviceSn>);
 }
+
+/// This node's memory of user tokens already looked up, so that most requests authenticate
+/// without a query. [`crate::Users`] makes every revocation of user tokens forget them here
+/// (an adapter for several nodes must also tell the other nodes). Admin tokens are never
+/// remembered: the command line revokes them from another process.
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
+pub trait TokenCache: Send + Sync {
+    /// A user token remembered and not forgotten since.
+    fn get(&self, hash: &TokenHash) -> Option<TokenRecord>;
+    /// How many times tokens were forgotten: read it before the lookup whose result is
+    /// then remembered.
+    fn generation(&self) -> u64;
+    /// Remembers a user token found by a lookup that began at `generation`, unless tokens
+    /// were forgotten since (the lookup might then have seen a token being revoked).
+    fn remember(&self, record: &TokenRecord, generation: u64);
+    /// Forgets the user's tokens (of one device, or all).
+    fn forget_user(&self, app: &AppId, user: UserId, device: Option<DeviceSn>);
+}

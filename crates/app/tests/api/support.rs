@@ -69,6 +69,7 @@ impl TestApp {
             listen: "127.0.0.1:0".into(),
             bcrypt_cost: 4,
             token_ttl_secs: 3600,
+            token_cache_secs: 10,
             friend_application_ttl_secs: 3600,
             groups: tidings_groups::GroupsPolicy::default(),
             node_id: 1,

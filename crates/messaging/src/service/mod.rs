@@ -135,7 +135,22 @@ impl Messaging {
         let content_type = ContentType::from_code(request.content_type)?;
         self.check_sizes(&request)?;
         let app = &principal.app;
-        match self.deps.audience.user(app, sender).await? {
+        let max_targets = self.deps.policy.max_targets;
+        // A send of content to users reads everything its rules need in one lookup.
+        let direct = if request.kind == 1
+            && !content_type.is_operation()
+            && (1..=max_targets).contains(&request.targets.len())
+        {
+            let targets: Vec<UserId> = request.targets.iter().map(|&t| UserId(t)).collect();
+            Some(self.deps.audience.direct(app, sender, &targets).await?)
+        } else {
+            None
+        };
+        let sender_state = match &direct {
+            Some(direct) => direct.sender,
+            None => self.deps.audience.user(app, sender).await?,
+        };
+        match sender_state {
             None => return Err(MessageError::UserNotFound),
             Some(true) => return Err(MessageError::NoPermission("the sender is banned".into())),
             Some(false) => {}
@@ -145,10 +160,9 @@ impl Messaging {
                 .operate(principal, sender, content_type, &request)
                 .await;
         }
-        if request.targets.is_empty() || request.targets.len() > self.deps.policy.max_targets {
+        if !(1..=max_targets).contains(&request.targets.len()) {
             return Err(MessageError::invalid(format!(
-                "targets must hold 1 to {} ids",
-                self.deps.policy.max_targets
+                "targets must hold 1 to {max_targets} ids"
             )));
         }
         let mut sends = Vec::with_capacity(request.targets.len());
@@ -162,7 +176,15 @@ impl Messaging {
                     ));
                 }
             };
-            let recipients = self.recipients(app, sender, to, request.system).await?;
+            let recipients = match (&direct, to) {
+                (Some(direct), Target::User(user)) => Self::one_to_one(
+                    sender,
+                    user,
+                    direct.targets.get(&user).copied(),
+                    request.system,
+                )?,
+                _ => self.recipients(app, sender, to, request.system).await?,
+            };
             let message = Message {
                 id: self.deps.ids.next_id(),
                 from: sender,
@@ -213,28 +235,14 @@ impl Messaging {
         match to {
             Target::User(user) => {
                 if user == sender {
-                    return Err(MessageError::invalid(
-                        "a message to oneself has no receiver",
-                    ));
+                    return Self::one_to_one(sender, user, None, system);
                 }
-                if self.deps.audience.user(app, user).await?.is_none() {
-                    return Err(MessageError::UserNotFound);
-                }
-                if !system && self.deps.audience.blocked(app, user, sender).await? {
-                    return Err(MessageError::Blocked);
-                }
-                Ok(vec![
-                    Recipient {
-                        user,
-                        conversation: sender.0,
-                        is_sender: false,
-                    },
-                    Recipient {
-                        user: sender,
-                        conversation: user.0,
-                        is_sender: true,
-                    },
-                ])
+                let state = match self.deps.audience.user(app, user).await? {
+                    None => None,
+                    Some(_) if system => Some(false),
+                    Some(_) => Some(self.deps.audience.blocked(app, user, sender).await?),
+                };
+                Self::one_to_one(sender, user, state, system)
             }
             Target::Group(group) => {
                 let audience = self
@@ -274,6 +282,39 @@ impl Messaging {
                     .collect())
             }
         }
+    }
+
+    /// The recipients of a message from `sender` to `user`: `blocked` is `None` when `user`
+    /// does not exist, else whether `user` blocked the sender (which a system message
+    /// ignores).
+    fn one_to_one(
+        sender: UserId,
+        user: UserId,
+        blocked: Option<bool>,
+        system: bool,
+    ) -> Result<Vec<Recipient>, MessageError> {
+        if user == sender {
+            return Err(MessageError::invalid(
+                "a message to oneself has no receiver",
+            ));
+        }
+        match blocked {
+            None => return Err(MessageError::UserNotFound),
+            Some(true) if !system => return Err(MessageError::Blocked),
+            Some(_) => {}
+        }
+        Ok(vec![
+            Recipient {
+                user,
+                conversation: sender.0,
+                is_sender: false,
+            },
+            Recipient {
+                user: sender,
+                conversation: user.0,
+                is_sender: true,
+            },
+        ])
     }
 
     async fn store(

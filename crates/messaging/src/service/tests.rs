@@ -10,7 +10,9 @@ use tidings_kernel::{
 use super::*;
 use crate::model::Delivery;
 use crate::model::{ContentType, Message, Target};
-use crate::ports::{Appended, GroupAudience, MockAudience, MockMessageEvents, MockMessageStore};
+use crate::ports::{
+    Appended, DirectAudience, GroupAudience, MockAudience, MockMessageEvents, MockMessageStore,
+};
 
 const NOW: Timestamp = Timestamp(1_800_000_000_000);
 const ANN: UserId = UserId(1);
@@ -40,10 +42,28 @@ fn text(targets: Vec<i64>, kind: i64) -> SendRequest {
     }
 }
 
+/// Users below 10 exist, 9 is banned, and nobody blocked anybody.
 fn audience() -> MockAudience {
+    audience_blocking(|_, _| false)
+}
+
+/// Like [`audience`], with `blocks(owner, other)` telling whether `owner` blocked `other`.
+fn audience_blocking(blocks: fn(UserId, UserId) -> bool) -> MockAudience {
+    let exists = |id: UserId| (id.0 < 10).then_some(id.0 == 9);
     let mut a = MockAudience::new();
-    a.expect_user()
-        .returning(|_, id| Ok((id.0 < 10).then_some(id.0 == 9)));
+    a.expect_user().returning(move |_, id| Ok(exists(id)));
+    a.expect_blocked()
+        .returning(move |_, owner, other| Ok(blocks(owner, other)));
+    a.expect_direct().returning(move |_, sender, targets| {
+        Ok(DirectAudience {
+            sender: exists(sender),
+            targets: targets
+                .iter()
+                .filter(|&&t| exists(t).is_some())
+                .map(|&t| (t, blocks(t, sender)))
+                .collect(),
+        })
+    });
     a
 }
 
@@ -103,8 +123,7 @@ fn message(id: i64, from: UserId, to: Target, created_at: Timestamp) -> Message 
 
 #[tokio::test]
 async fn a_one_to_one_message_reaches_the_receiver_and_the_senders_other_devices() {
-    let mut a = audience();
-    a.expect_blocked().returning(|_, _, _| Ok(false));
+    let a = audience();
     let mut store = MockMessageStore::new();
     store
         .expect_append()
@@ -131,9 +150,33 @@ async fn a_one_to_one_message_reaches_the_receiver_and_the_senders_other_devices
 }
 
 #[tokio::test]
+async fn a_send_to_users_reads_its_rules_in_one_lookup() {
+    // No expectation of `user` or `blocked`: calling either would fail the test.
+    let mut a = MockAudience::new();
+    a.expect_direct()
+        .with(eq(app()), eq(ANN), eq(vec![BOB, UserId(3)]))
+        .times(1)
+        .returning(|_, _, _| {
+            Ok(DirectAudience {
+                sender: Some(false),
+                targets: [(BOB, false), (UserId(3), false)].into(),
+            })
+        });
+    let mut store = MockMessageStore::new();
+    store
+        .expect_append()
+        .withf(|_, sends, _| sends.len() == 2)
+        .times(1)
+        .returning(|_, _, _| Ok(Appended::Stored(Vec::new())));
+    let sent = messaging(store, a)
+        .send(&as_user(ANN), text(vec![BOB.0, 3], 1))
+        .await;
+    assert_eq!(sent.ok().map(|s| s.ids.len()), Some(2));
+}
+
+#[tokio::test]
 async fn refusals_blocked_unknown_banned_oversized_and_bad_types() {
-    let mut a = audience();
-    a.expect_blocked().returning(|_, owner, _| Ok(owner == BOB));
+    let a = audience_blocking(|owner, _| owner == BOB);
     let m = messaging(MockMessageStore::new(), a);
     let blocked = m.send(&as_user(ANN), text(vec![BOB.0], 1)).await;
     assert!(matches!(blocked, Err(MessageError::Blocked)));
@@ -223,8 +266,7 @@ async fn group_messages_follow_membership_mutes_and_ban_all() {
 
 #[tokio::test]
 async fn a_repeated_transaction_id_answers_the_first_send() {
-    let mut a = audience();
-    a.expect_blocked().returning(|_, _, _| Ok(false));
+    let a = audience();
     let mut store = MockMessageStore::new();
     store
         .expect_append()
@@ -244,8 +286,7 @@ async fn a_repeated_transaction_id_answers_the_first_send() {
 
 #[tokio::test]
 async fn only_the_sender_recalls_and_only_within_the_window() {
-    let mut a = audience();
-    a.expect_blocked().returning(|_, _, _| Ok(false));
+    let a = audience();
     let mut store = MockMessageStore::new();
     store.expect_message().returning(|_, id| {
         Ok(Some(match id {
@@ -288,8 +329,7 @@ async fn only_the_sender_recalls_and_only_within_the_window() {
 
 #[tokio::test]
 async fn append_and_replace_edit_the_senders_message() {
-    let mut a = audience();
-    a.expect_blocked().returning(|_, _, _| Ok(false));
+    let a = audience();
     let mut store = MockMessageStore::new();
     store.expect_message().returning(|_, id| {
         Ok(Some(message(
@@ -337,8 +377,7 @@ async fn append_and_replace_edit_the_senders_message() {
 
 #[tokio::test]
 async fn a_read_ack_moves_the_read_position_and_tells_the_sender() {
-    let mut a = audience();
-    a.expect_blocked().returning(|_, _, _| Ok(false));
+    let a = audience();
     let mut store = MockMessageStore::new();
     store
         .expect_message()
@@ -371,8 +410,7 @@ async fn a_read_ack_moves_the_read_position_and_tells_the_sender() {
 
 #[tokio::test]
 async fn stored_messages_go_live_with_each_recipients_position_after_the_commit() {
-    let mut a = audience();
-    a.expect_blocked().returning(|_, _, _| Ok(false));
+    let a = audience();
     let mut store = MockMessageStore::new();
     store.expect_append().times(1).returning(|_, sends, _| {
         let id = sends[0].0.id;
@@ -405,8 +443,7 @@ async fn stored_messages_go_live_with_each_recipients_position_after_the_commit(
 
 #[tokio::test]
 async fn online_only_messages_are_delivered_live_and_never_stored() {
-    let mut a = audience();
-    a.expect_blocked().returning(|_, _, _| Ok(false));
+    let a = audience();
     let mut store = MockMessageStore::new();
     store.expect_append().never();
     let mut events = MockMessageEvents::new();

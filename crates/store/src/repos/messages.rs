@@ -7,7 +7,9 @@ use diesel_async::{AsyncConnection, RunQueryDsl};
 use tidings_kernel::{AppId, GroupId, Timestamp, UserId};
 use tidings_messaging::RepoError;
 use tidings_messaging::model::{ContentType, Message, Recipient, Target};
-use tidings_messaging::ports::{Append, Appended, Audience, DedupKey, GroupAudience, MessageStore};
+use tidings_messaging::ports::{
+    Append, Appended, Audience, DedupKey, DirectAudience, GroupAudience, MessageStore,
+};
 
 use crate::Store;
 use crate::db::with_conn;
@@ -401,6 +403,42 @@ impl Audience for Store {
                 .map_err(err)?
         });
         Ok(count > 0)
+    }
+
+    async fn direct(
+        &self,
+        app: &AppId,
+        sender: UserId,
+        targets: &[UserId],
+    ) -> Result<DirectAudience, RepoError> {
+        let ids: Vec<i64> = targets.iter().chain([&sender]).map(|u| u.0).collect();
+        // Each user with whether it blocked the sender: one query, one round trip.
+        let rows: Vec<(i64, bool, Option<i64>)> = with_conn!(self, |conn| {
+            users::table
+                .left_join(
+                    roster_blocks::table.on(roster_blocks::owner_id
+                        .eq(users::id)
+                        .and(roster_blocks::blocked_id.eq(sender.0))
+                        .and(roster_blocks::app_id.eq(users::app_id))),
+                )
+                .filter(users::app_id.eq(app.as_str()))
+                .filter(users::id.eq_any(&ids))
+                .select((users::id, users::banned, roster_blocks::owner_id.nullable()))
+                .load(conn)
+                .await
+                .map_err(err)?
+        });
+        let mut audience = DirectAudience::default();
+        for (id, banned, blocker) in rows {
+            let user = UserId(id);
+            if user == sender {
+                audience.sender = Some(banned);
+            }
+            if targets.contains(&user) {
+                audience.targets.insert(user, blocker.is_some());
+            }
+        }
+        Ok(audience)
     }
 
     async fn group(

@@ -65,10 +65,7 @@ impl Users {
         }
         if banned {
             for id in ids {
-                self.deps
-                    .presence
-                    .disconnect(&principal.app, id, None)
-                    .await;
+                self.tokens_revoked(&principal.app, id, None).await;
             }
         }
         Ok(())

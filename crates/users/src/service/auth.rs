@@ -2,7 +2,7 @@ use tidings_kernel::{Actor, AppId, GroupId, Principal, UserId};
 
 use super::Users;
 use crate::UserError;
-use crate::model::TokenHash;
+use crate::model::{TokenHash, TokenRecord};
 
 impl Users {
     /// Turns the request's credentials into the acting [`Principal`]
@@ -28,8 +28,6 @@ impl Users {
         // A live token of this app proves the app exists (tokens belong to their app), so
         // the app is looked up only to tell 40000 from 10008 on a refusal.
         let Some(record) = self
-            .deps
-            .tokens
             .find_token(&TokenHash::of(token))
             .await?
             .filter(|r| &r.app == app && r.is_live_at(self.deps.clock.now()))
@@ -63,5 +61,20 @@ impl Users {
             app: app.clone(),
             actor,
         })
+    }
+
+    /// A token by its hash: from this node's cache, else from the store (and then
+    /// remembered, if it is a user token).
+    async fn find_token(&self, hash: &TokenHash) -> Result<Option<TokenRecord>, UserError> {
+        let cache = &self.deps.token_cache;
+        if let Some(record) = cache.get(hash) {
+            return Ok(Some(record));
+        }
+        let generation = cache.generation();
+        let found = self.deps.tokens.find_token(hash).await?;
+        if let Some(record) = &found {
+            cache.remember(record, generation);
+        }
+        Ok(found)
     }
 }

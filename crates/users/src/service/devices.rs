@@ -32,10 +32,7 @@ impl Users {
         {
             return Err(UserError::DeviceNotFound(sn.0));
         }
-        self.deps
-            .presence
-            .disconnect(&principal.app, user, Some(sn))
-            .await;
+        self.tokens_revoked(&principal.app, user, Some(sn)).await;
         Ok(())
     }
 
@@ -56,10 +53,7 @@ impl Users {
             .tokens
             .revoke_user_tokens(&principal.app, user, sn)
             .await?;
-        self.deps
-            .presence
-            .disconnect(&principal.app, user, sn)
-            .await;
+        self.tokens_revoked(&principal.app, user, sn).await;
         Ok(())
     }
 

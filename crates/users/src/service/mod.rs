@@ -15,12 +15,13 @@ mod tests;
 
 use std::sync::Arc;
 
-use tidings_kernel::{AppId, Clock, IdGenerator, Principal, UserId};
+use tidings_kernel::{AppId, Clock, DeviceSn, IdGenerator, Principal, UserId};
 
 use crate::UserError;
 use crate::model::User;
 use crate::ports::{
-    AppRepository, DeviceRepository, PasswordHasher, Presence, TokenRepository, UserRepository,
+    AppRepository, DeviceRepository, PasswordHasher, Presence, TokenCache, TokenRepository,
+    UserRepository,
 };
 
 pub use login::{DeviceInfo, IssuedToken, LoginBy};
@@ -48,6 +49,8 @@ pub struct UsersDeps {
     pub users: Arc<dyn UserRepository>,
     pub devices: Arc<dyn DeviceRepository>,
     pub tokens: Arc<dyn TokenRepository>,
+    /// User tokens already looked up ([`crate::LocalTokenCache`] on one node).
+    pub token_cache: Arc<dyn TokenCache>,
     pub hasher: Arc<dyn PasswordHasher>,
     pub presence: Arc<dyn Presence>,
     pub ids: Arc<dyn IdGenerator>,
@@ -76,6 +79,13 @@ impl Users {
         Self {
             deps: Arc::new(deps),
         }
+    }
+
+    /// After the user's tokens (of one device, or all) were revoked in the store: forgets
+    /// them on this node, so they stop working at once, and closes those connections.
+    pub(crate) async fn tokens_revoked(&self, app: &AppId, user: UserId, device: Option<DeviceSn>) {
+        self.deps.token_cache.forget_user(app, user, device);
+        self.deps.presence.disconnect(app, user, device).await;
     }
 
     /// The user this call acts as.

@@ -192,10 +192,7 @@ impl Users {
             .users
             .change_password(&user.app, user.id, &hash)
             .await?;
-        self.deps
-            .presence
-            .disconnect(&user.app, user.id, None)
-            .await;
+        self.tokens_revoked(&user.app, user.id, None).await;
         Ok(())
     }
 
@@ -221,10 +218,7 @@ impl Users {
             }
         }
         self.deps.users.delete_user(&principal.app, user.id).await?;
-        self.deps
-            .presence
-            .disconnect(&principal.app, user.id, None)
-            .await;
+        self.tokens_revoked(&principal.app, user.id, None).await;
         Ok(())
     }
 

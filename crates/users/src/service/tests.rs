@@ -8,6 +8,7 @@ use tidings_kernel::{
 };
 
 use super::*;
+use crate::LocalTokenCache;
 use crate::model::{
     App, Device, Password, PasswordHash, Platform, Profile, Secret, TokenHash, TokenRecord, User,
     UserSettings, Username,
@@ -27,6 +28,8 @@ struct Mocks {
     tokens: MockTokenRepository,
     hasher: MockPasswordHasher,
     presence: MockPresence,
+    /// None: a cache that remembers nothing, so every lookup reaches `tokens`.
+    token_cache: Option<Arc<LocalTokenCache>>,
 }
 
 fn app_id() -> AppId {
@@ -103,6 +106,9 @@ impl Mocks {
             users: Arc::new(self.users),
             devices: Arc::new(self.devices),
             tokens: Arc::new(self.tokens),
+            token_cache: self
+                .token_cache
+                .unwrap_or_else(|| Arc::new(LocalTokenCache::new(std::time::Duration::ZERO, 0))),
             hasher: Arc::new(self.hasher),
             presence: Arc::new(self.presence),
             ids: Arc::new(ids),
@@ -626,6 +632,42 @@ async fn kicking_one_device_revokes_its_tokens_and_closes_its_connections() {
         .unwrap_or_else(|e| panic!("{e}"));
     let unknown = users.kick(&as_user(7), Some(DeviceSn(5))).await;
     assert!(matches!(unknown, Err(UserError::DeviceNotFound(5))));
+}
+
+#[tokio::test]
+async fn a_user_token_is_looked_up_once_and_forgotten_when_revoked() {
+    let mut mocks = Mocks::default().with_app(true);
+    mocks.token_cache = Some(Arc::new(LocalTokenCache::new(
+        std::time::Duration::from_secs(60),
+        100,
+    )));
+    let record = token_record(Some(7), Some(NOW.plus_secs(60)));
+    mocks
+        .tokens
+        .expect_find_token()
+        .times(2)
+        .returning(move |_| Ok(Some(record.clone())));
+    mocks
+        .devices
+        .expect_list_devices()
+        .returning(|_, _| Ok(Vec::new()));
+    mocks
+        .tokens
+        .expect_revoke_user_tokens()
+        .returning(|_, _, _| Ok(1));
+    mocks.presence.expect_disconnect().return_const(());
+    let users = mocks.build();
+    let app = app_id();
+    let auth = || users.authenticate(&app, Some("tok"), None, None);
+    for _ in 0..3 {
+        assert!(auth().await.is_ok());
+    }
+    // Kicking every device forgets the user's tokens: the next request looks again.
+    users
+        .kick(&as_user(7), None)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(auth().await.is_ok());
 }
 
 #[tokio::test]
