@@ -10,7 +10,7 @@ use crate::Store;
 use crate::db::with_conn;
 use crate::error::repo_error;
 use crate::rows::{DeviceRow, ProfilePatchRow, SettingsPatchRow, UserRow};
-use crate::schema::{access_tokens, apps, devices, user_open_ids, user_push_tags, users};
+use crate::schema::{access_tokens, apps, devices, inbox, user_open_ids, user_push_tags, users};
 
 /// `UPDATE users SET $changes WHERE app_id = $app AND id = $id`, on either backend.
 macro_rules! update_user {
@@ -298,6 +298,14 @@ impl UserRepository for Store {
                     user_open_ids::table
                         .filter(user_open_ids::app_id.eq(app))
                         .filter(user_open_ids::user_id.eq(id.0)),
+                )
+                .execute(c)
+                .await?;
+                // No foreign key cascades the inbox on PostgreSQL (it would cost every send).
+                diesel::delete(
+                    inbox::table
+                        .filter(inbox::app_id.eq(app))
+                        .filter(inbox::user_id.eq(id.0)),
                 )
                 .execute(c)
                 .await?;
