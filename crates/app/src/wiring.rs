@@ -8,6 +8,7 @@ use tidings_gateway::{Fanout, Hub, LocalBus};
 use tidings_groups::{Groups, GroupsDeps};
 use tidings_http::Readiness;
 use tidings_kernel::{Clock, IdGenerator, SnowflakeIds, SystemClock};
+use tidings_messaging::batched_audience::BatchedAudience;
 use tidings_messaging::group_commit::GroupCommit;
 use tidings_messaging::webhooks::Webhooks;
 use tidings_messaging::{Messaging, MessagingDeps, MessagingPolicy};
@@ -98,7 +99,11 @@ pub(crate) fn services(store: &Store, config: &Config) -> anyhow::Result<Service
     let messages = GroupCommit::new(store.clone(), &config.group_commit);
     let messaging = Messaging::new(MessagingDeps {
         store: Arc::new(messages),
-        audience: store,
+        audience: Arc::new(BatchedAudience::new(
+            store,
+            config.group_commit.writers,
+            config.group_commit.max_batch,
+        )),
         events: fanout,
         ids,
         clock,

@@ -14,13 +14,12 @@
 
 use std::sync::Arc;
 
-use async_trait::async_trait;
-use tidings_kernel::{AppId, GroupId, UserId};
-use tokio::sync::{Mutex, mpsc, oneshot};
-
 use crate::RepoError;
+use crate::batching::{Queue, Reply};
 use crate::model::{Message, Recipient};
 use crate::ports::{Append, Appended, DedupKey, MessageStore};
+use async_trait::async_trait;
+use tidings_kernel::{AppId, GroupId, UserId};
 
 /// How many writers there are and how much each takes at once.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -45,14 +44,12 @@ impl Default for GroupCommitSettings {
     }
 }
 
-type Reply = oneshot::Sender<Result<Appended, RepoError>>;
-
 /// A [`MessageStore`] whose appends are grouped into shared transactions. Create it on a
 /// tokio runtime: it spawns its writers there. They stop when the last clone is dropped.
 #[derive(Clone)]
 pub struct GroupCommit {
     inner: Arc<dyn MessageStore>,
-    queue: mpsc::Sender<(Append, Reply)>,
+    queue: Queue<Append, Appended>,
 }
 
 impl GroupCommit {
@@ -61,46 +58,23 @@ impl GroupCommit {
     /// # Panics
     /// Outside a tokio runtime.
     pub fn new(inner: Arc<dyn MessageStore>, settings: &GroupCommitSettings) -> Self {
-        let (queue, receiver) = mpsc::channel(settings.queue.max(1));
-        let receiver = Arc::new(Mutex::new(receiver));
-        for _ in 0..settings.writers.max(1) {
-            tokio::spawn(write_batches(
-                inner.clone(),
-                receiver.clone(),
-                settings.max_batch.max(1),
-            ));
-        }
+        let store = inner.clone();
+        let queue = Queue::start(
+            settings.queue,
+            settings.writers,
+            settings.max_batch,
+            move |batch| {
+                let store = store.clone();
+                async move { commit(store.as_ref(), batch).await }
+            },
+        );
         Self { inner, queue }
     }
 }
 
-/// One writer: takes everything queued (at most `max_batch`), stores it, answers each send.
-async fn write_batches(
-    store: Arc<dyn MessageStore>,
-    receiver: Arc<Mutex<mpsc::Receiver<(Append, Reply)>>>,
-    max_batch: usize,
-) {
-    loop {
-        let batch = {
-            let mut receiver = receiver.lock().await;
-            let Some(first) = receiver.recv().await else {
-                return;
-            };
-            let mut batch = vec![first];
-            while batch.len() < max_batch {
-                match receiver.try_recv() {
-                    Ok(job) => batch.push(job),
-                    Err(_) => break,
-                }
-            }
-            batch
-        };
-        commit(store.as_ref(), batch).await;
-    }
-}
-
-async fn commit(store: &dyn MessageStore, batch: Vec<(Append, Reply)>) {
-    let (appends, replies): (Vec<Append>, Vec<Reply>) = batch.into_iter().unzip();
+/// Stores a batch and answers each send.
+async fn commit(store: &dyn MessageStore, batch: Vec<(Append, Reply<Appended>)>) {
+    let (appends, replies): (Vec<Append>, Vec<Reply<Appended>>) = batch.into_iter().unzip();
     match store.append_batch(&appends).await {
         Ok(outcomes) if outcomes.len() == appends.len() => {
             for (reply, outcome) in replies.into_iter().zip(outcomes) {
@@ -146,18 +120,13 @@ impl MessageStore for GroupCommit {
         sends: &[(Message, Vec<Recipient>)],
         dedup: Option<DedupKey>,
     ) -> Result<Appended, RepoError> {
-        let (reply, answer) = oneshot::channel();
-        let append = Append {
-            app: app.clone(),
-            sends: sends.to_vec(),
-            dedup,
-        };
-        let stopped = || RepoError(anyhow::anyhow!("the message writers have stopped"));
         self.queue
-            .send((append, reply))
+            .call(Append {
+                app: app.clone(),
+                sends: sends.to_vec(),
+                dedup,
+            })
             .await
-            .map_err(|_| stopped())?;
-        answer.await.map_err(|_| stopped())?
     }
 
     async fn append_batch(&self, batch: &[Append]) -> Result<Vec<Appended>, RepoError> {

@@ -1,5 +1,7 @@
 #![doc = include_str!("../README.md")]
 
+pub mod batched_audience;
+mod batching;
 mod error;
 pub mod group_commit;
 pub mod model;

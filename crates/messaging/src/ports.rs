@@ -145,6 +145,15 @@ pub struct DirectAudience {
     pub targets: HashMap<UserId, bool>,
 }
 
+/// One send's lookup, as [`Audience::direct`] takes it: an element of
+/// [`Audience::direct_batch`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DirectQuery {
+    pub app: AppId,
+    pub sender: UserId,
+    pub targets: Vec<UserId>,
+}
+
 /// What messaging needs to know of users, rosters and groups.
 #[cfg_attr(any(test, feature = "mock"), mockall::automock)]
 #[async_trait]
@@ -162,6 +171,10 @@ pub trait Audience: Send + Sync {
         sender: UserId,
         targets: &[UserId],
     ) -> Result<DirectAudience, RepoError>;
+    /// Several sends' lookups (of any apps) in one query, each answered as
+    /// [`Audience::direct`] answers it, in order.
+    async fn direct_batch(&self, queries: &[DirectQuery])
+    -> Result<Vec<DirectAudience>, RepoError>;
     /// A live group's members and send rules as they apply to `sender`.
     async fn group(
         &self,

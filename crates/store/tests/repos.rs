@@ -1057,7 +1057,7 @@ mod messages {
     use tidings_kernel::AppId;
     use tidings_kernel::{GroupId, Timestamp, UserId};
     use tidings_messaging::model::{ContentType, Message, Recipient, Target};
-    use tidings_messaging::ports::{Append, Appended, Audience, MessageStore};
+    use tidings_messaging::ports::{Append, Appended, Audience, DirectQuery, MessageStore};
     use tidings_store::{Store, store_test};
     use tidings_users::ports::UserRepository;
 
@@ -1359,6 +1359,32 @@ mod messages {
             direct.targets,
             [(BOB, false)].into(),
             "bob did not block 98"
+        );
+        // Several sends' lookups in one query, each answered as alone.
+        let query = |sender: UserId, targets: Vec<UserId>| DirectQuery {
+            app: a.clone(),
+            sender,
+            targets,
+        };
+        let answers = store
+            .direct_batch(&[
+                query(ANN, vec![BOB]),
+                query(BOB, vec![ANN, UserId(99)]),
+                query(UserId(98), vec![BOB]),
+            ])
+            .await?;
+        let targets: Vec<_> = answers.iter().map(|d| d.targets.clone()).collect();
+        assert_eq!(
+            targets,
+            vec![
+                [(BOB, true)].into(),
+                [(ANN, false)].into(),
+                [(BOB, false)].into()
+            ]
+        );
+        assert_eq!(
+            answers.iter().map(|d| d.sender).collect::<Vec<_>>(),
+            vec![Some(false), Some(false), None]
         );
         assert_eq!(store.group(a, GroupId(5), ANN).await?, None);
         // Deleting a user removes their inbox and positions.

@@ -61,7 +61,8 @@ async fn wait_for(done: impl Fn() -> bool) {
 
 /// Waits until `n` sends are queued.
 async fn queued(store: &GroupCommit, n: usize) {
-    wait_for(|| store.queue.max_capacity() - store.queue.capacity() == n).await;
+    let queue = &store.queue.sender;
+    wait_for(|| queue.max_capacity() - queue.capacity() == n).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,6 +1,8 @@
 //! The messaging ports: messages, inboxes with gapless positions, read positions, dedup, and
 //! the audience of a send.
 
+use std::collections::{HashMap, HashSet};
+
 use async_trait::async_trait;
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, RunQueryDsl};
@@ -8,7 +10,7 @@ use tidings_kernel::{AppId, GroupId, Timestamp, UserId};
 use tidings_messaging::RepoError;
 use tidings_messaging::model::{ContentType, Message, Recipient, Target};
 use tidings_messaging::ports::{
-    Append, Appended, Audience, DedupKey, DirectAudience, GroupAudience, MessageStore,
+    Append, Appended, Audience, DedupKey, DirectAudience, DirectQuery, GroupAudience, MessageStore,
 };
 
 use crate::Store;
@@ -411,34 +413,80 @@ impl Audience for Store {
         sender: UserId,
         targets: &[UserId],
     ) -> Result<DirectAudience, RepoError> {
-        let ids: Vec<i64> = targets.iter().chain([&sender]).map(|u| u.0).collect();
-        // Each user with whether it blocked the sender: one query, one round trip.
-        let rows: Vec<(i64, bool, Option<i64>)> = with_conn!(self, |conn| {
+        let query = DirectQuery {
+            app: app.clone(),
+            sender,
+            targets: targets.to_vec(),
+        };
+        self.direct_batch(std::slice::from_ref(&query))
+            .await?
+            .pop()
+            .ok_or_else(|| RepoError(anyhow::anyhow!("the lookup answered nothing")))
+    }
+
+    async fn direct_batch(
+        &self,
+        queries: &[DirectQuery],
+    ) -> Result<Vec<DirectAudience>, RepoError> {
+        let unique = |ids: &mut Vec<i64>| {
+            ids.sort_unstable();
+            ids.dedup();
+        };
+        let mut apps: Vec<&str> = queries.iter().map(|q| q.app.as_str()).collect();
+        apps.sort_unstable();
+        apps.dedup();
+        let mut senders: Vec<i64> = queries.iter().map(|q| q.sender.0).collect();
+        unique(&mut senders);
+        let mut ids: Vec<i64> = queries
+            .iter()
+            .flat_map(|q| q.targets.iter().map(|t| t.0))
+            .chain(senders.iter().copied())
+            .collect();
+        unique(&mut ids);
+        // Every user named, with each sender of the batch it blocked: one query.
+        let rows: Vec<(String, i64, bool, Option<i64>)> = with_conn!(self, |conn| {
             users::table
                 .left_join(
                     roster_blocks::table.on(roster_blocks::owner_id
                         .eq(users::id)
-                        .and(roster_blocks::blocked_id.eq(sender.0))
+                        .and(roster_blocks::blocked_id.eq_any(&senders))
                         .and(roster_blocks::app_id.eq(users::app_id))),
                 )
-                .filter(users::app_id.eq(app.as_str()))
+                .filter(users::app_id.eq_any(&apps))
                 .filter(users::id.eq_any(&ids))
-                .select((users::id, users::banned, roster_blocks::owner_id.nullable()))
+                .select((
+                    users::app_id,
+                    users::id,
+                    users::banned,
+                    roster_blocks::blocked_id.nullable(),
+                ))
                 .load(conn)
                 .await
                 .map_err(err)?
         });
-        let mut audience = DirectAudience::default();
-        for (id, banned, blocker) in rows {
-            let user = UserId(id);
-            if user == sender {
-                audience.sender = Some(banned);
-            }
-            if targets.contains(&user) {
-                audience.targets.insert(user, blocker.is_some());
+        let mut banned: HashMap<(&str, i64), bool> = HashMap::new();
+        let mut blocks: HashSet<(&str, i64, i64)> = HashSet::new();
+        for (app, id, is_banned, blocked) in &rows {
+            banned.insert((app.as_str(), *id), *is_banned);
+            if let Some(blocked) = blocked {
+                blocks.insert((app.as_str(), *id, *blocked));
             }
         }
-        Ok(audience)
+        Ok(queries
+            .iter()
+            .map(|q| {
+                let app = q.app.as_str();
+                DirectAudience {
+                    sender: banned.get(&(app, q.sender.0)).copied(),
+                    targets: q
+                        .targets
+                        .iter()
+                        .filter(|t| banned.contains_key(&(app, t.0)))
+                        .map(|&t| (t, blocks.contains(&(app, t.0, q.sender.0))))
+                        .collect(),
+                }
+            })
+            .collect())
     }
 
     async fn group(
