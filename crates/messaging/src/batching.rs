@@ -14,6 +14,9 @@ use crate::RepoError;
 /// Where a request's answer goes.
 pub(crate) type Reply<O> = oneshot::Sender<Result<O, RepoError>>;
 
+/// The receiving side, shared by the workers.
+type Receiver<I, O> = Arc<Mutex<mpsc::Receiver<(I, Reply<O>)>>>;
+
 /// The sending side of a batching queue.
 pub(crate) struct Queue<I, O> {
     pub(crate) sender: mpsc::Sender<(I, Reply<O>)>,
@@ -61,11 +64,8 @@ impl<I: Send + 'static, O: Send + 'static> Queue<I, O> {
     }
 }
 
-async fn work<I, O, F, Fut>(
-    receiver: Arc<Mutex<mpsc::Receiver<(I, Reply<O>)>>>,
-    max_batch: usize,
-    handle: F,
-) where
+async fn work<I, O, F, Fut>(receiver: Receiver<I, O>, max_batch: usize, handle: F)
+where
     F: Fn(Vec<(I, Reply<O>)>) -> Fut,
     Fut: Future<Output = ()>,
 {
