@@ -237,11 +237,15 @@ impl Messaging {
                 if user == sender {
                     return Self::one_to_one(sender, user, None, system);
                 }
-                let state = match self.deps.audience.user(app, user).await? {
-                    None => None,
-                    Some(_) if system => Some(false),
-                    Some(_) => Some(self.deps.audience.blocked(app, user, sender).await?),
-                };
+                // The same one-query lookup as a send's (used here by operations).
+                let state = self
+                    .deps
+                    .audience
+                    .direct(app, sender, &[user])
+                    .await?
+                    .targets
+                    .get(&user)
+                    .copied();
                 Self::one_to_one(sender, user, state, system)
             }
             Target::Group(group) => {
