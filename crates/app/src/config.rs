@@ -42,7 +42,8 @@ pub struct Config {
     pub db_max_connections: usize,
     /// The WebSocket gateway: `TIDINGS_WS_HEARTBEAT_SECS` (30), `TIDINGS_WS_IDLE_TIMEOUT_SECS`
     /// (90), `TIDINGS_WS_QUEUE` (1024 events per connection), `TIDINGS_WS_MAX_IN_FLIGHT`
-    /// (64 sends per connection).
+    /// (64 sends per connection), `TIDINGS_WS_MAX_FRAME_BYTES` (512 KiB per frame or
+    /// reassembled message).
     pub gateway: GatewaySettings,
     /// Message webhooks: `TIDINGS_WEBHOOK_POLL_MS` (500), `TIDINGS_WEBHOOK_TIMEOUT_SECS` (10),
     /// `TIDINGS_WEBHOOK_MAX_ATTEMPTS` (8), `TIDINGS_WEBHOOK_FIRST_BACKOFF_MS` (1000, doubled
@@ -145,7 +146,7 @@ impl Config {
                     )?),
                     queue: parsed("TIDINGS_WS_QUEUE", d.queue)?,
                     max_in_flight: parsed("TIDINGS_WS_MAX_IN_FLIGHT", d.max_in_flight)?,
-                    max_frame_bytes: d.max_frame_bytes,
+                    max_frame_bytes: parsed("TIDINGS_WS_MAX_FRAME_BYTES", d.max_frame_bytes)?,
                 }
             },
             webhooks: {
@@ -238,8 +239,9 @@ impl Config {
             "TIDINGS_WS_HEARTBEAT_SECS must be positive and below TIDINGS_WS_IDLE_TIMEOUT_SECS"
         );
         anyhow::ensure!(
-            ws.queue > 0 && ws.max_in_flight > 0,
-            "TIDINGS_WS_QUEUE and TIDINGS_WS_MAX_IN_FLIGHT must be at least 1"
+            ws.queue > 0 && ws.max_in_flight > 0 && ws.max_frame_bytes >= 1024,
+            "TIDINGS_WS_QUEUE and TIDINGS_WS_MAX_IN_FLIGHT must be at least 1, \
+             TIDINGS_WS_MAX_FRAME_BYTES at least 1024"
         );
         Ok(())
     }

@@ -8,6 +8,7 @@ mod auth;
 pub mod cli;
 mod devices;
 mod gateway;
+mod gateway_limits;
 pub mod groups;
 mod groups_content;
 pub mod messages;

@@ -8,7 +8,7 @@ use tokio_tungstenite::tungstenite::Message;
 
 use crate::support::TestApp;
 
-type Socket =
+pub type Socket =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 pub struct Ws {
@@ -69,6 +69,11 @@ impl Ws {
     /// The next `message` frame.
     pub async fn message(&mut self) -> anyhow::Result<Value> {
         self.next_op("message").await
+    }
+
+    /// The socket itself, for frames the helpers do not build.
+    pub fn socket(&mut self) -> &mut Socket {
+        &mut self.socket
     }
 
     pub async fn send(&mut self, frame: Value) -> anyhow::Result<()> {

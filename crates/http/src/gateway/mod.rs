@@ -3,12 +3,13 @@
 //! `docs/PROTOCOL.md` and [`frames`].
 
 mod frames;
+mod reader;
 mod session;
 
 use std::time::Duration;
 
 use actix_web::web::{Data, Payload, Query};
-use actix_web::{HttpRequest, HttpResponse};
+use actix_web::{FromRequest as _, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use tidings_kernel::Actor;
 
@@ -89,9 +90,14 @@ pub(crate) async fn upgrade(
         .spawn(async move { messaging.last_position(&me).await })
         .await
         .map_err(|e| ApiError::from_panic(&e))??;
-    let (response, ws, stream) = actix_ws::handle(&req, body)
+    // actix-ws answers the handshake and writes frames; the client's frames are read by
+    // `reader`, which bounds what a frame may make the server buffer.
+    let none = Payload::from_request(&req, &mut actix_web::dev::Payload::None)
+        .await
+        .map_err(|e| ApiError::bad_parameter(e.to_string()))?;
+    let (response, ws, _unread) = actix_ws::handle(&req, none)
         .map_err(|e| ApiError::bad_parameter(format!("not a WebSocket handshake: {e}")))?;
-    let stream = stream.max_frame_size(state.gateway.max_frame_bytes);
+    let stream = reader::FrameReader::new(body.into_inner(), state.gateway.max_frame_bytes);
     actix_web::rt::spawn(session::run(
         state.into_inner(),
         principal,

@@ -6,7 +6,7 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Instant;
 
-use actix_ws::{CloseCode, MessageStream, Session};
+use actix_ws::{CloseCode, Session};
 use serde_json::Value;
 use tidings_gateway::{CloseReason, Connection, Event, Next};
 use tidings_kernel::Principal;
@@ -15,6 +15,7 @@ use tidings_messaging::model::Message;
 use tokio::sync::Semaphore;
 
 use super::frames::{self, ClientFrame, LiveMessage, ServerFrame};
+use super::reader::{FrameReader, Incoming, ReadError};
 use crate::error::ApiError;
 use crate::state::ApiState;
 
@@ -34,8 +35,11 @@ enum Control {
 enum End {
     Closed(CloseReason),
     Idle,
-    /// The client closed, went away, or broke the protocol.
+    /// The client closed or went away.
     Gone,
+    /// The client broke the protocol: the frame limit (1009), UTF-8 text (1007) or RFC 6455
+    /// itself (1002).
+    Refused(ReadError),
 }
 
 struct Live {
@@ -52,7 +56,7 @@ pub(crate) async fn run(
     principal: Principal,
     mut connection: Connection,
     ws: Session,
-    mut stream: MessageStream,
+    mut stream: FrameReader,
     position: i64,
     after: Option<i64>,
 ) {
@@ -70,17 +74,29 @@ pub(crate) async fn run(
         End::Closed(CloseReason::Kicked) => {
             let kicked = live.ws.text(frames::encode(&ServerFrame::Kicked {}));
             let _ = tokio::time::timeout(FINAL_WRITE, kicked).await;
-            (CloseCode::Other(4001), "kicked")
+            (CloseCode::Other(4001), "kicked".into())
         }
-        End::Closed(CloseReason::SlowConsumer) => {
-            (CloseCode::Other(4008), "fell behind: reconnect and sync")
+        End::Closed(CloseReason::SlowConsumer) => (
+            CloseCode::Other(4008),
+            "fell behind: reconnect and sync".into(),
+        ),
+        End::Idle => (CloseCode::Away, "idle".into()),
+        End::Gone | End::Refused(ReadError::Gone) => (CloseCode::Normal, String::new()),
+        End::Refused(ReadError::TooBig) => (
+            CloseCode::Size,
+            format!(
+                "a frame or message over {} bytes",
+                live.state.gateway.max_frame_bytes
+            ),
+        ),
+        End::Refused(ReadError::InvalidText) => {
+            (CloseCode::Invalid, "text frames must be UTF-8".into())
         }
-        End::Idle => (CloseCode::Away, "idle"),
-        End::Gone => (CloseCode::Normal, ""),
+        End::Refused(ReadError::Protocol(why)) => (CloseCode::Protocol, why),
     };
     let reason = actix_ws::CloseReason {
         code,
-        description: Some(description.to_owned()),
+        description: Some(description),
     };
     let _ = tokio::time::timeout(FINAL_WRITE, live.ws.close(Some(reason))).await;
 }
@@ -89,7 +105,7 @@ impl Live {
     async fn serve(
         &mut self,
         connection: &mut Connection,
-        stream: &mut MessageStream,
+        stream: &mut FrameReader,
         after: Option<i64>,
     ) -> End {
         let hello = ServerFrame::Hello {
@@ -115,7 +131,7 @@ impl Live {
                     Next::Event(event) => self.event(connection, event).await,
                     Next::Close(reason) => Err(End::Closed(reason)),
                 },
-                incoming = stream.recv() => {
+                incoming = stream.next() => {
                     last_seen = Instant::now();
                     self.incoming(connection, incoming).await
                 }
@@ -217,21 +233,21 @@ impl Live {
     async fn incoming(
         &mut self,
         connection: &Connection,
-        incoming: Option<Result<actix_ws::Message, actix_ws::ProtocolError>>,
+        incoming: Result<Incoming, ReadError>,
     ) -> Result<(), End> {
         match incoming {
-            None | Some(Err(_)) => Err(End::Gone),
-            Some(Ok(actix_ws::Message::Text(text))) => self.frame(connection, &text).await,
-            Some(Ok(actix_ws::Message::Ping(bytes))) => {
+            Err(ReadError::Gone) | Ok(Incoming::Close) => Err(End::Gone),
+            Err(refused) => Err(End::Refused(refused)),
+            Ok(Incoming::Text(text)) => self.frame(connection, &text).await,
+            Ok(Incoming::Ping(bytes)) => {
                 self.control(connection, Control::Pong(bytes.to_vec()))
                     .await
             }
-            Some(Ok(actix_ws::Message::Close(_))) => Err(End::Gone),
-            Some(Ok(actix_ws::Message::Binary(_))) => {
+            Ok(Incoming::Binary) => {
                 let error = error_frame(None, &ApiError::bad_parameter("frames are JSON text"));
                 self.write(connection, error).await
             }
-            Some(Ok(_)) => Ok(()),
+            Ok(Incoming::Pong) => Ok(()),
         }
     }
 
