@@ -6,6 +6,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 use tidings_groups::GroupsPolicy;
 use tidings_http::GatewaySettings;
+use tidings_http::edge::EdgeSettings;
 use tidings_messaging::group_commit::GroupCommitSettings;
 use tidings_messaging::webhooks::WebhookPolicy;
 use tidings_store::DatabaseUrl;
@@ -45,6 +46,10 @@ pub struct Config {
     /// (64 sends per connection), `TIDINGS_WS_MAX_FRAME_BYTES` (512 KiB per frame or
     /// reassembled message).
     pub gateway: GatewaySettings,
+    /// The request edge: `TIDINGS_HTTP_HEADER_TIMEOUT_SECS` (5), `TIDINGS_HTTP_BODY_TIMEOUT_SECS`
+    /// (10), `TIDINGS_HTTP_MAX_BODY_BYTES` (1 MiB), `TIDINGS_MAX_CONNECTIONS_PER_IP` (1024),
+    /// `TIDINGS_TRUSTED_PROXIES` (none; comma-separated IPs and CIDR ranges).
+    pub edge: EdgeSettings,
     /// Message webhooks: `TIDINGS_WEBHOOK_POLL_MS` (500), `TIDINGS_WEBHOOK_TIMEOUT_SECS` (10),
     /// `TIDINGS_WEBHOOK_MAX_ATTEMPTS` (8), `TIDINGS_WEBHOOK_FIRST_BACKOFF_MS` (1000, doubled
     /// after each failure up to 10 minutes).
@@ -149,6 +154,25 @@ impl Config {
                     max_frame_bytes: parsed("TIDINGS_WS_MAX_FRAME_BYTES", d.max_frame_bytes)?,
                 }
             },
+            edge: {
+                let d = EdgeSettings::default();
+                EdgeSettings {
+                    header_timeout: Duration::from_secs(parsed(
+                        "TIDINGS_HTTP_HEADER_TIMEOUT_SECS",
+                        d.header_timeout.as_secs(),
+                    )?),
+                    body_timeout: Duration::from_secs(parsed(
+                        "TIDINGS_HTTP_BODY_TIMEOUT_SECS",
+                        d.body_timeout.as_secs(),
+                    )?),
+                    max_body_bytes: parsed("TIDINGS_HTTP_MAX_BODY_BYTES", d.max_body_bytes)?,
+                    max_connections_per_ip: parsed(
+                        "TIDINGS_MAX_CONNECTIONS_PER_IP",
+                        d.max_connections_per_ip,
+                    )?,
+                    trusted_proxies: parsed("TIDINGS_TRUSTED_PROXIES", d.trusted_proxies)?,
+                }
+            },
             webhooks: {
                 let d = WebhookSettings::default();
                 WebhookSettings {
@@ -219,6 +243,16 @@ impl Config {
             commit.writers < self.db_max_connections,
             "TIDINGS_MESSAGE_WRITERS must be below TIDINGS_DB_MAX_CONNECTIONS (each writer holds \
              a connection while it stores a batch)"
+        );
+        let edge = &self.edge;
+        anyhow::ensure!(
+            !edge.header_timeout.is_zero() && !edge.body_timeout.is_zero(),
+            "TIDINGS_HTTP_HEADER_TIMEOUT_SECS and TIDINGS_HTTP_BODY_TIMEOUT_SECS must be positive"
+        );
+        anyhow::ensure!(
+            edge.max_body_bytes >= 1024 && edge.max_connections_per_ip > 0,
+            "TIDINGS_HTTP_MAX_BODY_BYTES must be at least 1024, TIDINGS_MAX_CONNECTIONS_PER_IP \
+             at least 1"
         );
         let hooks = &self.webhooks;
         anyhow::ensure!(

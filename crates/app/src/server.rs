@@ -4,6 +4,7 @@ use std::net::SocketAddr;
 
 use actix_web::{App, HttpServer, middleware};
 use tidings_http::ApiState;
+use tidings_http::edge::ConnectionLimiter;
 
 use crate::bootstrap::{CredentialsFile, ensure_default_app};
 use crate::{Config, wiring};
@@ -61,23 +62,42 @@ pub async fn start(config: Config) -> anyhow::Result<RunningServer> {
         readiness: std::sync::Arc::new(wiring::StoreReadiness(store)),
         hub: services.hub,
         gateway: config.gateway.clone(),
+        edge: config.edge.clone(),
         runtime: tokio::runtime::Handle::current(),
     };
+    let limiter = ConnectionLimiter::new(
+        config.edge.max_connections_per_ip,
+        config.edge.trusted_proxies.clone(),
+    );
     let server = HttpServer::new(move || {
         App::new()
+            .wrap(middleware::from_fn(tidings_http::edge::guard))
             .wrap(
                 middleware::Logger::new("%a %{METHOD}xi %U %s %b %Dms")
                     .custom_request_replace("METHOD", |req| req.method().to_string()),
             )
             .configure(tidings_http::configure(state.clone()))
     })
-    // Frames and answers are small: send them at once rather than wait for the peer's
-    // delayed ACK (Nagle), which costs up to 40 ms a message.
-    .on_connect(|connection, _| {
-        if let Some(tcp) = connection.downcast_ref::<actix_web::rt::net::TcpStream>() {
-            let _ = tcp.set_nodelay(true);
+    .on_connect(move |connection, data| {
+        let Some(tcp) = connection.downcast_ref::<actix_web::rt::net::TcpStream>() else {
+            return;
+        };
+        // Frames and answers are small: send them at once rather than wait for the peer's
+        // delayed ACK (Nagle), which costs up to 40 ms a message.
+        let _ = tcp.set_nodelay(true);
+        let Ok(peer) = tcp.peer_addr() else { return };
+        match limiter.admit(peer.ip()) {
+            // Held by the connection: dropped, and the place freed, when it closes.
+            Some(slot) => {
+                data.insert(slot);
+            }
+            None => {
+                tracing::debug!(ip = %peer.ip(), "connection over the per-IP cap closed");
+                let _ = socket2::SockRef::from(tcp).shutdown(std::net::Shutdown::Both);
+            }
         }
     })
+    .client_request_timeout(config.edge.header_timeout)
     .workers(config.workers)
     .bind(&config.listen)?;
     let addr = server

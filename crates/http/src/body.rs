@@ -5,8 +5,8 @@ use serde::de::DeserializeOwned;
 
 use crate::error::ApiError;
 
-pub(crate) fn payload_config() -> web::PayloadConfig {
-    web::PayloadConfig::new(1 << 20)
+pub(crate) fn payload_config(limit: usize) -> web::PayloadConfig {
+    web::PayloadConfig::new(limit)
 }
 
 /// A raw text body (`/user/private`, `/user/public`). A body that is a JSON string literal

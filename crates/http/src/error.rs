@@ -5,6 +5,7 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
 use serde_json::Value;
 use tidings_groups::GroupError;
+use tidings_kernel::StorageUnavailable;
 use tidings_messaging::MessageError;
 use tidings_roster::RosterError;
 use tidings_users::UserError;
@@ -25,6 +26,8 @@ pub mod code {
     pub const NO_PERMISSION: i32 = 10010;
     pub const ALREADY_BOUND: i32 = 10011;
     pub const WRONG_PASSWORD: i32 = 11001;
+    /// The storage is down or too busy: nothing was done, retry (HTTP 503, `Retry-After`).
+    pub const STORAGE_UNAVAILABLE: i32 = 10009;
     pub const INTERNAL: i32 = 20000;
     pub const APP_NOT_FOUND: i32 = 40000;
     pub const REGISTRATION_CLOSED: i32 = 40001;
@@ -38,6 +41,8 @@ pub struct ApiError {
     pub code: i32,
     pub message: String,
     pub status: StatusCode,
+    /// Seconds after which a retry may succeed (the `Retry-After` header).
+    pub retry_after: Option<u64>,
 }
 
 impl ApiError {
@@ -46,7 +51,27 @@ impl ApiError {
             code,
             message: message.into(),
             status: StatusCode::OK,
+            retry_after: None,
         }
+    }
+
+    /// The database cannot be reached: 10009, HTTP 503, `Retry-After`.
+    pub(crate) fn storage_unavailable() -> Self {
+        Self {
+            retry_after: Some(STORAGE_RETRY_AFTER_SECS),
+            ..Self::new(
+                code::STORAGE_UNAVAILABLE,
+                "storage unavailable: the request was not completed, retry later",
+            )
+            .with_status(StatusCode::SERVICE_UNAVAILABLE)
+        }
+    }
+
+    /// The same refusal with another HTTP status.
+    #[must_use]
+    pub fn with_status(mut self, status: StatusCode) -> Self {
+        self.status = status;
+        self
     }
 
     pub fn bad_parameter(message: impl Into<String>) -> Self {
@@ -72,7 +97,11 @@ impl ResponseError for ApiError {
     }
 
     fn error_response(&self) -> HttpResponse {
-        HttpResponse::build(self.status).json(Envelope {
+        let mut response = HttpResponse::build(self.status);
+        if let Some(secs) = self.retry_after {
+            response.insert_header((actix_web::http::header::RETRY_AFTER, secs.to_string()));
+        }
+        response.json(Envelope {
             code: self.code,
             message: Some(self.message.clone()),
             data: Value::Null,
@@ -164,14 +193,23 @@ impl From<MessageError> for ApiError {
     }
 }
 
+/// A failure the domain has no name for: "storage unavailable, retry" (10009, HTTP 503) when
+/// the store says the database could not be reached, else a bug (20000, logged as an error).
 fn internal(e: &anyhow::Error) -> ApiError {
+    if e.chain().any(|cause| cause.is::<StorageUnavailable>()) {
+        tracing::warn!(error = %format!("{e:#}"), "storage unavailable");
+        return ApiError::storage_unavailable();
+    }
     tracing::error!(error = %format!("{e:#}"), "internal error");
     ApiError::new(code::INTERNAL, "internal error")
 }
 
-pub(crate) fn json_config() -> web::JsonConfig {
+/// The `Retry-After` of a storage outage.
+const STORAGE_RETRY_AFTER_SECS: u64 = 2;
+
+pub(crate) fn json_config(limit: usize) -> web::JsonConfig {
     web::JsonConfig::default()
-        .limit(1 << 20)
+        .limit(limit)
         .content_type_required(false)
         .error_handler(|err, _| ApiError::bad_parameter(format!("invalid JSON body: {err}")).into())
 }
@@ -188,19 +226,15 @@ pub(crate) fn path_config() -> web::PathConfig {
 }
 
 pub(crate) async fn not_found(req: HttpRequest) -> HttpResponse {
-    ApiError {
-        code: 404,
-        message: format!("no such operation: {} {}", req.method(), req.path()),
-        status: StatusCode::NOT_FOUND,
-    }
-    .error_response()
+    let message = format!("no such operation: {} {}", req.method(), req.path());
+    ApiError::new(404, message)
+        .with_status(StatusCode::NOT_FOUND)
+        .error_response()
 }
 
 pub(crate) async fn method_not_allowed(req: HttpRequest) -> HttpResponse {
-    ApiError {
-        code: 405,
-        message: format!("{} is not served on {}", req.method(), req.path()),
-        status: StatusCode::METHOD_NOT_ALLOWED,
-    }
-    .error_response()
+    let message = format!("{} is not served on {}", req.method(), req.path());
+    ApiError::new(405, message)
+        .with_status(StatusCode::METHOD_NOT_ALLOWED)
+        .error_response()
 }

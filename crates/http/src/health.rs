@@ -1,12 +1,12 @@
 //! Liveness and readiness probes.
 
-use actix_web::http::{Method, StatusCode};
+use actix_web::http::Method;
 use actix_web::web;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::envelope::{ApiResult, Envelope, Reply};
-use crate::error::code;
+use crate::envelope::{ApiResult, Envelope};
+use crate::error::ApiError;
 use crate::state::ApiState;
 use crate::{Operation, op};
 
@@ -19,7 +19,7 @@ pub(crate) fn operations() -> Vec<Operation> {
 /// What the probes answer in `data`.
 #[derive(Serialize, ToSchema)]
 pub struct Health {
-    /// `alive`, `ready` or `unavailable`.
+    /// `alive` or `ready`.
     pub status: &'static str,
 }
 
@@ -31,22 +31,15 @@ pub async fn healthz() -> ApiResult {
     crate::envelope::ok(data)
 }
 
-/// The database answers: HTTP 200 when it does, 503 (code 20000) when it does not.
+/// The database answers: HTTP 200 when it does; when it does not, HTTP 503 with code 10009
+/// (storage unavailable) and `Retry-After`, like any request that needs the database then.
 #[utoipa::path(get, path = "/readyz", tag = "health",
-    responses((status = 200, body = Envelope<Health>), (status = 503, body = Envelope<Health>)))]
+    responses((status = 200, body = Envelope<Health>),
+        (status = 503, description = "the database does not answer: code 10009, `Retry-After`")))]
 pub async fn readyz(state: web::Data<ApiState>) -> ApiResult {
     if state.readiness.ready().await {
         crate::envelope::ok(Health { status: "ready" })
     } else {
-        Reply::json(
-            StatusCode::SERVICE_UNAVAILABLE,
-            &Envelope {
-                code: code::INTERNAL,
-                message: Some("the database does not answer".into()),
-                data: Health {
-                    status: "unavailable",
-                },
-            },
-        )
+        Err(ApiError::storage_unavailable())
     }
 }

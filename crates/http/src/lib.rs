@@ -2,6 +2,7 @@
 
 mod auth;
 mod body;
+pub mod edge;
 mod envelope;
 mod error;
 mod gateway;
@@ -22,11 +23,12 @@ use actix_web::web;
 /// and its browser, and JSON-envelope answers for malformed requests and unknown paths.
 pub fn configure(state: ApiState) -> impl FnOnce(&mut web::ServiceConfig) {
     move |cfg| {
+        let limit = state.edge.max_body_bytes;
         cfg.app_data(web::Data::new(state))
-            .app_data(error::json_config())
+            .app_data(error::json_config(limit))
             .app_data(error::query_config())
             .app_data(error::path_config())
-            .app_data(body::payload_config());
+            .app_data(body::payload_config(limit));
         let mut by_path: BTreeMap<&'static str, actix_web::Resource> = BTreeMap::new();
         for op in operations() {
             let resource = by_path

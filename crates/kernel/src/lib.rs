@@ -3,11 +3,13 @@
 mod id_gen;
 mod ids;
 mod principal;
+mod storage;
 mod time;
 
 pub use id_gen::{IdGenerator, SnowflakeIds};
 pub use ids::{AppId, DeviceSn, GroupId, InvalidAppId, UserId};
 pub use principal::{Actor, Principal};
+pub use storage::StorageUnavailable;
 pub use time::{Clock, SystemClock, Timestamp};
 
 #[cfg(any(test, feature = "mock"))]

@@ -107,10 +107,31 @@ macro_rules! with_conn {
 }
 pub(crate) use with_conn;
 
+/// How long a request waits for a pooled connection, and for a new connection to be made,
+/// before it is answered "storage unavailable" (rather than waiting for ever on a database
+/// that is down or unreachable).
+const POOL_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+const CONNECT_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+
+fn bounded<M: deadpool::managed::Manager>(
+    builder: deadpool::managed::PoolBuilder<M>,
+    max_connections: usize,
+) -> deadpool::managed::PoolBuilder<M> {
+    builder
+        .max_size(max_connections)
+        .runtime(deadpool::Runtime::Tokio1)
+        .wait_timeout(Some(POOL_WAIT))
+        .create_timeout(Some(CONNECT_WAIT))
+}
+
 pub(crate) fn pool_error(
     err: diesel_async::pooled_connection::deadpool::PoolError,
 ) -> crate::error::PoolError {
-    crate::error::PoolError(anyhow::anyhow!("database pool: {err}"))
+    // Whatever keeps a connection from the pool (the server refuses or is gone, or every
+    // connection stays busy past the wait) means the database cannot serve this request now.
+    crate::error::PoolError(anyhow::Error::new(tidings_kernel::StorageUnavailable(
+        format!("database pool: {err}"),
+    )))
 }
 
 impl Store {
@@ -129,7 +150,7 @@ impl Store {
                 config.recycling_method = RecyclingMethod::Fast;
                 let manager =
                     AsyncDieselConnectionManager::<AsyncPgConnection>::new_with_config(raw, config);
-                Pools::Pg(Pool::builder(manager).max_size(max_connections).build()?)
+                Pools::Pg(bounded(Pool::builder(manager), max_connections).build()?)
             }
             DatabaseUrl::Sqlite(path) => {
                 if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
@@ -152,7 +173,7 @@ impl Store {
                     path.to_string_lossy(),
                     config,
                 );
-                Pools::Sqlite(Pool::builder(manager).max_size(max_connections).build()?)
+                Pools::Sqlite(bounded(Pool::builder(manager), max_connections).build()?)
             }
         };
         Ok(Self {

@@ -1,4 +1,5 @@
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use tidings_kernel::StorageUnavailable;
 use tidings_users::{RepoError, Unique};
 
 /// Maps a diesel error to the domain's repository error, naming the uniqueness rule a
@@ -21,7 +22,42 @@ pub(crate) fn repo_error(err: DieselError) -> RepoError {
         };
         return RepoError::Conflict(unique);
     }
-    RepoError::Unknown(anyhow::Error::new(err))
+    RepoError::Unknown(unknown(err))
+}
+
+/// A diesel error the domain has no name for: [`StorageUnavailable`] when it means the
+/// database could not be reached or was too busy (so the surfaces answer "retry"), the
+/// error itself otherwise.
+pub(crate) fn unknown(err: DieselError) -> anyhow::Error {
+    if unavailable(&err) {
+        return anyhow::Error::new(StorageUnavailable(err.to_string()));
+    }
+    anyhow::Error::new(err)
+}
+
+fn unavailable(err: &DieselError) -> bool {
+    match err {
+        DieselError::DatabaseError(
+            DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
+            _,
+        )
+        | DieselError::BrokenTransactionManager => true,
+        DieselError::DatabaseError(_, info) => {
+            let message = info.message();
+            // SQLite past its busy timeout; PostgreSQL shutting down, starting, or full.
+            [
+                "database is locked",
+                "database is busy",
+                "terminating connection",
+                "the database system is",
+                "too many clients",
+                "remaining connection slots",
+            ]
+            .iter()
+            .any(|m| message.contains(m))
+        }
+        _ => false,
+    }
 }
 
 /// A failure to get a pooled connection; converts into each domain's repository error, so
@@ -55,17 +91,17 @@ impl From<PoolError> for tidings_messaging::RepoError {
 
 /// Maps a diesel error to the messaging repository error.
 pub(crate) fn messaging_error(err: DieselError) -> tidings_messaging::RepoError {
-    tidings_messaging::RepoError(anyhow::Error::new(err))
+    tidings_messaging::RepoError(unknown(err))
 }
 
 /// Maps a diesel error to the groups' repository error.
 pub(crate) fn groups_error(err: DieselError) -> tidings_groups::RepoError {
-    tidings_groups::RepoError(anyhow::Error::new(err))
+    tidings_groups::RepoError(unknown(err))
 }
 
 /// Maps a diesel error to the roster's repository error.
 pub(crate) fn roster_error(err: DieselError) -> tidings_roster::RepoError {
-    tidings_roster::RepoError(anyhow::Error::new(err))
+    tidings_roster::RepoError(unknown(err))
 }
 
 /// A row that breaks a domain rule (it was written by something other than this code).

@@ -76,6 +76,7 @@ impl TestApp {
             workers: 1,
             db_max_connections: 4,
             gateway: tidings_http::GatewaySettings::default(),
+            edge: tidings_http::edge::EdgeSettings::default(),
             webhooks: tidings_app::config::WebhookSettings::default(),
             group_commit: tidings_messaging::group_commit::GroupCommitSettings::default(),
         };
@@ -294,7 +295,7 @@ impl Call {
         }
     }
 
-    pub fn body(self, body: &'static str) -> Self {
+    pub fn body(self, body: impl Into<reqwest::Body>) -> Self {
         Self {
             rb: self.rb.body(body),
         }
@@ -308,8 +309,17 @@ impl Call {
 
     /// Sends and returns the HTTP status and the JSON answer.
     pub async fn raw(self) -> anyhow::Result<(StatusCode, Value)> {
+        let (status, _, value) = self.with_headers().await?;
+        Ok((status, value))
+    }
+
+    /// Sends and returns the HTTP status, the headers and the JSON answer.
+    pub async fn with_headers(
+        self,
+    ) -> anyhow::Result<(StatusCode, reqwest::header::HeaderMap, Value)> {
         let response = self.rb.send().await?;
         let status = response.status();
+        let headers = response.headers().clone();
         let bytes = response.bytes().await?;
         let value = serde_json::from_slice(&bytes).map_err(|e| {
             anyhow::anyhow!(
@@ -317,7 +327,7 @@ impl Call {
                 String::from_utf8_lossy(&bytes)
             )
         })?;
-        Ok((status, value))
+        Ok((status, headers, value))
     }
 
     /// Sends, expects HTTP 200, and returns the envelope.

@@ -252,6 +252,12 @@ impl Live {
     }
 
     async fn frame(&mut self, connection: &Connection, text: &str) -> Result<(), End> {
+        if crate::edge::has_nul(text.as_bytes()) {
+            let error = ApiError::bad_parameter(
+                "the frame contains the NUL character (U+0000), which no field accepts",
+            );
+            return self.write(connection, error_frame(None, &error)).await;
+        }
         let frame = match serde_json::from_str::<ClientFrame>(text) {
             Ok(frame) => frame,
             Err(e) => {

@@ -1,0 +1,252 @@
+//! The request edge: NUL characters refused in every field family alike on both databases,
+//! bodies over the limit or too slow answered in the envelope, slow heads cut off, and a
+//! cap on each client IP's connections.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpSocket, TcpStream};
+
+use crate::support::{Backend, TestApp, api_test, text};
+use crate::ws::Ws;
+
+fn addr(app: &TestApp) -> anyhow::Result<SocketAddr> {
+    Ok(app.base.trim_start_matches("http://").parse()?)
+}
+
+/// A raw connection to the server from a chosen loopback address (127.0.0.x).
+async fn connect_from(app: &TestApp, from: [u8; 4]) -> anyhow::Result<TcpStream> {
+    let socket = TcpSocket::new_v4()?;
+    socket.bind(SocketAddr::from((from, 0)))?;
+    Ok(socket.connect(addr(app)?).await?)
+}
+
+/// Everything the server sends until it closes the connection (or `wait` passes: `None`).
+async fn until_eof(stream: &mut TcpStream, wait: Duration) -> Option<String> {
+    let mut answer = Vec::new();
+    let read = tokio::time::timeout(wait, async {
+        let mut chunk = [0u8; 4096];
+        loop {
+            match stream.read(&mut chunk).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => answer.extend_from_slice(&chunk[..n]),
+            }
+        }
+    });
+    read.await
+        .ok()
+        .map(|()| String::from_utf8_lossy(&answer).into_owned())
+}
+
+/// The JSON body of a raw HTTP/1.1 answer.
+fn body_of(answer: &str) -> serde_json::Value {
+    answer
+        .split_once("\r\n\r\n")
+        .and_then(|(_, body)| serde_json::from_str(body).ok())
+        .unwrap_or_default()
+}
+
+async fn nul_is_refused_with_10002_in_every_field_family(app: &TestApp) -> anyhow::Result<()> {
+    let (ann, token) = app.user("ann").await?;
+    let refused =
+        |m: &serde_json::Value| m["message"].as_str().is_some_and(|m| m.contains("U+0000"));
+    // A JSON body: register and profile.
+    let v = app
+        .post("/user/register/v2")
+        .json(json!({"username": "nul\u{0}name", "password": "secret-pw"}))
+        .refused(10002)
+        .await?;
+    assert!(refused(&v), "{v}");
+    app.post("/user/profile")
+        .token(&token)
+        .json(json!({"nick_name": "a\u{0}b", "description": "kept?"}))
+        .refused(10002)
+        .await?;
+    // A raw text body.
+    app.put("/user/private")
+        .token(&token)
+        .body("secret\0")
+        .refused(10002)
+        .await?;
+    // The query.
+    app.put("/user/nickname?nick_name=a%00b")
+        .token(&token)
+        .refused(10002)
+        .await?;
+    // The path (before any route is looked up).
+    let v = app.get("/user/%00").token(&token).refused(10002).await?;
+    assert!(refused(&v), "{v}");
+    // Nothing of it was stored.
+    let profile = app.get("/user/profile").token(&token).ok().await?;
+    assert_eq!(profile["nick_name"], "");
+    assert_eq!(profile["description"], "");
+    let found = app
+        .admin(Method::GET, "/user/list")
+        .query(&[("page_size", "100")])
+        .ok()
+        .await?;
+    assert_eq!(found.as_array().map(Vec::len), Some(1), "{found}");
+
+    // A header: the HTTP parser itself refuses the request (HTTP 400) before it is routed.
+    let mut raw = connect_from(app, [127, 0, 0, 1]).await?;
+    let request = format!(
+        "GET /user/profile HTTP/1.1\r\nHost: x\r\napp_id: {}\r\naccess-token: a\0b\r\n\r\n",
+        app.app.app_id
+    );
+    raw.write_all(request.as_bytes()).await?;
+    let answer = until_eof(&mut raw, Duration::from_secs(10)).await;
+    assert!(
+        answer
+            .as_deref()
+            .is_some_and(|a| a.starts_with("HTTP/1.1 400")),
+        "{answer:?}"
+    );
+
+    // A WebSocket frame: an error frame, and the connection stays open.
+    let mut ws = Ws::connect(app, &token, None).await?;
+    ws.send(json!({"op": "send", "id": 1, "targets": [ann], "type": 1, "content": "x\u{0}"}))
+        .await?;
+    let error = ws.next_op("error").await?;
+    assert_eq!(error["code"], 10002);
+    ws.send(json!({"op": "ping", "id": 2})).await?;
+    assert_eq!(ws.next_op("pong").await?["id"], 2);
+    Ok(())
+}
+api_test!(nul_is_refused_with_10002_in_every_field_family);
+
+async fn a_body_over_the_limit_is_answered_413_in_the_envelope(
+    app: &TestApp,
+) -> anyhow::Result<()> {
+    let (_, token) = app.user("ann").await?;
+    let big = "x".repeat(app.config.edge.max_body_bytes + 1);
+    let (status, v) = app
+        .put("/user/private")
+        .token(&token)
+        .body(big)
+        .raw()
+        .await?;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(v["code"], 10002, "{v}");
+    assert!(text(&v["message"])?.contains("bytes"));
+    Ok(())
+}
+api_test!(a_body_over_the_limit_is_answered_413_in_the_envelope);
+
+/// Short deadlines for the slow-client tests.
+fn short_deadlines(config: &mut tidings_app::Config) {
+    config.edge.header_timeout = Duration::from_secs(1);
+    config.edge.body_timeout = Duration::from_secs(1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_body_that_never_finishes_is_answered_408_and_its_connection_closed() -> anyhow::Result<()>
+{
+    let Some(app) = TestApp::spawn(Backend::Sqlite, short_deadlines).await? else {
+        return Ok(());
+    };
+    let mut raw = connect_from(&app, [127, 0, 0, 1]).await?;
+    let request = format!(
+        "POST /token/user HTTP/1.1\r\nHost: x\r\napp_id: {}\r\nContent-Type: application/json\r\n\
+         Content-Length: 100\r\n\r\n{{\"name\":",
+        app.app.app_id
+    );
+    raw.write_all(request.as_bytes()).await?;
+    let answer = until_eof(&mut raw, Duration::from_secs(10))
+        .await
+        .ok_or_else(|| anyhow::anyhow!("the connection stayed open"))?;
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert_eq!(body_of(&answer)["code"], 10002, "{answer}");
+
+    // A head that never finishes is cut off too.
+    let mut raw = connect_from(&app, [127, 0, 0, 1]).await?;
+    raw.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+        .await?;
+    let answer = until_eof(&mut raw, Duration::from_secs(10)).await;
+    assert!(answer.is_some(), "the connection stayed open");
+    app.finish().await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_thousand_slow_clients_do_not_delay_an_ordinary_request() -> anyhow::Result<()> {
+    let Some(app) = TestApp::spawn(Backend::Sqlite, |config| {
+        config.edge.body_timeout = Duration::from_secs(60);
+        config.edge.max_connections_per_ip = 2000;
+    })
+    .await?
+    else {
+        return Ok(());
+    };
+    let request = format!(
+        "POST /token/user HTTP/1.1\r\nHost: x\r\napp_id: {}\r\nContent-Length: 100\r\n\r\n{{",
+        app.app.app_id
+    );
+    let mut slow = Vec::new();
+    for _ in 0..1000 {
+        let mut raw = connect_from(&app, [127, 0, 0, 2]).await?;
+        raw.write_all(request.as_bytes()).await?;
+        slow.push(raw);
+    }
+    // All of them are being read when the ordinary request comes.
+    let started = std::time::Instant::now();
+    let answered = tokio::time::timeout(Duration::from_secs(10), app.get("/healthz").send()).await;
+    assert!(
+        matches!(answered, Ok(Ok(_))),
+        "not answered within 10 s: {answered:?}"
+    );
+    println!(
+        "ordinary request beside 1000 slow clients: {:?}",
+        started.elapsed()
+    );
+    // The slow ones are still held (not closed to make room).
+    let mut probe = slow.swap_remove(0);
+    assert!(
+        until_eof(&mut probe, Duration::from_millis(200))
+            .await
+            .is_none()
+    );
+    drop((probe, slow));
+    app.finish().await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connections_over_the_per_ip_cap_are_closed_and_others_served() -> anyhow::Result<()> {
+    let Some(app) = TestApp::spawn(Backend::Sqlite, |config| {
+        config.edge.max_connections_per_ip = 10;
+    })
+    .await?
+    else {
+        return Ok(());
+    };
+    let mut held = Vec::new();
+    for _ in 0..10 {
+        held.push(connect_from(&app, [127, 0, 0, 3]).await?);
+    }
+    // Accepted at the TCP level, then closed at once without an answer.
+    let mut over = connect_from(&app, [127, 0, 0, 3]).await?;
+    let answer = until_eof(&mut over, Duration::from_secs(5)).await;
+    assert_eq!(
+        answer.as_deref(),
+        Some(""),
+        "the 11th connection was served"
+    );
+    // Another IP is served.
+    app.get("/healthz").send().await?;
+    // A closed connection frees its place.
+    drop(held.pop());
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let mut again = connect_from(&app, [127, 0, 0, 3]).await?;
+    again
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .await?;
+    let answer = until_eof(&mut again, Duration::from_secs(5)).await;
+    assert!(
+        answer
+            .as_deref()
+            .is_some_and(|a| a.starts_with("HTTP/1.1 200")),
+        "{answer:?}"
+    );
+    app.finish().await
+}

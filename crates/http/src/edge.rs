@@ -1,0 +1,289 @@
+//! The request edge: what one client may make the server wait for, hold or parse before any
+//! handler runs.
+//!
+//! - [`guard`], a middleware in front of every operation: the body must arrive within
+//!   [`EdgeSettings::body_timeout`] (else HTTP 408) and stay within
+//!   [`EdgeSettings::max_body_bytes`] (else HTTP 413), both answered with the envelope and
+//!   code 10002; a NUL character (U+0000) anywhere in the path, the query or the body is
+//!   refused with 10002, so that no backend ever sees one (PostgreSQL cannot store it in
+//!   text, SQLite would). `GET /ws` is passed through: its body is the WebSocket stream,
+//!   whose frames the gateway checks itself.
+//! - [`ConnectionLimiter`], counting each client IP's open connections so that the server
+//!   can close those over a cap as they are accepted.
+//!
+//! The request head's own deadline (`client_request_timeout`) is actix's; the app sets it.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
+use actix_web::http::{StatusCode, header};
+use actix_web::middleware::Next;
+use actix_web::web::{Bytes, BytesMut, Data};
+use actix_web::{HttpMessage as _, ResponseError as _};
+use futures_util::StreamExt as _;
+
+use crate::error::ApiError;
+use crate::state::ApiState;
+
+/// What a client may make the server wait for or hold.
+#[derive(Clone, Debug)]
+pub struct EdgeSettings {
+    /// The request head must arrive within this time of the connection (actix's
+    /// `client_request_timeout`; the server answers 408 and closes).
+    pub header_timeout: Duration,
+    /// The whole body must arrive within this time of the end of the request head.
+    pub body_timeout: Duration,
+    /// The largest body accepted, in bytes.
+    pub max_body_bytes: usize,
+    /// Open connections one client IP may hold (trusted proxies are not counted).
+    pub max_connections_per_ip: usize,
+    /// Reverse proxies whose `X-Forwarded-For` names the client.
+    pub trusted_proxies: TrustedProxies,
+}
+
+impl Default for EdgeSettings {
+    fn default() -> Self {
+        Self {
+            header_timeout: Duration::from_secs(5),
+            body_timeout: Duration::from_secs(10),
+            max_body_bytes: 1 << 20,
+            max_connections_per_ip: 1024,
+            trusted_proxies: TrustedProxies::default(),
+        }
+    }
+}
+
+/// The middleware (`actix_web::middleware::from_fn(guard)`): see the module docs.
+///
+/// # Errors
+/// Only those of the wrapped service; refusals are answers.
+pub async fn guard(
+    mut req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    match admit(&mut req).await {
+        Ok(()) => next
+            .call(req)
+            .await
+            .map(ServiceResponse::map_into_boxed_body),
+        Err(refusal) => Ok(req.into_response(refusal.error_response())),
+    }
+}
+
+async fn admit(req: &mut ServiceRequest) -> Result<(), ApiError> {
+    let uri = req.uri();
+    if percent_nul(uri.path()) || uri.query().is_some_and(percent_nul) {
+        return Err(nul_refused("the path or query"));
+    }
+    if req.path() == "/ws" {
+        return Ok(());
+    }
+    let settings = req
+        .app_data::<Data<ApiState>>()
+        .map(|state| state.edge.clone())
+        .unwrap_or_default();
+    let limit = settings.max_body_bytes;
+    let announced = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    if announced.is_some_and(|n| n > limit as u64) {
+        return Err(too_large(limit));
+    }
+    let body = tokio::time::timeout(settings.body_timeout, read(req.take_payload(), limit))
+        .await
+        .map_err(|_| {
+            ApiError::bad_parameter(format!(
+                "the request body did not arrive within {} s",
+                settings.body_timeout.as_secs_f64()
+            ))
+            .with_status(StatusCode::REQUEST_TIMEOUT)
+        })??;
+    if has_nul(&body) {
+        return Err(nul_refused("the body"));
+    }
+    req.set_payload(Payload::from(body));
+    Ok(())
+}
+
+async fn read(mut payload: Payload, limit: usize) -> Result<Bytes, ApiError> {
+    let mut body = BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|e| ApiError::bad_parameter(format!("unreadable body: {e}")))?;
+        if body.len() + chunk.len() > limit {
+            return Err(too_large(limit));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body.freeze())
+}
+
+fn too_large(limit: usize) -> ApiError {
+    ApiError::bad_parameter(format!("the request body is over {limit} bytes"))
+        .with_status(StatusCode::PAYLOAD_TOO_LARGE)
+}
+
+fn nul_refused(place: &str) -> ApiError {
+    ApiError::bad_parameter(format!(
+        "{place} contains the NUL character (U+0000), which no field accepts"
+    ))
+}
+
+/// Whether a percent-encoded path or query decodes to a NUL (raw NUL bytes never pass the
+/// HTTP parser, so `%00` is the only way one can arrive).
+fn percent_nul(raw: &str) -> bool {
+    raw.as_bytes()
+        .windows(3)
+        .any(|w| w[0] == b'%' && w[1] == b'0' && w[2] == b'0')
+}
+
+/// Whether a body (JSON, or raw text) carries U+0000: as a raw byte, or as the JSON escape
+/// `\u0000` (an escaped backslash followed by `u0000` is text, not a NUL).
+pub(crate) fn has_nul(body: &[u8]) -> bool {
+    let mut i = 0;
+    while i < body.len() {
+        match body[i] {
+            0 => return true,
+            b'\\' => {
+                if body.get(i + 1..i + 6) == Some(b"u0000") {
+                    return true;
+                }
+                i += 2;
+            }
+            _ => i += 1,
+        }
+    }
+    false
+}
+
+/// The reverse proxies whose `X-Forwarded-For` is believed: IP addresses and CIDR ranges.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TrustedProxies(Vec<ipnet::IpNet>);
+
+impl TrustedProxies {
+    pub fn contains(&self, ip: IpAddr) -> bool {
+        self.0.iter().any(|net| net.contains(&ip))
+    }
+}
+
+impl std::str::FromStr for TrustedProxies {
+    type Err = String;
+
+    /// A comma-separated list such as `10.0.0.0/8, 192.0.2.7, ::1`.
+    fn from_str(list: &str) -> Result<Self, Self::Err> {
+        list.split(',')
+            .map(str::trim)
+            .filter(|item| !item.is_empty())
+            .map(|item| {
+                item.parse::<ipnet::IpNet>()
+                    .or_else(|_| item.parse::<IpAddr>().map(ipnet::IpNet::from))
+                    .map_err(|_| format!("{item:?} is not an IP address or CIDR range"))
+            })
+            .collect::<Result<_, _>>()
+            .map(Self)
+    }
+}
+
+/// Counts open connections per client IP; a connection over the cap is refused as it is
+/// accepted. Trusted proxies are not counted (their clients are many).
+#[derive(Clone, Debug)]
+pub struct ConnectionLimiter {
+    per_ip: usize,
+    trusted: TrustedProxies,
+    open: Arc<Mutex<HashMap<IpAddr, usize>>>,
+}
+
+/// One admitted connection; dropping it (when the connection closes) frees its place.
+#[derive(Debug)]
+pub struct ConnectionSlot {
+    ip: Option<IpAddr>,
+    open: Arc<Mutex<HashMap<IpAddr, usize>>>,
+}
+
+impl ConnectionLimiter {
+    /// At most `per_ip` connections per IP, except for trusted proxies.
+    pub fn new(per_ip: usize, trusted: TrustedProxies) -> Self {
+        Self {
+            per_ip,
+            trusted,
+            open: Arc::default(),
+        }
+    }
+
+    /// A place for a new connection from `ip`, or `None` when the IP is at its cap.
+    pub fn admit(&self, ip: IpAddr) -> Option<ConnectionSlot> {
+        if self.trusted.contains(ip) {
+            return Some(ConnectionSlot {
+                ip: None,
+                open: self.open.clone(),
+            });
+        }
+        let mut open = self.open.lock().unwrap_or_else(|p| p.into_inner());
+        let count = open.entry(ip).or_insert(0);
+        if *count >= self.per_ip {
+            return None;
+        }
+        *count += 1;
+        Some(ConnectionSlot {
+            ip: Some(ip),
+            open: self.open.clone(),
+        })
+    }
+}
+
+impl Drop for ConnectionSlot {
+    fn drop(&mut self) {
+        let Some(ip) = self.ip else { return };
+        let mut open = self.open.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(count) = open.get_mut(&ip) {
+            *count -= 1;
+            if *count == 0 {
+                open.remove(&ip);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nul_is_found_as_a_byte_or_a_json_escape_only() {
+        assert!(has_nul(b"{\"a\":\"x\\u0000y\"}"));
+        assert!(has_nul(b"raw\0text"));
+        assert!(!has_nul(b"{\"a\":\"x\\\\u0000y\"}"), "an escaped backslash");
+        assert!(
+            has_nul(b"{\"a\":\"\\\\\\u0000\"}"),
+            "a backslash, then a NUL"
+        );
+        assert!(!has_nul(b"{\"a\":\"\\u0001\"}"));
+        assert!(percent_nul("/user?name=a%00b"));
+        assert!(!percent_nul("/user?name=a%200"));
+    }
+
+    #[test]
+    fn each_ip_holds_at_most_its_cap_and_a_closed_connection_frees_its_place() {
+        let trusted: TrustedProxies = "10.0.0.0/8, ::1".parse().unwrap_or_default();
+        assert!(trusted.contains(IpAddr::from([10, 0, 0, 1])));
+        assert!("10.0.0.0/8, nonsense".parse::<TrustedProxies>().is_err());
+        let limiter = ConnectionLimiter::new(2, trusted);
+        let ip = IpAddr::from([192, 0, 2, 7]);
+        let first = limiter.admit(ip);
+        let second = limiter.admit(ip);
+        assert!(first.is_some() && second.is_some());
+        assert!(limiter.admit(ip).is_none());
+        assert!(limiter.admit(IpAddr::from([192, 0, 2, 8])).is_some());
+        drop(first);
+        assert!(limiter.admit(ip).is_some());
+        let proxy: Vec<_> = (0..10)
+            .map(|_| limiter.admit(IpAddr::from([10, 0, 0, 1])))
+            .collect();
+        assert!(proxy.iter().all(Option::is_some));
+    }
+}
