@@ -7,6 +7,7 @@ use anyhow::Context as _;
 use tidings_groups::GroupsPolicy;
 use tidings_http::GatewaySettings;
 use tidings_http::edge::EdgeSettings;
+use tidings_http::limits::LimitSettings;
 use tidings_messaging::group_commit::GroupCommitSettings;
 use tidings_messaging::webhooks::WebhookPolicy;
 use tidings_store::DatabaseUrl;
@@ -50,6 +51,12 @@ pub struct Config {
     /// (10), `TIDINGS_HTTP_MAX_BODY_BYTES` (1 MiB), `TIDINGS_MAX_CONNECTIONS_PER_IP` (1024),
     /// `TIDINGS_TRUSTED_PROXIES` (none; comma-separated IPs and CIDR ranges).
     pub edge: EdgeSettings,
+    /// Rate limits per app, on each node (`per,burst`): `TIDINGS_LOGINS_PER_IP` (2 a second,
+    /// burst 20), `TIDINGS_LOGIN_FREE_FAILURES` (5 before backing off),
+    /// `TIDINGS_LOGIN_BACKOFF_MAX_SECS` (900), `TIDINGS_REGISTRATIONS_PER_IP` (600 an hour,
+    /// burst 100), `TIDINGS_SENDS_PER_USER` (50 a second, burst 200), `TIDINGS_SENDS_PER_APP`
+    /// (20,000 a second, burst 50,000), `TIDINGS_WS_PER_USER` (32 connections).
+    pub limits: LimitSettings,
     /// Message webhooks: `TIDINGS_WEBHOOK_POLL_MS` (500), `TIDINGS_WEBHOOK_TIMEOUT_SECS` (10),
     /// `TIDINGS_WEBHOOK_MAX_ATTEMPTS` (8), `TIDINGS_WEBHOOK_FIRST_BACKOFF_MS` (1000, doubled
     /// after each failure up to 10 minutes).
@@ -173,6 +180,27 @@ impl Config {
                     trusted_proxies: parsed("TIDINGS_TRUSTED_PROXIES", d.trusted_proxies)?,
                 }
             },
+            limits: {
+                let d = LimitSettings::default();
+                LimitSettings {
+                    logins_per_ip: parsed("TIDINGS_LOGINS_PER_IP", d.logins_per_ip)?,
+                    login_free_failures: parsed(
+                        "TIDINGS_LOGIN_FREE_FAILURES",
+                        d.login_free_failures,
+                    )?,
+                    login_backoff_max: Duration::from_secs(parsed(
+                        "TIDINGS_LOGIN_BACKOFF_MAX_SECS",
+                        d.login_backoff_max.as_secs(),
+                    )?),
+                    registrations_per_ip: parsed(
+                        "TIDINGS_REGISTRATIONS_PER_IP",
+                        d.registrations_per_ip,
+                    )?,
+                    sends_per_user: parsed("TIDINGS_SENDS_PER_USER", d.sends_per_user)?,
+                    sends_per_app: parsed("TIDINGS_SENDS_PER_APP", d.sends_per_app)?,
+                    ws_per_user: parsed("TIDINGS_WS_PER_USER", d.ws_per_user)?,
+                }
+            },
             webhooks: {
                 let d = WebhookSettings::default();
                 WebhookSettings {
@@ -253,6 +281,10 @@ impl Config {
             edge.max_body_bytes >= 1024 && edge.max_connections_per_ip > 0,
             "TIDINGS_HTTP_MAX_BODY_BYTES must be at least 1024, TIDINGS_MAX_CONNECTIONS_PER_IP \
              at least 1"
+        );
+        anyhow::ensure!(
+            self.limits.ws_per_user > 0 && !self.limits.login_backoff_max.is_zero(),
+            "TIDINGS_WS_PER_USER and TIDINGS_LOGIN_BACKOFF_MAX_SECS must be positive"
         );
         let hooks = &self.webhooks;
         anyhow::ensure!(

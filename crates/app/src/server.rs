@@ -63,6 +63,7 @@ pub async fn start(config: Config) -> anyhow::Result<RunningServer> {
         hub: services.hub,
         gateway: config.gateway.clone(),
         edge: config.edge.clone(),
+        limits: std::sync::Arc::new(tidings_http::limits::RateLimits::new(config.limits.clone())),
         runtime: tokio::runtime::Handle::current(),
     };
     let limiter = ConnectionLimiter::new(

@@ -89,10 +89,22 @@ async fn main() -> anyhow::Result<()> {
 }
 
 async fn run(args: &Args, database: &Database) -> anyhow::Result<()> {
-    let env = vec![(
+    let mut env = vec![(
         "TIDINGS_DB_MAX_CONNECTIONS".to_owned(),
         args.db_connections.to_string(),
     )];
+    // Every client runs on this machine, from one address: lift the per-IP, per-user and
+    // per-app limits, which would otherwise cap what is measured.
+    for (name, value) in [
+        ("TIDINGS_MAX_CONNECTIONS_PER_IP", "1000000"),
+        ("TIDINGS_WS_PER_USER", "1000000"),
+        ("TIDINGS_LOGINS_PER_IP", "1000000"),
+        ("TIDINGS_REGISTRATIONS_PER_IP", "1000000000"),
+        ("TIDINGS_SENDS_PER_USER", "1000000"),
+        ("TIDINGS_SENDS_PER_APP", "1000000"),
+    ] {
+        env.push((name.to_owned(), value.to_owned()));
+    }
     let server = Server::start(&args.server_bin, database, &env).await?;
     println!("\n## {}", database.label());
     let rps = limits::bare_endpoint_rps(&server.base, 64, Duration::from_secs(5)).await;

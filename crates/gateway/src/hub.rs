@@ -130,6 +130,15 @@ impl Hub {
         }
     }
 
+    /// How many connections the user has on this node.
+    pub fn connections_of(&self, app: &AppId, user: UserId) -> usize {
+        self.shard(user)
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(&(app.clone(), user))
+            .map_or(0, Vec::len)
+    }
+
     /// Hands `event` to every connection of the user on this node (a kick closes the
     /// matching ones instead). Never waits: a connection whose queue is full is closed as a
     /// slow consumer.

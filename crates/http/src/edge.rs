@@ -161,6 +161,46 @@ pub(crate) fn has_nul(body: &[u8]) -> bool {
     false
 }
 
+/// The client's IP address: the peer's, or, when the peer is a trusted proxy, the nearest
+/// address in `X-Forwarded-For` that is not itself a trusted proxy (read from the right, as
+/// each proxy appends the address it saw). A client cannot forge it by sending the header
+/// itself: untrusted peers' headers are ignored, and a trusted proxy appends after them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ClientIp(pub IpAddr);
+
+impl ClientIp {
+    pub(crate) fn of(req: &actix_web::HttpRequest, trusted: &TrustedProxies) -> Self {
+        let peer = req
+            .peer_addr()
+            .map_or(IpAddr::from([0, 0, 0, 0]), |a| a.ip());
+        if !trusted.contains(peer) {
+            return Self(peer);
+        }
+        let forwarded = req
+            .headers()
+            .get_all("x-forwarded-for")
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .filter_map(|ip| ip.trim().parse::<IpAddr>().ok())
+            .collect::<Vec<_>>();
+        let nearest = forwarded.iter().rev().find(|ip| !trusted.contains(**ip));
+        Self(nearest.or(forwarded.first()).copied().unwrap_or(peer))
+    }
+}
+
+impl actix_web::FromRequest for ClientIp {
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &actix_web::HttpRequest, _: &mut Payload) -> Self::Future {
+        let trusted = req
+            .app_data::<Data<ApiState>>()
+            .map(|state| state.edge.trusted_proxies.clone())
+            .unwrap_or_default();
+        std::future::ready(Ok(Self::of(req, &trusted)))
+    }
+}
+
 /// The reverse proxies whose `X-Forwarded-For` is believed: IP addresses and CIDR ranges.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct TrustedProxies(Vec<ipnet::IpNet>);
@@ -265,6 +305,29 @@ mod tests {
         assert!(!has_nul(b"{\"a\":\"\\u0001\"}"));
         assert!(percent_nul("/user?name=a%00b"));
         assert!(!percent_nul("/user?name=a%200"));
+    }
+
+    #[test]
+    fn the_client_ip_comes_from_x_forwarded_for_only_through_a_trusted_proxy() {
+        use actix_web::test::TestRequest;
+        let trusted: TrustedProxies = "10.0.0.0/8".parse().unwrap_or_default();
+        let via = |peer: [u8; 4], xff: &str| {
+            let req = TestRequest::default()
+                .peer_addr(std::net::SocketAddr::from((peer, 4000)))
+                .insert_header(("x-forwarded-for", xff))
+                .to_http_request();
+            ClientIp::of(&req, &trusted).0
+        };
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap_or(IpAddr::from([0, 0, 0, 0]));
+        // An untrusted peer's header is ignored.
+        assert_eq!(via([192, 0, 2, 1], "198.51.100.7"), ip("192.0.2.1"));
+        // Through two trusted proxies, the nearest untrusted address wins, not the forged one.
+        assert_eq!(
+            via([10, 0, 0, 1], "1.2.3.4, 198.51.100.7, 10.0.0.2"),
+            ip("198.51.100.7")
+        );
+        // Only proxies: the first address.
+        assert_eq!(via([10, 0, 0, 1], "10.0.0.3"), ip("10.0.0.3"));
     }
 
     #[test]

@@ -26,6 +26,8 @@ pub mod code {
     pub const NO_PERMISSION: i32 = 10010;
     pub const ALREADY_BOUND: i32 = 10011;
     pub const WRONG_PASSWORD: i32 = 11001;
+    /// Over a rate limit (HTTP 429, `Retry-After`); not a MaxIM code: Tidings' own.
+    pub const RATE_LIMITED: i32 = 10429;
     /// The storage is down or too busy: nothing was done, retry (HTTP 503, `Retry-After`).
     pub const STORAGE_UNAVAILABLE: i32 = 10009;
     pub const INTERNAL: i32 = 20000;
@@ -106,6 +108,23 @@ impl ResponseError for ApiError {
             message: Some(self.message.clone()),
             data: Value::Null,
         })
+    }
+}
+
+impl From<crate::limits::Refused> for ApiError {
+    fn from(refused: crate::limits::Refused) -> Self {
+        // Whole seconds, rounded up: a client that waits that long is not refused again.
+        let secs =
+            refused.retry_after.as_secs() + u64::from(refused.retry_after.subsec_nanos() > 0);
+        let secs = secs.max(1);
+        Self {
+            retry_after: Some(secs),
+            ..Self::new(
+                code::RATE_LIMITED,
+                format!("{}; retry after {secs} s", refused.what),
+            )
+            .with_status(StatusCode::TOO_MANY_REQUESTS)
+        }
     }
 }
 

@@ -7,6 +7,7 @@ mod envelope;
 mod error;
 mod gateway;
 mod health;
+pub mod limits;
 mod maxim;
 pub mod openapi;
 mod state;

@@ -27,6 +27,8 @@ pub struct ApiState {
     pub gateway: crate::GatewaySettings,
     /// Body deadlines and size limits, connection caps, trusted proxies.
     pub edge: crate::edge::EdgeSettings,
+    /// This node's rate limits.
+    pub limits: Arc<crate::limits::RateLimits>,
     /// A multi-thread tokio runtime. actix's workers are single-threaded runtimes; every
     /// handler and authentication runs here instead, so that a request whose client goes
     /// away is finished rather than cancelled mid-operation (the SQLite adapter cannot be

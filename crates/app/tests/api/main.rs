@@ -12,6 +12,7 @@ mod gateway;
 mod gateway_limits;
 pub mod groups;
 mod groups_content;
+mod limits;
 pub mod messages;
 mod outage;
 mod platform;

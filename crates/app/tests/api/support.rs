@@ -6,6 +6,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::Value;
 use tidings_app::bootstrap::CredentialsFile;
 use tidings_app::{Config, RunningServer};
+use tidings_http::limits::Rate;
 use tidings_store::testing::TestDatabase;
 
 pub struct TestApp {
@@ -77,6 +78,14 @@ impl TestApp {
             db_max_connections: 4,
             gateway: tidings_http::GatewaySettings::default(),
             edge: tidings_http::edge::EdgeSettings::default(),
+            // Every test client comes from 127.0.0.1 and many tests register and log in
+            // dozens of users: the rate-limit tests set their own limits.
+            limits: tidings_http::limits::LimitSettings {
+                logins_per_ip: Rate::new(100_000, 100_000),
+                registrations_per_ip: Rate::new(100_000, 100_000),
+                sends_per_user: Rate::new(100_000, 100_000),
+                ..tidings_http::limits::LimitSettings::default()
+            },
             webhooks: tidings_app::config::WebhookSettings::default(),
             group_commit: tidings_messaging::group_commit::GroupCommitSettings::default(),
         };

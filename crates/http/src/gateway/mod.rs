@@ -78,6 +78,9 @@ pub(crate) async fn upgrade(
             "the gateway takes a user token: a connection is one device of one user",
         ));
     };
+    state
+        .limits
+        .ws_connection(state.hub.connections_of(&principal.app, user))?;
     // Registered before the position is read: whatever commits after that read is queued.
     let connection = state.hub.connect(principal.app.clone(), user, device);
     // A kick that revoked the token between the check above and the registration found no

@@ -300,6 +300,10 @@ impl Live {
         id: Option<Value>,
         body: crate::maxim::message::MessageRequest,
     ) -> Result<(), End> {
+        if let Err(refused) = self.state.limits.send(&self.principal) {
+            let error = error_frame(id, &ApiError::from(refused));
+            return self.write(connection, error).await;
+        }
         let permit = tokio::select! {
             permit = self.in_flight.clone().acquire_owned() => permit.map_err(|_| End::Gone)?,
             reason = connection.closed() => return Err(End::Closed(reason)),

@@ -4,11 +4,12 @@ use actix_web::http::Method;
 use actix_web::web::{Data, Json};
 use serde::Deserialize;
 use tidings_kernel::UserId;
-use tidings_users::{DeviceInfo, LoginBy};
+use tidings_users::{DeviceInfo, LoginBy, UserError};
 use utoipa::ToSchema;
 
 use super::dto::TokenDto;
 use crate::auth::{OpenApp, UserAgent};
+use crate::edge::ClientIp;
 use crate::envelope::{ApiResult, Envelope, ok};
 use crate::state::ApiState;
 use crate::{Operation, op};
@@ -46,21 +47,38 @@ pub struct TokenLoginNamePasswordRequest {
     pub device_guid: Option<String>,
 }
 
+/// A login, held to the rate limits: refused before the password is hashed while the name
+/// or the client IP backs off; a wrong name or password counts as a failure of both.
 async fn login(
     state: &ApiState,
-    app: OpenApp,
+    (app, ip): (OpenApp, ClientIp),
     by: LoginBy,
     password: &str,
     device_guid: Option<String>,
     user_agent: UserAgent,
 ) -> ApiResult {
+    let name = match &by {
+        LoginBy::Username(name) | LoginBy::LoginName(name) => name.clone(),
+        LoginBy::UserId(id) => id.0.to_string(),
+    };
+    state.limits.login_attempt(&app.0, ip.0, &name)?;
     let device = DeviceInfo {
         guid: device_guid.filter(|g| !g.is_empty()),
         platform: None,
         user_agent: user_agent.0,
     };
-    let issued = state.users.login(&app.0, by, password, device).await?;
-    ok(TokenDto::from(issued))
+    match state.users.login(&app.0, by, password, device).await {
+        Ok(issued) => {
+            state.limits.login_succeeded(&app.0, &name);
+            ok(TokenDto::from(issued))
+        }
+        Err(e) => {
+            if matches!(e, UserError::WrongPassword | UserError::UserNotFound) {
+                state.limits.login_failed(&app.0, ip.0, &name);
+            }
+            Err(e.into())
+        }
+    }
 }
 
 /// Log in by username and password.
@@ -69,12 +87,13 @@ async fn login(
 pub async fn by_username(
     state: Data<ApiState>,
     app: OpenApp,
+    ip: ClientIp,
     ua: UserAgent,
     body: Json<TokenUsernameRequest>,
 ) -> ApiResult {
     let body = body.into_inner();
     let by = LoginBy::Username(body.name);
-    login(&state, app, by, &body.password, body.device_guid, ua).await
+    login(&state, (app, ip), by, &body.password, body.device_guid, ua).await
 }
 
 /// Log in by user id and password.
@@ -83,12 +102,13 @@ pub async fn by_username(
 pub async fn by_user_id(
     state: Data<ApiState>,
     app: OpenApp,
+    ip: ClientIp,
     ua: UserAgent,
     body: Json<TokenUserIdRequest>,
 ) -> ApiResult {
     let body = body.into_inner();
     let by = LoginBy::UserId(UserId(body.user_id));
-    login(&state, app, by, &body.password, body.device_guid, ua).await
+    login(&state, (app, ip), by, &body.password, body.device_guid, ua).await
 }
 
 /// Log in by username, mobile number or e-mail, and password.
@@ -98,10 +118,11 @@ pub async fn by_user_id(
 pub async fn by_login_name(
     state: Data<ApiState>,
     app: OpenApp,
+    ip: ClientIp,
     ua: UserAgent,
     body: Json<TokenLoginNamePasswordRequest>,
 ) -> ApiResult {
     let body = body.into_inner();
     let by = LoginBy::LoginName(body.login_name);
-    login(&state, app, by, &body.password, body.device_guid, ua).await
+    login(&state, (app, ip), by, &body.password, body.device_guid, ua).await
 }

@@ -203,6 +203,7 @@ async fn send_request(
     body: MessageRequest,
     system: bool,
 ) -> ApiResult {
+    state.limits.send(&caller.0)?;
     let one_receiver = body.targets.len() == 1;
     let request = body.into_request(system);
     let sent = state.messaging.send(&caller.0, request).await?;

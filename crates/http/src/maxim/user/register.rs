@@ -8,6 +8,7 @@ use tidings_users::model::{Email, Mobile, Password, Username};
 use utoipa::ToSchema;
 
 use crate::auth::{Caller, OpenApp, UserAgent};
+use crate::edge::ClientIp;
 use crate::envelope::{ApiResult, Envelope, ok};
 use crate::error::{ApiError, code};
 use crate::maxim::dto::{BatchResultDto, ListRequest, UserSettingsDto};
@@ -76,8 +77,10 @@ fn non_empty(v: &Option<String>) -> Option<&str> {
 pub async fn register_v1(
     state: Data<ApiState>,
     app: OpenApp,
+    ip: ClientIp,
     body: Json<UserRegisterV1Request>,
 ) -> ApiResult {
+    state.limits.registration(&app.0, ip.0)?;
     if non_empty(&body.verification_code).is_some() {
         return Err(ApiError::new(
             code::WRONG_VERIFICATION_CODE,
@@ -100,8 +103,10 @@ pub async fn register_v1(
 pub async fn register_v2(
     state: Data<ApiState>,
     app: OpenApp,
+    ip: ClientIp,
     body: Json<UserRegisterRequest>,
 ) -> ApiResult {
+    state.limits.registration(&app.0, ip.0)?;
     let user = state.users.register(&app.0, body.parse()?).await?;
     ok(UserSettingsDto::of(&user))
 }
@@ -136,9 +141,11 @@ pub async fn register_batch(
 pub async fn register_push(
     state: Data<ApiState>,
     app: OpenApp,
+    ip: ClientIp,
     ua: UserAgent,
     body: Json<PushUserRegisterRequest>,
 ) -> ApiResult {
+    state.limits.registration(&app.0, ip.0)?;
     let body = body.into_inner();
     let request = UserRegisterRequest {
         username: body.username,
