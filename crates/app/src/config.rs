@@ -45,7 +45,8 @@ pub struct Config {
     /// The WebSocket gateway: `TIDINGS_WS_HEARTBEAT_SECS` (30), `TIDINGS_WS_IDLE_TIMEOUT_SECS`
     /// (90), `TIDINGS_WS_QUEUE` (1024 events per connection), `TIDINGS_WS_MAX_IN_FLIGHT`
     /// (64 sends per connection), `TIDINGS_WS_MAX_FRAME_BYTES` (512 KiB per frame or
-    /// reassembled message).
+    /// reassembled message), `TIDINGS_WS_QUEUE_BYTES` (4 MiB of events per connection),
+    /// `TIDINGS_WS_TOKEN_RECHECK_SECS` (120).
     pub gateway: GatewaySettings,
     /// The request edge: `TIDINGS_HTTP_HEADER_TIMEOUT_SECS` (5), `TIDINGS_HTTP_BODY_TIMEOUT_SECS`
     /// (10), `TIDINGS_HTTP_MAX_BODY_BYTES` (1 MiB), `TIDINGS_MAX_CONNECTIONS_PER_IP` (1024),
@@ -157,6 +158,11 @@ impl Config {
                         d.idle_timeout.as_secs(),
                     )?),
                     queue: parsed("TIDINGS_WS_QUEUE", d.queue)?,
+                    queue_bytes: parsed("TIDINGS_WS_QUEUE_BYTES", d.queue_bytes)?,
+                    token_recheck: Duration::from_secs(parsed(
+                        "TIDINGS_WS_TOKEN_RECHECK_SECS",
+                        d.token_recheck.as_secs(),
+                    )?),
                     max_in_flight: parsed("TIDINGS_WS_MAX_IN_FLIGHT", d.max_in_flight)?,
                     max_frame_bytes: parsed("TIDINGS_WS_MAX_FRAME_BYTES", d.max_frame_bytes)?,
                 }
@@ -305,9 +311,14 @@ impl Config {
             "TIDINGS_WS_HEARTBEAT_SECS must be positive and below TIDINGS_WS_IDLE_TIMEOUT_SECS"
         );
         anyhow::ensure!(
-            ws.queue > 0 && ws.max_in_flight > 0 && ws.max_frame_bytes >= 1024,
+            ws.queue > 0
+                && ws.max_in_flight > 0
+                && ws.max_frame_bytes >= 1024
+                && ws.queue_bytes >= 64 * 1024
+                && !ws.token_recheck.is_zero(),
             "TIDINGS_WS_QUEUE and TIDINGS_WS_MAX_IN_FLIGHT must be at least 1, \
-             TIDINGS_WS_MAX_FRAME_BYTES at least 1024"
+             TIDINGS_WS_MAX_FRAME_BYTES at least 1024, TIDINGS_WS_QUEUE_BYTES at least 65536, \
+             TIDINGS_WS_TOKEN_RECHECK_SECS positive"
         );
         Ok(())
     }

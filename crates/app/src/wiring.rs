@@ -49,7 +49,7 @@ pub(crate) fn services(store: &Store, config: &Config) -> anyhow::Result<Service
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     // One node: events go straight to this node's hub (a NATS bus replaces LocalBus for
     // several).
-    let hub = Hub::new(config.gateway.queue);
+    let hub = Hub::with_limits(config.gateway.queue, config.gateway.queue_bytes);
     let fanout = Arc::new(Fanout::new(
         Arc::new(LocalBus::new(hub.clone())),
         hub.clone(),

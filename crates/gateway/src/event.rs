@@ -32,3 +32,22 @@ pub enum Event {
         device: Option<DeviceSn>,
     },
 }
+
+impl Event {
+    /// Roughly how many bytes the event holds for a connection while queued: a message's
+    /// strings plus a fixed overhead, a fixed size for the other events. Queues are bounded
+    /// by this as well as by their number of events.
+    pub fn weight(&self) -> usize {
+        const OVERHEAD: usize = 256;
+        match self {
+            Event::Message { message, .. } => {
+                OVERHEAD
+                    + message.content.len()
+                    + message.attachment.len()
+                    + message.config.len()
+                    + message.ext.len()
+            }
+            _ => OVERHEAD,
+        }
+    }
+}

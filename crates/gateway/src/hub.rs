@@ -67,7 +67,37 @@ struct Link {
     id: u64,
     device: DeviceSn,
     queue: mpsc::Sender<Event>,
+    /// The weight ([`Event::weight`]) of the events queued and not yet taken.
+    queued_bytes: Arc<AtomicUsize>,
     closer: Arc<Closer>,
+}
+
+enum Enqueued {
+    Yes,
+    /// Over the queue's events or bytes.
+    Full,
+    /// The connection has ended.
+    Gone,
+}
+
+impl Link {
+    fn enqueue(&self, event: &Event, max_bytes: usize) -> Enqueued {
+        let weight = event.weight();
+        if self.queued_bytes.fetch_add(weight, Ordering::AcqRel) + weight > max_bytes {
+            self.queued_bytes.fetch_sub(weight, Ordering::AcqRel);
+            return Enqueued::Full;
+        }
+        match self.queue.try_send(event.clone()) {
+            Ok(()) => Enqueued::Yes,
+            Err(e) => {
+                self.queued_bytes.fetch_sub(weight, Ordering::AcqRel);
+                match e {
+                    mpsc::error::TrySendError::Full(_) => Enqueued::Full,
+                    mpsc::error::TrySendError::Closed(_) => Enqueued::Gone,
+                }
+            }
+        }
+    }
 }
 
 type Key = (AppId, UserId);
@@ -75,21 +105,34 @@ type Shard = RwLock<HashMap<Key, Vec<Link>>>;
 
 const SHARDS: usize = 64;
 
+/// The event weight one connection may have queued by default: 4 MiB.
+pub const DEFAULT_QUEUE_BYTES: usize = 4 << 20;
+
 /// The registry of this node's connections. Dispatching an event never blocks: each
 /// connection has a bounded queue, and one that is full is closed instead of waited for.
 pub struct Hub {
     shards: Vec<Shard>,
     capacity: usize,
+    max_bytes: usize,
     next_id: AtomicU64,
     count: AtomicUsize,
 }
 
 impl Hub {
-    /// A hub whose connections queue at most `capacity` events each.
+    /// A hub whose connections queue at most `capacity` events each, and at most
+    /// [`DEFAULT_QUEUE_BYTES`] of them.
     pub fn new(capacity: usize) -> Arc<Self> {
+        Self::with_limits(capacity, DEFAULT_QUEUE_BYTES)
+    }
+
+    /// A hub whose connections queue at most `capacity` events and `max_bytes` of event
+    /// weight ([`Event::weight`]) each; a connection over either is closed as a slow
+    /// consumer.
+    pub fn with_limits(capacity: usize, max_bytes: usize) -> Arc<Self> {
         Arc::new(Self {
             shards: (0..SHARDS).map(|_| RwLock::default()).collect(),
             capacity: capacity.max(1),
+            max_bytes: max_bytes.max(1),
             next_id: AtomicU64::new(1),
             count: AtomicUsize::new(0),
         })
@@ -105,11 +148,13 @@ impl Hub {
     pub fn connect(self: &Arc<Self>, app: AppId, user: UserId, device: DeviceSn) -> Connection {
         let (queue, events) = mpsc::channel(self.capacity);
         let closer = Arc::new(Closer::default());
+        let queued_bytes = Arc::new(AtomicUsize::new(0));
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let link = Link {
             id,
             device,
             queue,
+            queued_bytes: queued_bytes.clone(),
             closer: closer.clone(),
         };
         self.shard(user)
@@ -125,6 +170,7 @@ impl Hub {
             user,
             device,
             events,
+            queued_bytes,
             closer,
             hub: self.clone(),
         }
@@ -161,14 +207,14 @@ impl Hub {
                     }
                     continue;
                 }
-                match link.queue.try_send(event.clone()) {
-                    Ok(()) => {}
-                    Err(mpsc::error::TrySendError::Full(_)) => {
+                match link.enqueue(&event, self.max_bytes) {
+                    Enqueued::Yes => {}
+                    Enqueued::Full => {
                         tracing::debug!(user = user.0, "closing a connection that fell behind");
                         link.closer.close(CloseReason::SlowConsumer);
                         gone.push(link.id);
                     }
-                    Err(mpsc::error::TrySendError::Closed(_)) => gone.push(link.id),
+                    Enqueued::Gone => gone.push(link.id),
                 }
             }
         }
@@ -216,6 +262,7 @@ pub struct Connection {
     pub user: UserId,
     pub device: DeviceSn,
     events: mpsc::Receiver<Event>,
+    queued_bytes: Arc<AtomicUsize>,
     closer: Arc<Closer>,
     hub: Arc<Hub>,
 }
@@ -232,7 +279,10 @@ impl Connection {
             biased;
             reason = self.closer.closed() => Next::Close(reason),
             event = self.events.recv() => match event {
-                Some(event) => Next::Event(event),
+                Some(event) => {
+                    self.queued_bytes.fetch_sub(event.weight(), Ordering::AcqRel);
+                    Next::Event(event)
+                }
                 // Unreachable while registered: the hub holds the sender.
                 None => Next::Close(CloseReason::SlowConsumer),
             },
@@ -295,6 +345,45 @@ mod tests {
         assert!(!hub.is_online(&other_app, UserId(1)));
         hub.dispatch(&other_app, UserId(1), Event::Kick { device: None });
         assert!(hub.is_online(&app(), UserId(1)));
+    }
+
+    #[tokio::test]
+    async fn a_queue_over_its_bytes_closes_the_connection_and_taking_events_frees_them() {
+        use tidings_messaging::model::{ContentType, Message, Target};
+        let message = |kb: usize| Event::Message {
+            message: Arc::new(Message {
+                id: 1,
+                from: UserId(2),
+                to: Target::User(UserId(1)),
+                content_type: ContentType::Text,
+                content: "x".repeat(kb << 10),
+                attachment: String::new(),
+                config: String::new(),
+                ext: String::new(),
+                related: 0,
+                system: false,
+                recalled: false,
+                created_at: tidings_kernel::Timestamp(0),
+            }),
+            position: 1,
+            conversation: 2,
+        };
+        let hub = Hub::with_limits(1000, 100 << 10);
+        let mut reader = hub.connect(app(), UserId(1), DeviceSn(1));
+        let stalled = hub.connect(app(), UserId(1), DeviceSn(2));
+        for _ in 0..3 {
+            hub.dispatch(&app(), UserId(1), message(30));
+            assert!(matches!(reader.next().await, Next::Event(_)));
+        }
+        // 3 × 30 KiB queued for the stalled one; the fourth goes over 100 KiB.
+        hub.dispatch(&app(), UserId(1), message(30));
+        assert!(matches!(reader.next().await, Next::Event(_)));
+        assert_eq!(stalled.closed().await, CloseReason::SlowConsumer);
+        // The reader took each event: it is far from its limit.
+        for _ in 0..3 {
+            hub.dispatch(&app(), UserId(1), message(30));
+            assert!(matches!(reader.next().await, Next::Event(_)));
+        }
     }
 
     #[tokio::test]

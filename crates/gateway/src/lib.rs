@@ -8,4 +8,4 @@ mod hub;
 pub use bus::{Bus, LocalBus};
 pub use event::Event;
 pub use fanout::Fanout;
-pub use hub::{CloseReason, Connection, Hub, Next};
+pub use hub::{CloseReason, Connection, DEFAULT_QUEUE_BYTES, Hub, Next};

@@ -7,7 +7,7 @@ use std::pin::Pin;
 
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest, web};
-use tidings_kernel::{AppId, GroupId, Principal, UserId};
+use tidings_kernel::{AppId, GroupId, Principal, Timestamp, UserId};
 
 use crate::error::{ApiError, code};
 use crate::state::ApiState;
@@ -56,6 +56,21 @@ pub(crate) async fn authenticate(
                 .authenticate(&app, token.as_deref(), as_user, as_group)
                 .await
         })
+        .await
+        .map_err(|e| ApiError::from_panic(&e))?
+        .map_err(ApiError::from)
+}
+
+/// [`authenticate`] for a gateway connection: a user token only, and when it expires.
+pub(crate) async fn authenticate_connection(
+    state: &ApiState,
+    app: AppId,
+    token: Option<String>,
+) -> Result<(Principal, Option<Timestamp>), ApiError> {
+    let users = state.users.clone();
+    state
+        .runtime
+        .spawn(async move { users.authenticate_connection(&app, token.as_deref()).await })
         .await
         .map_err(|e| ApiError::from_panic(&e))?
         .map_err(ApiError::from)

@@ -363,6 +363,20 @@ api_test!(
     }
 );
 
+/// The same, with room for 1024 events but only 256 KiB of them.
+async fn a_consumer_over_its_queue_bytes_is_closed_and_loses_nothing(
+    app: &TestApp,
+) -> anyhow::Result<()> {
+    a_consumer_that_falls_behind_is_closed_and_loses_nothing(app).await
+}
+api_test!(
+    a_consumer_over_its_queue_bytes_is_closed_and_loses_nothing,
+    |c| {
+        c.gateway.queue = 1024;
+        c.gateway.queue_bytes = 256 << 10;
+    }
+);
+
 async fn a_silent_client_is_closed_after_the_idle_timeout(app: &TestApp) -> anyhow::Result<()> {
     let (bob, tb) = app.user("bob").await?;
     let mut ws = Ws::connect(app, &tb, None).await?;

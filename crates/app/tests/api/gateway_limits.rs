@@ -1,6 +1,7 @@
-//! What a client can make the gateway hold: frames over the limit are refused from their
-//! header (close 1009), fragments are reassembled up to the limit, text must be UTF-8
-//! (close 1007).
+//! What bounds a connection: frames over the limit are refused from their header (close
+//! 1009), fragments are reassembled up to the limit, text must be UTF-8 (close 1007), and a
+//! connection ends with its token (expired: 4002; revoked where this node was not told: a
+//! kick, 4001).
 
 use std::time::Duration;
 
@@ -156,3 +157,53 @@ async fn text_frames_that_are_not_utf8_close_with_1007(app: &TestApp) -> anyhow:
     Ok(())
 }
 api_test!(text_frames_that_are_not_utf8_close_with_1007);
+
+async fn a_socket_is_told_and_closed_when_its_token_expires(app: &TestApp) -> anyhow::Result<()> {
+    let (_, token) = app.user("ann").await?;
+    let mut ws = Ws::connect(app, &token, None).await?;
+    let (frames, code) = ws.until_closed().await?;
+    assert_eq!(
+        frames.last().map(|f| f["op"].clone()),
+        Some(json!("expired"))
+    );
+    assert_eq!(code, Some(4002));
+    // The token is refused from now on.
+    app.get("/user/profile")
+        .token(&token)
+        .refused(10008)
+        .await?;
+    Ok(())
+}
+api_test!(
+    a_socket_is_told_and_closed_when_its_token_expires,
+    |config: &mut tidings_app::Config| {
+        config.token_ttl_secs = 2;
+    }
+);
+
+async fn a_revocation_on_another_node_ends_the_socket_at_the_next_check(
+    app: &TestApp,
+) -> anyhow::Result<()> {
+    let (ann, token) = app.user("ann").await?;
+    let mut ws = Ws::connect(app, &token, None).await?;
+    // A second node on the same database kicks: this node's hub is not told.
+    let other = TestApp::spawn_on(app).await?;
+    other
+        .admin_as(ann, reqwest::Method::PUT, "/user/kick")
+        .ok()
+        .await?;
+    let (frames, code) = ws.until_closed().await?;
+    assert_eq!(
+        frames.last().map(|f| f["op"].clone()),
+        Some(json!("kicked"))
+    );
+    assert_eq!(code, Some(crate::ws::KICKED));
+    other.stop_only().await
+}
+api_test!(
+    a_revocation_on_another_node_ends_the_socket_at_the_next_check,
+    |config: &mut tidings_app::Config| {
+        config.gateway.token_recheck = std::time::Duration::from_secs(1);
+        config.token_cache_secs = 0;
+    }
+);

@@ -98,8 +98,10 @@ pub(crate) enum ServerFrame<'a> {
         message: String,
     },
     /// The connection is closed next: `/user/kick`, device removal, a password change, a
-    /// ban or the user's deletion.
+    /// ban or the user's deletion (or a revocation found when the token is looked up again).
     Kicked {},
+    /// The connection's token expired: the connection is closed next (4002); log in again.
+    Expired {},
 }
 
 /// A message as the gateway sends it: the history's fields and what else a device needs.

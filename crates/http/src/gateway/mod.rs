@@ -13,7 +13,7 @@ use actix_web::{FromRequest as _, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use tidings_kernel::Actor;
 
-use crate::auth::{authenticate, header, parse_app_id};
+use crate::auth::{authenticate_connection, header, parse_app_id};
 use crate::error::{ApiError, code};
 use crate::state::ApiState;
 
@@ -31,6 +31,11 @@ pub struct GatewaySettings {
     /// Events queued for one connection at most; one that falls further behind is closed
     /// and catches up by sync.
     pub queue: usize,
+    /// Bytes of events queued for one connection at most (the same close).
+    pub queue_bytes: usize,
+    /// How often a connection's token is looked up again, so that a revocation this node
+    /// was not told of (another node's, without the cluster adapter) still ends it.
+    pub token_recheck: Duration,
 }
 
 impl Default for GatewaySettings {
@@ -41,6 +46,8 @@ impl Default for GatewaySettings {
             max_in_flight: 64,
             max_frame_bytes: 512 * 1024,
             queue: 1024,
+            queue_bytes: tidings_gateway::DEFAULT_QUEUE_BYTES,
+            token_recheck: Duration::from_secs(120),
         }
     }
 }
@@ -71,11 +78,12 @@ pub(crate) async fn upgrade(
     if after.is_some_and(|a| a < 0) {
         return Err(ApiError::bad_parameter("after must be 0 or more"));
     }
-    let principal = authenticate(&state, app.clone(), token.clone(), None, None).await?;
+    let (principal, expires_at) =
+        authenticate_connection(&state, app.clone(), token.clone()).await?;
     let Actor::User { user, device } = principal.actor else {
         return Err(ApiError::new(
             code::NO_PERMISSION,
-            "the gateway takes a user token: a connection is one device of one user",
+            "the gateway takes a user token",
         ));
     };
     state
@@ -85,7 +93,7 @@ pub(crate) async fn upgrade(
     let connection = state.hub.connect(principal.app.clone(), user, device);
     // A kick that revoked the token between the check above and the registration found no
     // connection to close: check again now that a kick would find it.
-    authenticate(&state, app, token, None, None).await?;
+    authenticate_connection(&state, app, token.clone()).await?;
     let messaging = state.messaging.clone();
     let me = principal.clone();
     let position = state
@@ -101,9 +109,13 @@ pub(crate) async fn upgrade(
     let (response, ws, _unread) = actix_ws::handle(&req, none)
         .map_err(|e| ApiError::bad_parameter(format!("not a WebSocket handshake: {e}")))?;
     let stream = reader::FrameReader::new(body.into_inner(), state.gateway.max_frame_bytes);
+    let token = session::Token {
+        raw: token.unwrap_or_default(),
+        expires_at,
+    };
     actix_web::rt::spawn(session::run(
         state.into_inner(),
-        principal,
+        (principal, token),
         connection,
         ws,
         stream,

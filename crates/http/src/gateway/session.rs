@@ -9,7 +9,7 @@ use std::time::Instant;
 use actix_ws::{CloseCode, Session};
 use serde_json::Value;
 use tidings_gateway::{CloseReason, Connection, Event, Next};
-use tidings_kernel::Principal;
+use tidings_kernel::{Principal, Timestamp};
 use tidings_messaging::MessageError;
 use tidings_messaging::model::Message;
 use tokio::sync::Semaphore;
@@ -31,10 +31,19 @@ enum Control {
     Pong(Vec<u8>),
 }
 
+/// The connection's token: it ends when the token expires, and is looked up again now and
+/// then in case it was revoked without this node being told.
+pub(crate) struct Token {
+    pub raw: String,
+    pub expires_at: Option<Timestamp>,
+}
+
 /// Why a session ends.
 enum End {
     Closed(CloseReason),
     Idle,
+    /// The token expired.
+    Expired,
     /// The client closed or went away.
     Gone,
     /// The client broke the protocol: the frame limit (1009), UTF-8 text (1007) or RFC 6455
@@ -45,6 +54,7 @@ enum End {
 struct Live {
     state: Arc<ApiState>,
     principal: Principal,
+    token: Token,
     ws: Session,
     /// The highest position sent on this connection.
     cursor: i64,
@@ -53,7 +63,7 @@ struct Live {
 
 pub(crate) async fn run(
     state: Arc<ApiState>,
-    principal: Principal,
+    (principal, token): (Principal, Token),
     mut connection: Connection,
     ws: Session,
     mut stream: FrameReader,
@@ -64,6 +74,7 @@ pub(crate) async fn run(
     let mut live = Live {
         state,
         principal,
+        token,
         ws,
         cursor: position,
         in_flight,
@@ -81,6 +92,11 @@ pub(crate) async fn run(
             "fell behind: reconnect and sync".into(),
         ),
         End::Idle => (CloseCode::Away, "idle".into()),
+        End::Expired => {
+            let expired = live.ws.text(frames::encode(&ServerFrame::Expired {}));
+            let _ = tokio::time::timeout(FINAL_WRITE, expired).await;
+            (CloseCode::Other(4002), "token expired: log in again".into())
+        }
         End::Gone | End::Refused(ReadError::Gone) => (CloseCode::Normal, String::new()),
         End::Refused(ReadError::TooBig) => (
             CloseCode::Size,
@@ -124,9 +140,15 @@ impl Live {
         }
         let mut heartbeat = tokio::time::interval(self.state.gateway.heartbeat);
         heartbeat.tick().await;
+        let mut recheck = tokio::time::interval(self.state.gateway.token_recheck);
+        recheck.tick().await;
+        let expiry = until(self.token.expires_at);
+        tokio::pin!(expiry);
         let mut last_seen = Instant::now();
         loop {
             let step = tokio::select! {
+                () = &mut expiry => Err(End::Expired),
+                _ = recheck.tick() => self.recheck().await,
                 next = connection.next() => match next {
                     Next::Event(event) => self.event(connection, event).await,
                     Next::Close(reason) => Err(End::Closed(reason)),
@@ -146,6 +168,19 @@ impl Live {
             if let Err(end) = step {
                 return end;
             }
+        }
+    }
+
+    /// Looks the token up again: a token revoked meanwhile ends the session like a kick; a
+    /// store that does not answer ends nothing.
+    async fn recheck(&self) -> Result<(), End> {
+        let app = self.principal.app.clone();
+        let token = Some(self.token.raw.clone());
+        match crate::auth::authenticate_connection(&self.state, app, token).await {
+            Err(e) if e.code == crate::error::code::TOKEN_INVALID => {
+                Err(End::Closed(CloseReason::Kicked))
+            }
+            _ => Ok(()),
         }
     }
 
@@ -366,6 +401,18 @@ impl Live {
             Err(e) => Err(ApiError::from_panic(&e)),
         }
     }
+}
+
+/// Resolves when `expires_at` (ms since the epoch) has passed; never without one.
+async fn until(expires_at: Option<Timestamp>) {
+    let Some(at) = expires_at else {
+        return std::future::pending().await;
+    };
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64);
+    let left = u64::try_from(at.0.saturating_sub(now)).unwrap_or(0);
+    tokio::time::sleep(std::time::Duration::from_millis(left)).await;
 }
 
 fn message_frame(message: &Message, position: i64, conversation: i64) -> String {

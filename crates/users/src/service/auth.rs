@@ -1,4 +1,4 @@
-use tidings_kernel::{Actor, AppId, GroupId, Principal, UserId};
+use tidings_kernel::{Actor, AppId, GroupId, Principal, Timestamp, UserId};
 
 use super::Users;
 use crate::UserError;
@@ -25,16 +25,7 @@ impl Users {
             self.find_app(app).await?;
             return Err(UserError::TokenMissing);
         };
-        // A live token of this app proves the app exists (tokens belong to their app), so
-        // the app is looked up only to tell 40000 from 10008 on a refusal.
-        let Some(record) = self
-            .find_token(&TokenHash::of(token))
-            .await?
-            .filter(|r| &r.app == app && r.is_live_at(self.deps.clock.now()))
-        else {
-            self.find_app(app).await?;
-            return Err(UserError::TokenInvalid);
-        };
+        let record = self.live_token(app, token).await?;
         let actor = match (record.user, as_user, as_group) {
             (Some(_), Some(_), _) | (Some(_), _, Some(_)) => {
                 return Err(UserError::NoPermission(
@@ -61,6 +52,52 @@ impl Users {
             app: app.clone(),
             actor,
         })
+    }
+
+    /// [`Self::authenticate`] for a connection that lives on (the WebSocket gateway): a user
+    /// token only, and when it expires, so that the connection can end with it.
+    ///
+    /// # Errors
+    /// As [`Self::authenticate`]; [`UserError::NoPermission`] for an admin token.
+    pub async fn authenticate_connection(
+        &self,
+        app: &AppId,
+        token: Option<&str>,
+    ) -> Result<(Principal, Option<Timestamp>), UserError> {
+        let Some(token) = token.filter(|t| !t.is_empty()) else {
+            self.find_app(app).await?;
+            return Err(UserError::TokenMissing);
+        };
+        let record = self.live_token(app, token).await?;
+        let Some(user) = record.user else {
+            return Err(UserError::NoPermission(
+                "the gateway takes a user token: a connection is one device of one user".into(),
+            ));
+        };
+        let principal = Principal {
+            app: app.clone(),
+            actor: Actor::User {
+                user,
+                device: record.device,
+            },
+        };
+        Ok((principal, record.expires_at))
+    }
+
+    /// The live record of a token of this app. A live token proves the app exists (tokens
+    /// belong to their app), so the app is looked up only to tell 40000 from 10008.
+    async fn live_token(&self, app: &AppId, token: &str) -> Result<TokenRecord, UserError> {
+        let found = self
+            .find_token(&TokenHash::of(token))
+            .await?
+            .filter(|r| &r.app == app && r.is_live_at(self.deps.clock.now()));
+        match found {
+            Some(record) => Ok(record),
+            None => {
+                self.find_app(app).await?;
+                Err(UserError::TokenInvalid)
+            }
+        }
     }
 
     /// A token by its hash: from this node's cache, else from the store (and then

@@ -200,6 +200,32 @@ async fn a_user_token_acts_as_its_user_on_its_device() {
 }
 
 #[tokio::test]
+async fn a_connection_takes_a_user_token_and_learns_when_it_expires() {
+    let expiry = NOW.plus_secs(30);
+    let users = with_token(
+        Mocks::default().with_app(true),
+        token_record(Some(7), Some(expiry)),
+    )
+    .build();
+    let (principal, expires) = users
+        .authenticate_connection(&app_id(), Some("tok"))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(expires, Some(expiry));
+    assert!(matches!(
+        principal.actor,
+        Actor::User {
+            user: UserId(7),
+            ..
+        }
+    ));
+
+    let admin = with_token(Mocks::default().with_app(true), token_record(None, None)).build();
+    let err = admin.authenticate_connection(&app_id(), Some("tok")).await;
+    assert!(matches!(err, Err(UserError::NoPermission(_))));
+}
+
+#[tokio::test]
 async fn a_user_token_may_not_impersonate() {
     let users = with_token(Mocks::default().with_app(true), token_record(Some(7), None)).build();
     let err = users
