@@ -47,6 +47,12 @@ impl fmt::Display for AppId {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct UserId(pub i64);
 
+impl UserId {
+    /// The sender of a system message sent by the app itself (an admin token naming no
+    /// sender): no user has this id, and it has no inbox.
+    pub const SYSTEM: UserId = UserId(0);
+}
+
 /// A group; shares the id space of [`UserId`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct GroupId(pub i64);

@@ -429,3 +429,32 @@ async fn notify_sends_system_messages_and_conversations_can_be_deleted(
     Ok(())
 }
 api_test!(notify_sends_system_messages_and_conversations_can_be_deleted);
+
+async fn notify_without_a_sender_comes_from_the_system(app: &TestApp) -> anyhow::Result<()> {
+    let (bob, tb) = app.user("bob").await?;
+    let mut ws = crate::ws::Ws::connect(app, &tb, None).await?;
+    let body = json!({"targets": [bob], "type": 1, "content": "maintenance at noon"});
+    let answer = app
+        .admin(Method::POST, "/message/notify")
+        .json(body.clone())
+        .send()
+        .await?;
+    assert_eq!(answer["code"], 200, "{answer}");
+    let live = ws.message().await?;
+    assert_eq!(live["conversation_id"], 0);
+    assert_eq!(live["message"]["from_xid"]["uid"], 0);
+    assert_eq!(live["message"]["is_system"], true);
+    assert_eq!(
+        history(app, &tb, 0).await?["messages"][0]["content"],
+        "maintenance at noon"
+    );
+    let unread = app.get("/message/unread").token(&tb).ok().await?;
+    assert_eq!(unread[0]["conversation_id"]["uid"], 0, "{unread}");
+    // A plain send from an admin still names its sender.
+    app.admin(Method::POST, "/message/send")
+        .json(body)
+        .refused(10002)
+        .await?;
+    Ok(())
+}
+api_test!(notify_without_a_sender_comes_from_the_system);

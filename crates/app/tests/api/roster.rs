@@ -173,6 +173,37 @@ async fn a_block_after_the_application_stops_its_acceptance(app: &TestApp) -> an
 }
 api_test!(a_block_after_the_application_stops_its_acceptance);
 
+async fn question_mode_may_come_before_its_question_and_refuses_until_then(
+    app: &TestApp,
+) -> anyhow::Result<()> {
+    let (_, ta) = app.user("ann").await?;
+    let (bob, tb) = app.user("bob").await?;
+    // As clients do it: the mode first, the question and answer in a later call.
+    app.put("/user/authmode")
+        .token(&tb)
+        .query(&[("value", "2")])
+        .ok()
+        .await?;
+    let apply = json!({"user_id": bob, "auth_answer": "42"});
+    app.post("/roster/apply")
+        .token(&ta)
+        .json(apply.clone())
+        .refused(10012)
+        .await?;
+    app.post("/user/settings")
+        .token(&tb)
+        .json(json!({"auth_question": "6*7?", "auth_answer": "42"}))
+        .ok()
+        .await?;
+    app.post("/roster/apply")
+        .token(&ta)
+        .json(apply)
+        .ok()
+        .await?;
+    Ok(())
+}
+api_test!(question_mode_may_come_before_its_question_and_refuses_until_then);
+
 async fn an_expired_application_cannot_be_accepted(app: &TestApp) -> anyhow::Result<()> {
     let (ann, ta) = app.user("ann").await?;
     let (bob, tb) = app.user("bob").await?;

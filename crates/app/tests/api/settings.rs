@@ -46,7 +46,7 @@ async fn refused_settings_change_nothing(app: &TestApp) -> anyhow::Result<()> {
     for body in [
         json!({"auth_mode": 4, "no_push": true}),
         json!({"no_push_start_hour": 24, "no_push": true}),
-        json!({"auth_mode": 2, "no_push": true}),
+        json!({"auth_question": "q".repeat(257), "no_push": true}),
         json!({"no_push": "yes"}),
     ] {
         app.post("/user/settings")

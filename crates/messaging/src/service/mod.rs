@@ -103,9 +103,15 @@ impl Messaging {
         })
     }
 
-    /// Who sends: the caller, or with an admin token `from_user_id`.
-    fn sender(principal: &Principal, from: Option<i64>) -> Result<UserId, MessageError> {
+    /// Who sends: the caller, or with an admin token `from_user_id`, or for a system message
+    /// from an admin token naming no one, the app itself ([`UserId::SYSTEM`]).
+    fn sender(
+        principal: &Principal,
+        from: Option<i64>,
+        system: bool,
+    ) -> Result<UserId, MessageError> {
         match (&principal.actor, from) {
+            (Actor::Admin | Actor::AdminOfGroup(_), None) if system => Ok(UserId::SYSTEM),
             (Actor::User { user, .. }, Some(from)) if from != user.0 => Err(
                 MessageError::NoPermission("a user token sends only as its own user".into()),
             ),
@@ -131,8 +137,13 @@ impl Messaging {
         principal: &Principal,
         request: SendRequest,
     ) -> Result<Sent, MessageError> {
-        let sender = Self::sender(principal, request.from_user_id)?;
+        let sender = Self::sender(principal, request.from_user_id, request.system)?;
         let content_type = ContentType::from_code(request.content_type)?;
+        if sender == UserId::SYSTEM && content_type.is_operation() {
+            return Err(MessageError::invalid(
+                "operations 9 to 12 act as a user: send from_user_id",
+            ));
+        }
         self.check_sizes(&request)?;
         let app = &principal.app;
         let max_targets = self.deps.policy.max_targets;
@@ -147,6 +158,8 @@ impl Messaging {
             None
         };
         let sender_state = match &direct {
+            // The app itself is never banned.
+            _ if sender == UserId::SYSTEM => Some(false),
             Some(direct) => direct.sender,
             None => self.deps.audience.user(app, sender).await?,
         };
@@ -307,12 +320,17 @@ impl Messaging {
             Some(true) if !system => return Err(MessageError::Blocked),
             Some(_) => {}
         }
+        let receiver = Recipient {
+            user,
+            conversation: sender.0,
+            is_sender: false,
+        };
+        if sender == UserId::SYSTEM {
+            // The app has no inbox: only the receiver's copy, in conversation 0.
+            return Ok(vec![receiver]);
+        }
         Ok(vec![
-            Recipient {
-                user,
-                conversation: sender.0,
-                is_sender: false,
-            },
+            receiver,
             Recipient {
                 user: sender,
                 conversation: user.0,

@@ -150,6 +150,36 @@ async fn a_one_to_one_message_reaches_the_receiver_and_the_senders_other_devices
 }
 
 #[tokio::test]
+async fn a_system_message_from_no_one_comes_from_the_app_and_has_only_the_receivers_copy() {
+    let mut store = MockMessageStore::new();
+    store
+        .expect_append()
+        .withf(|_, sends, _| {
+            let (m, r) = &sends[0];
+            m.from == UserId::SYSTEM
+                && m.system
+                && r.len() == 1
+                && r[0].user == BOB
+                && r[0].conversation == 0
+        })
+        .times(1)
+        .returning(|_, _, _| Ok(Appended::Stored(Vec::new())));
+    let admin = Principal {
+        app: app(),
+        actor: Actor::Admin,
+    };
+    let m = messaging(store, audience());
+    let notice = SendRequest {
+        system: true,
+        ..text(vec![BOB.0], 1)
+    };
+    assert!(m.send(&admin, notice).await.is_ok());
+    // Not a system message: an admin still names its sender.
+    let plain = m.send(&admin, text(vec![BOB.0], 1)).await;
+    assert!(matches!(plain, Err(MessageError::InvalidInput(_))));
+}
+
+#[tokio::test]
 async fn a_send_to_users_reads_its_rules_in_one_lookup() {
     // No expectation of `user` or `blocked`: calling either would fail the test.
     let mut a = MockAudience::new();

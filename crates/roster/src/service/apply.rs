@@ -28,7 +28,8 @@ impl Roster {
     /// # Errors
     /// [`RosterError::UserNotFound`] (10000); [`RosterError::AlreadyFriends`] (10005);
     /// [`RosterError::Blocked`] (10006) when either blocked the other;
-    /// [`RosterError::Rejected`] (10012) for mode 3 or a wrong answer;
+    /// [`RosterError::Rejected`] (10012) for mode 3, a wrong answer, or mode 2 before its
+    /// answer is set;
     /// [`RosterError::InvalidInput`] for oneself or over-long texts.
     pub async fn apply(
         &self,
@@ -50,6 +51,11 @@ impl Roster {
         let befriend = match card.auth_mode {
             0 => true,
             2 => {
+                if card.auth_answer.trim().is_empty() {
+                    return Err(RosterError::Rejected(
+                        "the user asks a verification question but has not set it yet".into(),
+                    ));
+                }
                 let given = answer.as_deref().map(str::trim).unwrap_or_default();
                 if given.is_empty() || given != card.auth_answer.trim() {
                     return Err(RosterError::Rejected(

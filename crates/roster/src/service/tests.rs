@@ -212,6 +212,33 @@ async fn mode_2_needs_the_right_answer() {
 }
 
 #[tokio::test]
+async fn mode_2_before_its_answer_is_set_rejects_every_application() {
+    let mut mocks = Mocks::new();
+    mocks
+        .directory
+        .expect_user()
+        .with(always(), eq(THEM))
+        .returning(|_, id| {
+            Ok(Some(UserCard {
+                auth_question: String::new(),
+                auth_answer: String::new(),
+                ..card(id, 2)
+            }))
+        });
+    mocks.roster.expect_entry().returning(|_, _, _| Ok(None));
+    mocks
+        .roster
+        .expect_is_blocked()
+        .returning(|_, _, _| Ok(false));
+    mocks.roster.expect_make_friends().never();
+    let err = mocks
+        .build()
+        .apply(&me(), THEM, None, None, Some(String::new()))
+        .await;
+    assert!(matches!(err, Err(RosterError::Rejected(_))));
+}
+
+#[tokio::test]
 async fn mode_3_rejects_everyone() {
     let mut mocks = Mocks::new().target(3);
     mocks.roster.expect_make_friends().never();

@@ -119,7 +119,7 @@ impl UserSettings {
     ///
     /// # Errors
     /// [`UserError::InvalidInput`] when the question, answer or push nickname is over its
-    /// length limit, or when the result asks a question mode without a question.
+    /// length limit.
     pub fn apply(&mut self, patch: SettingsPatch) -> Result<(), UserError> {
         fn set<T>(slot: &mut T, value: Option<T>) {
             if let Some(v) = value {
@@ -152,11 +152,8 @@ impl UserSettings {
         set(&mut next.no_sounds, patch.no_sounds);
         set(&mut next.vibratory, patch.vibratory);
         set(&mut next.push_nick_name, patch.push_nick_name);
-        if next.auth_mode == AuthMode::Question && next.auth_question.trim().is_empty() {
-            return Err(UserError::invalid(
-                "auth_mode 2 needs an auth_question (and auth_answer)",
-            ));
-        }
+        // Mode 2 may come before its question: clients set them in separate calls. Until
+        // both are set, friend applications to the user are refused (see the roster).
         *self = next;
         Ok(())
     }
@@ -182,23 +179,28 @@ mod tests {
     }
 
     #[test]
-    fn question_mode_needs_a_question_and_nothing_changes_when_refused() {
+    fn question_mode_may_be_set_before_its_question_and_nothing_changes_when_refused() {
         let mut s = UserSettings::default();
-        let refused = s.apply(SettingsPatch {
-            auth_mode: Some(AuthMode::Question),
-            no_push: Some(true),
-            ..Default::default()
-        });
-        assert!(matches!(refused, Err(UserError::InvalidInput(_))));
-        assert_eq!(s, UserSettings::default());
         s.apply(SettingsPatch {
             auth_mode: Some(AuthMode::Question),
+            ..Default::default()
+        })
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(s.auth_mode, AuthMode::Question);
+        s.apply(SettingsPatch {
             auth_question: Some("1+1?".into()),
             auth_answer: Some("2".into()),
             ..Default::default()
         })
         .unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(s.auth_mode, AuthMode::Question);
+        let before = s.clone();
+        let refused = s.apply(SettingsPatch {
+            no_push: Some(true),
+            auth_answer: Some("x".repeat(257)),
+            ..Default::default()
+        });
+        assert!(matches!(refused, Err(UserError::InvalidInput(_))));
+        assert_eq!(s, before);
     }
 
     #[test]
