@@ -50,7 +50,8 @@ pub struct Config {
     pub gateway: GatewaySettings,
     /// The request edge: `TIDINGS_HTTP_HEADER_TIMEOUT_SECS` (5), `TIDINGS_HTTP_BODY_TIMEOUT_SECS`
     /// (10), `TIDINGS_HTTP_MAX_BODY_BYTES` (1 MiB), `TIDINGS_MAX_CONNECTIONS_PER_IP` (1024),
-    /// `TIDINGS_TRUSTED_PROXIES` (none; comma-separated IPs and CIDR ranges).
+    /// `TIDINGS_TRUSTED_PROXIES` (none; comma-separated IPs and CIDR ranges),
+    /// `TIDINGS_CORS_ORIGINS` (none; comma-separated origins, or `*`).
     pub edge: EdgeSettings,
     /// Rate limits per app, on each node (`per,burst`): `TIDINGS_LOGINS_PER_IP` (2 a second,
     /// burst 20), `TIDINGS_LOGIN_FREE_FAILURES` (5 before backing off),
@@ -184,6 +185,7 @@ impl Config {
                         d.max_connections_per_ip,
                     )?,
                     trusted_proxies: parsed("TIDINGS_TRUSTED_PROXIES", d.trusted_proxies)?,
+                    cors_origins: parsed("TIDINGS_CORS_ORIGINS", d.cors_origins)?,
                 }
             },
             limits: {

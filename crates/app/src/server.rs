@@ -70,9 +70,14 @@ pub async fn start(config: Config) -> anyhow::Result<RunningServer> {
         config.edge.max_connections_per_ip,
         config.edge.trusted_proxies.clone(),
     );
+    let cors_origins = config.edge.cors_origins.clone();
     let server = HttpServer::new(move || {
         App::new()
             .wrap(middleware::from_fn(tidings_http::edge::guard))
+            .wrap(middleware::Condition::new(
+                !cors_origins.is_empty(),
+                tidings_http::edge::cors(&cors_origins),
+            ))
             .wrap(
                 middleware::Logger::new("%a %{METHOD}xi %U %s %b %Dms")
                     .custom_request_replace("METHOD", |req| req.method().to_string()),

@@ -43,6 +43,8 @@ pub struct EdgeSettings {
     pub max_connections_per_ip: usize,
     /// Reverse proxies whose `X-Forwarded-For` names the client.
     pub trusted_proxies: TrustedProxies,
+    /// Browser origins allowed to call the API from another origin (CORS); none by default.
+    pub cors_origins: CorsOrigins,
 }
 
 impl Default for EdgeSettings {
@@ -53,6 +55,7 @@ impl Default for EdgeSettings {
             max_body_bytes: 1 << 20,
             max_connections_per_ip: 1024,
             trusted_proxies: TrustedProxies::default(),
+            cors_origins: CorsOrigins::default(),
         }
     }
 }
@@ -201,6 +204,64 @@ impl actix_web::FromRequest for ClientIp {
     }
 }
 
+/// The origins (`https://app.example.com`, or `*` for any) whose pages may call the API.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CorsOrigins(Vec<String>);
+
+impl CorsOrigins {
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl std::str::FromStr for CorsOrigins {
+    type Err = String;
+
+    /// A comma-separated list of origins as browsers send them (scheme, host, optional
+    /// port; no path), or `*`.
+    fn from_str(list: &str) -> Result<Self, Self::Err> {
+        list.split(',')
+            .map(str::trim)
+            .filter(|item| !item.is_empty())
+            .map(|item| {
+                let valid = item == "*"
+                    || (item.starts_with("http://") || item.starts_with("https://"))
+                        && !item
+                            .trim_end_matches('/')
+                            .contains(|c: char| c.is_whitespace())
+                        && item.splitn(4, '/').nth(3).is_none_or(str::is_empty);
+                valid
+                    .then(|| item.trim_end_matches('/').to_owned())
+                    .ok_or_else(|| {
+                        format!("{item:?} is not an origin such as https://app.example.com")
+                    })
+            })
+            .collect::<Result<_, _>>()
+            .map(Self)
+    }
+}
+
+/// The CORS middleware for the configured origins: preflights answered (the methods the API
+/// serves, any request header, cached an hour), `Retry-After` readable by scripts, and
+/// requests from other origins served without CORS headers (the browser keeps their answer
+/// from the page). Wrap it only when origins are configured.
+pub fn cors(origins: &CorsOrigins) -> actix_cors::Cors {
+    let mut cors = actix_cors::Cors::default()
+        .allowed_methods(["GET", "POST", "PUT", "DELETE"])
+        .allow_any_header()
+        .expose_headers([header::RETRY_AFTER])
+        .max_age(3600)
+        .block_on_origin_mismatch(false);
+    for origin in &origins.0 {
+        cors = if origin == "*" {
+            cors.allow_any_origin()
+        } else {
+            cors.allowed_origin(origin)
+        };
+    }
+    cors
+}
+
 /// The reverse proxies whose `X-Forwarded-For` is believed: IP addresses and CIDR ranges.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct TrustedProxies(Vec<ipnet::IpNet>);
@@ -328,6 +389,26 @@ mod tests {
         );
         // Only proxies: the first address.
         assert_eq!(via([10, 0, 0, 1], "10.0.0.3"), ip("10.0.0.3"));
+    }
+
+    #[test]
+    fn cors_origins_are_origins_or_a_star() {
+        let parsed: Result<CorsOrigins, _> =
+            "https://app.example.com, http://localhost:3000/".parse();
+        assert_eq!(
+            parsed,
+            Ok(CorsOrigins(vec![
+                "https://app.example.com".into(),
+                "http://localhost:3000".into()
+            ]))
+        );
+        assert!("*".parse::<CorsOrigins>().is_ok());
+        assert!("app.example.com".parse::<CorsOrigins>().is_err());
+        assert!(
+            "https://app.example.com/path"
+                .parse::<CorsOrigins>()
+                .is_err()
+        );
     }
 
     #[test]

@@ -250,3 +250,74 @@ async fn connections_over_the_per_ip_cap_are_closed_and_others_served() -> anyho
     );
     app.finish().await
 }
+
+/// A preflight from `origin` for a POST with the API's headers.
+fn preflight(app: &TestApp, origin: &str) -> crate::support::Call {
+    app.call(Method::OPTIONS, "/user/profile")
+        .header("origin", origin)
+        .header("access-control-request-method", "POST")
+        .header(
+            "access-control-request-headers",
+            "app_id, access-token, content-type",
+        )
+}
+
+fn header(headers: &reqwest::header::HeaderMap, name: &str) -> String {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned()
+}
+
+async fn browsers_on_configured_origins_may_call_the_api(app: &TestApp) -> anyhow::Result<()> {
+    let origin = "https://chat.example.com";
+    let (status, headers) = preflight(app, origin).status_and_headers().await?;
+    assert!(status.is_success(), "{status}");
+    assert_eq!(header(&headers, "access-control-allow-origin"), origin);
+    let allowed = header(&headers, "access-control-allow-headers").to_lowercase();
+    assert!(
+        allowed.contains("access-token") && allowed.contains("app_id"),
+        "{allowed}"
+    );
+    assert!(header(&headers, "access-control-allow-methods").contains("POST"));
+
+    // The answer itself carries the origin, and scripts may read Retry-After.
+    let (_, token) = app.user("ann").await?;
+    let (status, headers, v) = app
+        .get("/user/profile")
+        .token(&token)
+        .header("origin", origin)
+        .with_headers()
+        .await?;
+    assert_eq!((status, v["code"].clone()), (StatusCode::OK, json!(200)));
+    assert_eq!(header(&headers, "access-control-allow-origin"), origin);
+    assert!(
+        header(&headers, "access-control-expose-headers")
+            .to_lowercase()
+            .contains("retry-after")
+    );
+
+    // Another origin gets no CORS headers: its page cannot read the answer.
+    let (_, headers) = preflight(app, "https://evil.example")
+        .status_and_headers()
+        .await?;
+    assert_eq!(header(&headers, "access-control-allow-origin"), "");
+    Ok(())
+}
+api_test!(
+    browsers_on_configured_origins_may_call_the_api,
+    |config: &mut tidings_app::Config| {
+        config.edge.cors_origins = "https://chat.example.com".parse().unwrap_or_default();
+    }
+);
+
+async fn without_configured_origins_there_is_no_cors(app: &TestApp) -> anyhow::Result<()> {
+    let (status, headers) = preflight(app, "https://chat.example.com")
+        .status_and_headers()
+        .await?;
+    assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(header(&headers, "access-control-allow-origin"), "");
+    Ok(())
+}
+api_test!(without_configured_origins_there_is_no_cors);

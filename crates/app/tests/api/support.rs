@@ -322,6 +322,14 @@ impl Call {
         Ok((status, value))
     }
 
+    /// Sends and returns the HTTP status and the headers, whatever the body.
+    pub async fn status_and_headers(
+        self,
+    ) -> anyhow::Result<(StatusCode, reqwest::header::HeaderMap)> {
+        let response = self.rb.send().await?;
+        Ok((response.status(), response.headers().clone()))
+    }
+
     /// Sends and returns the HTTP status, the headers and the JSON answer.
     pub async fn with_headers(
         self,
