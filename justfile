@@ -34,6 +34,14 @@ migrate:
 openapi:
     UPDATE_SNAPSHOTS=1 cargo test -p tidings-http openapi
 
+# Validate the OpenAPI document with openapi-spec-validator (PyPI, in target/python-tools).
+openapi-check:
+    ./scripts/check-openapi.sh
+
+# Fuzz the API with schemathesis for SECONDS against a fresh server (scripts/fuzz.sh).
+fuzz SECONDS="150":
+    ./scripts/fuzz.sh {{SECONDS}}
+
 # What CI runs.
 ci:
     bash .ci/run

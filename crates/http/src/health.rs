@@ -24,7 +24,7 @@ pub struct Health {
 }
 
 /// The process is up and serving HTTP.
-#[utoipa::path(get, path = "/healthz", tag = "health",
+#[utoipa::path(get, path = "/healthz", tag = "health", security(()),
     responses((status = 200, body = Envelope<Health>)))]
 pub async fn healthz() -> ApiResult {
     let data = Health { status: "alive" };
@@ -33,7 +33,7 @@ pub async fn healthz() -> ApiResult {
 
 /// The database answers: HTTP 200 when it does; when it does not, HTTP 503 with code 10009
 /// (storage unavailable) and `Retry-After`, like any request that needs the database then.
-#[utoipa::path(get, path = "/readyz", tag = "health",
+#[utoipa::path(get, path = "/readyz", tag = "health", security(()),
     responses((status = 200, body = Envelope<Health>),
         (status = 503, description = "the database does not answer: code 10009, `Retry-After`")))]
 pub async fn readyz(state: web::Data<ApiState>) -> ApiResult {

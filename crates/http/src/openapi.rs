@@ -2,6 +2,7 @@
 //! and browsable at `/docs`. Tests keep it equal to the routes actually served and to the
 //! committed snapshot `openapi.json` beside this crate's `Cargo.toml`.
 
+use serde_json::{Value, json};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityRequirement, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 use utoipa_swagger_ui::SwaggerUi;
@@ -24,7 +25,8 @@ and `group_id` as that group's admin. Answers are `{code, message, data}` with H
 business errors; `code` 200 is success.",
         license(name = "Apache-2.0")
     ),
-    modifiers(&HeaderAuth),
+    servers((url = "/", description = "This server")),
+    modifiers(&HeaderAuth, &Conform),
     paths(
         health::healthz, health::readyz,
         token::by_username, token::by_user_id, token::by_login_name,
@@ -94,6 +96,97 @@ impl Modify for HeaderAuth {
             SecurityRequirement::new("app_id", Vec::<String>::new())
                 .add("access_token", Vec::<String>::new()),
         ]);
+    }
+}
+
+/// What the annotations cannot say once for all operations:
+/// - operation ids from method and path (`post_user_kick`), unique where one handler serves
+///   two methods and where two modules name their handlers alike;
+/// - every answer may be a refusal instead (HTTP 200 with `{code, message, data: null}`);
+/// - the impersonation headers `user_id` and `group_id` on every operation that takes a
+///   token (open operations declare their own `security`).
+struct Conform;
+
+impl Modify for Conform {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let Ok(mut doc) = serde_json::to_value(&*openapi) else {
+            return;
+        };
+        if let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) {
+            for (path, item) in paths.iter_mut() {
+                let Some(item) = item.as_object_mut() else {
+                    continue;
+                };
+                for (method, operation) in item.iter_mut() {
+                    conform_operation(path, method, operation);
+                }
+            }
+        }
+        if let Some(schemas) = doc
+            .pointer_mut("/components/schemas")
+            .and_then(Value::as_object_mut)
+        {
+            for schema in schemas.values_mut() {
+                let is_envelope = schema.pointer("/properties/code").is_some()
+                    && schema.pointer("/properties/data").is_some();
+                if is_envelope {
+                    let success = schema.take();
+                    *schema = json!({"anyOf": [success, {"$ref": "#/components/schemas/Refusal"}]});
+                }
+            }
+            schemas.insert(
+                "Refusal".into(),
+                json!({
+                    "type": "object",
+                    "description": "A refusal: a MaxIM error code, what went wrong, no data.",
+                    "required": ["code", "message", "data"],
+                    "properties": {
+                        "code": {"type": "integer", "format": "int32"},
+                        "message": {"type": "string"},
+                        "data": {"type": "null"}
+                    }
+                }),
+            );
+        }
+        match serde_json::from_value(doc) {
+            Ok(conformed) => *openapi = conformed,
+            Err(e) => tracing::error!(error = %e, "the OpenAPI document did not round-trip"),
+        }
+    }
+}
+
+fn conform_operation(path: &str, method: &str, operation: &mut Value) {
+    let id = format!(
+        "{method}_{}",
+        path.trim_matches('/').replace(['/', '-'], "_")
+    );
+    operation["operationId"] = json!(id);
+    let open = operation
+        .get("security")
+        .is_some_and(|requirements| !requirements.to_string().contains("access_token"));
+    if open {
+        return;
+    }
+    let headers = [
+        ("user_id", "With an admin token: run the call as this user."),
+        (
+            "group_id",
+            "With an admin token: run the call as this group's admin.",
+        ),
+    ];
+    let parameters = operation
+        .as_object_mut()
+        .map(|o| o.entry("parameters").or_insert_with(|| json!([])));
+    if let Some(Value::Array(parameters)) = parameters {
+        for (name, description) in headers {
+            parameters.push(json!({
+                "name": name,
+                "in": "header",
+                "required": false,
+                "description": description,
+                "schema": {"type": "integer", "format": "int64"}
+            }));
+        }
     }
 }
 

@@ -82,7 +82,7 @@ async fn login(
 }
 
 /// Log in by username and password.
-#[utoipa::path(post, path = "/token/user", tag = "token", request_body = TokenUsernameRequest,
+#[utoipa::path(post, path = "/token/user", tag = "token", security(("app_id" = [])), request_body = TokenUsernameRequest,
     responses((status = 200, body = Envelope<TokenDto>)))]
 pub async fn by_username(
     state: Data<ApiState>,
@@ -97,7 +97,7 @@ pub async fn by_username(
 }
 
 /// Log in by user id and password.
-#[utoipa::path(post, path = "/token/id", tag = "token", request_body = TokenUserIdRequest,
+#[utoipa::path(post, path = "/token/id", tag = "token", security(("app_id" = [])), request_body = TokenUserIdRequest,
     responses((status = 200, body = Envelope<TokenDto>)))]
 pub async fn by_user_id(
     state: Data<ApiState>,
@@ -112,7 +112,7 @@ pub async fn by_user_id(
 }
 
 /// Log in by username, mobile number or e-mail, and password.
-#[utoipa::path(post, path = "/token/login", tag = "token",
+#[utoipa::path(post, path = "/token/login", tag = "token", security(("app_id" = [])),
     request_body = TokenLoginNamePasswordRequest,
     responses((status = 200, body = Envelope<TokenDto>)))]
 pub async fn by_login_name(

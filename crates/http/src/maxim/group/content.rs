@@ -56,12 +56,14 @@ pub struct GroupAnnouncementRequest {
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct AnnouncementQuery {
     pub group_id: i64,
     pub announcement_id: i64,
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct FileQuery {
     pub group_id: i64,
     pub file_id: i64,

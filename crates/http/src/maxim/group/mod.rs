@@ -23,12 +23,14 @@ pub(crate) fn operations() -> Vec<Operation> {
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct GroupQuery {
     pub group_id: i64,
 }
 
 /// Paging of one group's lists; `version` is accepted and ignored, as in [`PageQuery`].
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct GroupPageQuery {
     pub group_id: i64,
     /// From the previous answer; absent for the first page.
@@ -40,6 +42,7 @@ pub struct GroupPageQuery {
 /// Paging of lists that are not of one group. The original's `version` parameter is
 /// reserved there; it is accepted and ignored.
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct PageQuery {
     pub cursor: Option<String>,
     pub limit: Option<i64>,

@@ -79,6 +79,7 @@ pub struct RecallMessageRequest {
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ConversationQuery {
     /// The peer's user id or the group id.
     pub opposite_id: i64,
@@ -89,12 +90,14 @@ pub struct ConversationQuery {
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ConversationIdQuery {
     pub conversation_id: i64,
 }
 
 /// `device_sn` is accepted and ignored: read positions belong to the user, not the device.
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct AckQuery {
     pub conversation_id: i64,
     /// Read up to (and including) this message.

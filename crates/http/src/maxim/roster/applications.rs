@@ -78,11 +78,13 @@ pub struct DeclineRequest {
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct UserQuery {
     pub user_id: i64,
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct PageQuery {
     /// From the previous answer; absent for the first page.
     pub cursor: Option<String>,

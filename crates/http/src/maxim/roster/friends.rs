@@ -40,16 +40,19 @@ pub struct RosterExtRequest {
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct NameQuery {
     pub username: String,
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct MobileQuery {
     pub mobile: String,
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct MayMessageQuery {
     /// The sender.
     pub user_id: i64,

@@ -51,6 +51,7 @@ pub struct UserDeleteRequest {
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct PageQuery {
     /// From 1 (default 1).
     pub page_num: Option<i64>,

@@ -24,17 +24,20 @@ pub(crate) fn operations() -> Vec<Operation> {
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct DeviceQuery {
     pub device_sn: i64,
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct KickQuery {
     /// Left out: every device of the user.
     pub device_sn: Option<i64>,
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct UnbindQuery {
     #[serde(rename = "deviceSn")]
     #[param(rename = "deviceSn")]

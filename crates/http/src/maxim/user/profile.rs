@@ -76,23 +76,27 @@ pub struct BatchAvatarRequest {
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct NickNameQuery {
     /// At most 64 characters.
     pub nick_name: String,
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct MobileQuery {
     /// 5–20 digits, optionally after `+`; empty clears the mobile number.
     pub mobile: String,
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct UsernameQuery {
     pub username: String,
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct OpenIdQuery {
     pub open_id: String,
     /// The kind of open id, for example `wechat`.

@@ -72,7 +72,7 @@ fn non_empty(v: &Option<String>) -> Option<&str> {
 }
 
 /// Register a user (v1: with optional mobile and e-mail). Open: needs only `app_id`.
-#[utoipa::path(post, path = "/user/register", tag = "user", request_body = UserRegisterV1Request,
+#[utoipa::path(post, path = "/user/register", tag = "user", security(("app_id" = [])), request_body = UserRegisterV1Request,
     responses((status = 200, body = Envelope<UserSettingsDto>)))]
 pub async fn register_v1(
     state: Data<ApiState>,
@@ -98,7 +98,7 @@ pub async fn register_v1(
 }
 
 /// Register a user. Open: needs only `app_id`.
-#[utoipa::path(post, path = "/user/register/v2", tag = "user", request_body = UserRegisterRequest,
+#[utoipa::path(post, path = "/user/register/v2", tag = "user", security(("app_id" = [])), request_body = UserRegisterRequest,
     responses((status = 200, body = Envelope<UserSettingsDto>)))]
 pub async fn register_v2(
     state: Data<ApiState>,
@@ -135,7 +135,7 @@ pub async fn register_batch(
 
 /// Register a push user: a user with a push alias and, with `device_guid`, a device holding
 /// `push_token`. Open: needs only `app_id`.
-#[utoipa::path(post, path = "/user/register/push", tag = "user",
+#[utoipa::path(post, path = "/user/register/push", tag = "user", security(("app_id" = [])),
     request_body = PushUserRegisterRequest,
     responses((status = 200, body = Envelope<UserSettingsDto>)))]
 pub async fn register_push(

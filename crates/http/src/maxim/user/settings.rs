@@ -76,21 +76,25 @@ impl UserSettingsRequest {
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct IntValue {
     pub value: i64,
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct BoolValue {
     pub value: bool,
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct TextValue {
     pub value: String,
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct NoPushHours {
     /// Hour 0–23 at which pushes stop.
     pub no_push_start_hour: i64,
