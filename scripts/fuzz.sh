@@ -15,7 +15,7 @@ base="http://127.0.0.1:$port"
 # The fuzzer is one client on one address, and fast: lift the limits that would refuse it.
 TIDINGS_DATA_DIR="$work" TIDINGS_LISTEN="127.0.0.1:$port" TIDINGS_BCRYPT_COST=4 \
   TIDINGS_LOGINS_PER_IP=1000000 TIDINGS_REGISTRATIONS_PER_IP=1000000 \
-  TIDINGS_SENDS_PER_USER=1000000 RUST_LOG=info \
+  TIDINGS_SENDS_PER_USER=1000000 TIDINGS_LOGIN_FREE_FAILURES=1000000000 RUST_LOG=info \
   target/debug/tidings serve >"$work/server.log" 2>&1 &
 server=$!
 trap 'kill $server 2>/dev/null || true; wait $server 2>/dev/null || true' EXIT
@@ -45,7 +45,9 @@ for token in "$admin" "$user"; do
     --phases examples,coverage,fuzzing \
     --request-timeout 10 --no-color || status=$?
 done
-if grep -a "ERROR" "$work/server.log" | head -20 | grep .; then
+# actix logs a request its HTTP parser refused (answered 400) as an ERROR of its own: that
+# is the client's error, not the server's.
+if grep -a "ERROR" "$work/server.log" | grep -v "request parse error" | head -20 | grep .; then
   echo "FAIL: the server logged errors (above)"
   status=1
 fi

@@ -7,6 +7,7 @@ mod envelope;
 mod error;
 mod gateway;
 mod health;
+mod lenient;
 pub mod limits;
 mod maxim;
 pub mod openapi;

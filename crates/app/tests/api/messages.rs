@@ -458,3 +458,44 @@ async fn notify_without_a_sender_comes_from_the_system(app: &TestApp) -> anyhow:
     Ok(())
 }
 api_test!(notify_without_a_sender_comes_from_the_system);
+
+async fn ids_may_be_sent_as_strings_for_javascript(app: &TestApp) -> anyhow::Result<()> {
+    let (ann, ta) = app.user("ann").await?;
+    let (bob, tb) = app.user("bob").await?;
+    assert!(
+        bob > 1 << 53,
+        "Snowflake ids are past JavaScript's exact integers"
+    );
+    // Exact ids as strings, in a body, as a browser must send them.
+    app.post("/roster/apply")
+        .token(&ta)
+        .json(json!({"user_id": bob.to_string()}))
+        .ok()
+        .await?;
+    let answer = app
+        .post("/message/send")
+        .token(&ta)
+        .json(json!({"targets": [bob.to_string()], "type": "1", "content": "exact"}))
+        .send()
+        .await?;
+    assert_eq!(answer["code"], 200, "{answer}");
+    assert_eq!(
+        history(app, &tb, ann).await?["messages"][0]["content"],
+        "exact"
+    );
+    // And over the WebSocket.
+    let mut ws = crate::ws::Ws::connect(app, &ta, None).await?;
+    ws.send(
+        json!({"op": "send", "id": 1, "targets": [bob.to_string()], "type": 1, "content": "ws"}),
+    )
+    .await?;
+    assert!(ws.next_op("sent").await?["msg_ids"][0].is_i64());
+    // A string that is not an integer is a bad parameter.
+    app.post("/message/send")
+        .token(&ta)
+        .json(json!({"targets": [format!("{bob}x")], "type": 1, "content": "no"}))
+        .refused(10002)
+        .await?;
+    Ok(())
+}
+api_test!(ids_may_be_sent_as_strings_for_javascript);

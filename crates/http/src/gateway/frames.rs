@@ -24,14 +24,18 @@ pub(crate) enum ClientFrame {
     /// Read up to `msg_id` in `conversation_id`, as `/message/ack`; answered by `ok`.
     Read {
         id: Option<Value>,
+        #[serde(deserialize_with = "crate::lenient::int")]
         conversation_id: i64,
+        #[serde(deserialize_with = "crate::lenient::int")]
         msg_id: i64,
     },
     /// Everything after position `after`, in order, at most `limit` (default 200, at most
     /// 1000); then `synced`.
     Sync {
         id: Option<Value>,
+        #[serde(deserialize_with = "crate::lenient::int")]
         after: i64,
+        #[serde(default, deserialize_with = "crate::lenient::opt_int")]
         limit: Option<i64>,
     },
     Ping {

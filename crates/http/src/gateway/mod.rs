@@ -58,6 +58,7 @@ pub(crate) struct Handshake {
     #[serde(rename = "access-token")]
     access_token: Option<String>,
     /// Start by sending everything after this position (a reconnecting device's last one).
+    #[serde(default, deserialize_with = "crate::lenient::opt_int")]
     after: Option<i64>,
 }
 

@@ -33,6 +33,7 @@ pub struct TokenUsernameRequest {
 /// `TokenUserIdRequest`.
 #[derive(Deserialize, ToSchema)]
 pub struct TokenUserIdRequest {
+    #[serde(deserialize_with = "crate::lenient::int")]
     pub user_id: i64,
     pub password: String,
     pub device_guid: Option<String>,

@@ -48,6 +48,7 @@ pub(crate) fn operations() -> Vec<Operation> {
 /// `GroupAnnouncementRequest`.
 #[derive(Deserialize, ToSchema)]
 pub struct GroupAnnouncementRequest {
+    #[serde(deserialize_with = "crate::lenient::int")]
     pub group_id: i64,
     /// 1–128 characters.
     pub title: String,
@@ -58,14 +59,18 @@ pub struct GroupAnnouncementRequest {
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct AnnouncementQuery {
+    #[serde(deserialize_with = "crate::lenient::int")]
     pub group_id: i64,
+    #[serde(deserialize_with = "crate::lenient::int")]
     pub announcement_id: i64,
 }
 
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct FileQuery {
+    #[serde(deserialize_with = "crate::lenient::int")]
     pub group_id: i64,
+    #[serde(deserialize_with = "crate::lenient::int")]
     pub file_id: i64,
 }
 
@@ -97,8 +102,10 @@ impl From<Announcement> for AnnouncementDto {
 /// `GroupSharedFileRequest`.
 #[derive(Deserialize, ToSchema)]
 pub struct GroupSharedFileRequest {
+    #[serde(deserialize_with = "crate::lenient::int")]
     pub group_id: i64,
     pub name: String,
+    #[serde(deserialize_with = "crate::lenient::int")]
     pub size: i64,
     #[serde(rename = "type")]
     pub kind: Option<String>,
@@ -109,7 +116,9 @@ pub struct GroupSharedFileRequest {
 /// `GroupSharedFileUpdateRequest`.
 #[derive(Deserialize, ToSchema)]
 pub struct GroupSharedFileUpdateRequest {
+    #[serde(deserialize_with = "crate::lenient::int")]
     pub group_id: i64,
+    #[serde(deserialize_with = "crate::lenient::int")]
     pub file_id: i64,
     pub name: String,
 }
@@ -117,7 +126,9 @@ pub struct GroupSharedFileUpdateRequest {
 /// `GroupSharedFileDeleteRequest`.
 #[derive(Deserialize, ToSchema)]
 pub struct GroupSharedFileDeleteRequest {
+    #[serde(deserialize_with = "crate::lenient::int")]
     pub group_id: i64,
+    #[serde(deserialize_with = "crate::lenient::ints")]
     pub file_list: Vec<i64>,
 }
 

@@ -64,15 +64,17 @@ pub struct GroupInfoRequest {
     pub description: Option<String>,
     pub avatar: Option<String>,
     /// 0 private (default), 2 chatroom.
-    #[serde(rename = "type")]
+    #[serde(default, rename = "type", deserialize_with = "crate::lenient::opt_int")]
     pub kind: Option<i64>,
     /// Users who join at once.
+    #[serde(default, deserialize_with = "crate::lenient::opt_ints")]
     pub user_list: Option<Vec<i64>>,
 }
 
 /// `GroupInfoUpdateRequest`.
 #[derive(Deserialize, ToSchema)]
 pub struct GroupInfoUpdateRequest {
+    #[serde(deserialize_with = "crate::lenient::int")]
     pub group_id: i64,
     pub value: String,
 }
@@ -80,6 +82,7 @@ pub struct GroupInfoUpdateRequest {
 /// `GroupSettingUpdateRequest`.
 #[derive(Deserialize, ToSchema)]
 pub struct GroupSettingUpdateRequest {
+    #[serde(deserialize_with = "crate::lenient::int")]
     pub group_id: i64,
     pub value: bool,
 }
@@ -87,22 +90,27 @@ pub struct GroupSettingUpdateRequest {
 /// `GroupSettingsApplyApprovalRequest`.
 #[derive(Deserialize, ToSchema)]
 pub struct GroupSettingsApplyApprovalRequest {
+    #[serde(deserialize_with = "crate::lenient::int")]
     pub group_id: i64,
     /// 0 accept all, 1 admins approve, 2 reject all.
+    #[serde(deserialize_with = "crate::lenient::int")]
     pub apply_approval: i64,
 }
 
 /// `GroupBanAllRequest`.
 #[derive(Deserialize, ToSchema)]
 pub struct GroupBanAllRequest {
+    #[serde(deserialize_with = "crate::lenient::int")]
     pub group_id: i64,
     /// Minutes; −1 until `unban_all`.
+    #[serde(deserialize_with = "crate::lenient::int")]
     pub duration: i64,
 }
 
 /// `GroupUnBanAllRequest`.
 #[derive(Deserialize, ToSchema)]
 pub struct GroupUnBanAllRequest {
+    #[serde(deserialize_with = "crate::lenient::int")]
     pub group_id: i64,
 }
 

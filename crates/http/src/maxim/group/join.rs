@@ -37,7 +37,9 @@ pub(crate) fn operations() -> Vec<Operation> {
 /// `GroupInvitationRequest`.
 #[derive(Deserialize, ToSchema)]
 pub struct GroupInvitationRequest {
+    #[serde(deserialize_with = "crate::lenient::int")]
     pub group_id: i64,
+    #[serde(deserialize_with = "crate::lenient::ints")]
     pub user_list: Vec<i64>,
     pub reason: Option<String>,
 }
@@ -45,9 +47,11 @@ pub struct GroupInvitationRequest {
 /// `ApprovalRequest`.
 #[derive(Deserialize, ToSchema)]
 pub struct ApprovalRequest {
+    #[serde(deserialize_with = "crate::lenient::int")]
     pub group_id: i64,
     /// For an invitation: the inviter's id or the invitee's own; for an application: the
     /// applicant.
+    #[serde(deserialize_with = "crate::lenient::int")]
     pub user_id: i64,
     pub approval: bool,
 }
@@ -55,6 +59,7 @@ pub struct ApprovalRequest {
 /// `GroupApplicationRequest`.
 #[derive(Deserialize, ToSchema)]
 pub struct GroupApplicationRequest {
+    #[serde(deserialize_with = "crate::lenient::int")]
     pub group_id: i64,
     pub reason: Option<String>,
 }

@@ -38,13 +38,16 @@ pub(crate) fn operations() -> Vec<Operation> {
 /// `GroupTransferRequest`.
 #[derive(Deserialize, ToSchema)]
 pub struct GroupTransferRequest {
+    #[serde(deserialize_with = "crate::lenient::int")]
     pub group_id: i64,
+    #[serde(deserialize_with = "crate::lenient::int")]
     pub new_owner: i64,
 }
 
 /// `GroupInfoUpdateRequest` for the caller's display name.
 #[derive(Deserialize, ToSchema)]
 pub struct DisplayNameRequest {
+    #[serde(deserialize_with = "crate::lenient::int")]
     pub group_id: i64,
     /// Up to 64 characters.
     pub value: String,
@@ -53,16 +56,20 @@ pub struct DisplayNameRequest {
 /// `GroupMsgMuteModeRequest`.
 #[derive(Deserialize, ToSchema)]
 pub struct GroupMsgMuteModeRequest {
+    #[serde(deserialize_with = "crate::lenient::int")]
     pub group_id: i64,
     /// 0 normal, 1 no notification, 2 do not receive.
+    #[serde(deserialize_with = "crate::lenient::int")]
     pub msg_mute_mode: i64,
 }
 
 /// `GroupMsgPushModeRequest`.
 #[derive(Deserialize, ToSchema)]
 pub struct GroupMsgPushModeRequest {
+    #[serde(deserialize_with = "crate::lenient::int")]
     pub group_id: i64,
     /// 0 all, 1 none, 2 admins and @mentions, 3 admins only, 4 @mentions only (else 20003).
+    #[serde(deserialize_with = "crate::lenient::int")]
     pub msg_push_mode: i64,
 }
 

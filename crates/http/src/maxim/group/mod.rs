@@ -25,6 +25,7 @@ pub(crate) fn operations() -> Vec<Operation> {
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct GroupQuery {
+    #[serde(deserialize_with = "crate::lenient::int")]
     pub group_id: i64,
 }
 
@@ -32,10 +33,12 @@ pub struct GroupQuery {
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct GroupPageQuery {
+    #[serde(deserialize_with = "crate::lenient::int")]
     pub group_id: i64,
     /// From the previous answer; absent for the first page.
     pub cursor: Option<String>,
     /// 1–1000 (default 1000).
+    #[serde(default, deserialize_with = "crate::lenient::opt_int")]
     pub limit: Option<i64>,
 }
 
@@ -45,14 +48,17 @@ pub struct GroupPageQuery {
 #[into_params(parameter_in = Query)]
 pub struct PageQuery {
     pub cursor: Option<String>,
+    #[serde(default, deserialize_with = "crate::lenient::opt_int")]
     pub limit: Option<i64>,
 }
 
 /// `GroupMemberRequest`.
 #[derive(Deserialize, ToSchema)]
 pub struct GroupMemberRequest {
+    #[serde(deserialize_with = "crate::lenient::int")]
     pub group_id: i64,
     /// 1–500 user ids.
+    #[serde(deserialize_with = "crate::lenient::ints")]
     pub user_list: Vec<i64>,
 }
 
@@ -60,6 +66,7 @@ pub struct GroupMemberRequest {
 #[derive(Deserialize, ToSchema)]
 pub struct GroupIdListRequest {
     /// 1–100 group ids.
+    #[serde(deserialize_with = "crate::lenient::ints")]
     pub group_list: Vec<i64>,
 }
 

@@ -30,9 +30,12 @@ pub(crate) fn operations() -> Vec<Operation> {
 /// `GroupBannedMemberRequest`.
 #[derive(Deserialize, ToSchema)]
 pub struct GroupBannedMemberRequest {
+    #[serde(deserialize_with = "crate::lenient::int")]
     pub group_id: i64,
+    #[serde(deserialize_with = "crate::lenient::ints")]
     pub user_list: Vec<i64>,
     /// Minutes; −1 until unbanned.
+    #[serde(deserialize_with = "crate::lenient::int")]
     pub duration: i64,
 }
 

@@ -35,16 +35,17 @@ pub(crate) fn operations() -> Vec<Operation> {
 #[derive(Deserialize, ToSchema)]
 pub struct MessageRequest {
     /// 1–100 user ids (`type` 1) or group ids (`type` 2).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::lenient::ints")]
     pub targets: Vec<i64>,
     /// 1 users, 2 groups.
-    #[serde(rename = "type", default)]
+    #[serde(rename = "type", default, deserialize_with = "crate::lenient::int")]
     pub kind: i64,
     /// 0–7 content (TEXT … FORWARD), or 9–12 operations on `related_mid`.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::lenient::int")]
     pub content_type: i64,
     pub content: Option<String>,
     /// With an admin token: the sender.
+    #[serde(default, deserialize_with = "crate::lenient::opt_int")]
     pub from_user_id: Option<i64>,
     /// JSON string.
     pub attachment: Option<String>,
@@ -53,10 +54,12 @@ pub struct MessageRequest {
     /// JSON string.
     pub ext: Option<String>,
     /// A repeat within 24 hours is not sent again and answers as the first did.
+    #[serde(default, deserialize_with = "crate::lenient::opt_int")]
     pub transaction_id: Option<i64>,
     /// Deliver only to devices connected now; nothing is stored (and `transaction_id` is not
     /// remembered).
     pub online_only: Option<bool>,
+    #[serde(default, deserialize_with = "crate::lenient::opt_int")]
     pub related_mid: Option<i64>,
 }
 
@@ -74,7 +77,9 @@ pub struct SendEnvelope {
 #[derive(Deserialize, ToSchema)]
 pub struct RecallMessageRequest {
     /// The peer's user id or the group id.
+    #[serde(deserialize_with = "crate::lenient::int")]
     pub conversation_id: i64,
+    #[serde(deserialize_with = "crate::lenient::int")]
     pub msg_id: i64,
 }
 
@@ -82,16 +87,20 @@ pub struct RecallMessageRequest {
 #[into_params(parameter_in = Query)]
 pub struct ConversationQuery {
     /// The peer's user id or the group id.
+    #[serde(deserialize_with = "crate::lenient::int")]
     pub opposite_id: i64,
     /// Page backwards from this message; 0 (default) for the newest.
+    #[serde(default, deserialize_with = "crate::lenient::opt_int")]
     pub msg_id_start: Option<i64>,
     /// 1–100 (default 20).
+    #[serde(default, deserialize_with = "crate::lenient::opt_int")]
     pub limit: Option<i64>,
 }
 
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ConversationIdQuery {
+    #[serde(deserialize_with = "crate::lenient::int")]
     pub conversation_id: i64,
 }
 
@@ -99,8 +108,10 @@ pub struct ConversationIdQuery {
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct AckQuery {
+    #[serde(deserialize_with = "crate::lenient::int")]
     pub conversation_id: i64,
     /// Read up to (and including) this message.
+    #[serde(deserialize_with = "crate::lenient::int")]
     pub msg_id: i64,
 }
 

@@ -25,6 +25,7 @@ pub(crate) fn operations() -> Vec<Operation> {
 #[derive(Deserialize, ToSchema)]
 pub struct RosterApplicationRequest {
     /// The user to befriend.
+    #[serde(deserialize_with = "crate::lenient::int")]
     pub user_id: i64,
     /// Up to 256 characters.
     pub reason: Option<String>,
@@ -37,6 +38,7 @@ pub struct RosterApplicationRequest {
 /// `RosterApplication`: one item of a batch.
 #[derive(Deserialize, ToSchema)]
 pub struct RosterApplication {
+    #[serde(deserialize_with = "crate::lenient::int")]
     pub user_id: i64,
     pub reason: Option<String>,
     pub alias: Option<String>,
@@ -73,6 +75,7 @@ pub struct RosterApplicationDto {
 #[derive(Deserialize, ToSchema)]
 pub struct DeclineRequest {
     /// The applicant.
+    #[serde(deserialize_with = "crate::lenient::int")]
     pub user_id: i64,
     pub reason: Option<String>,
 }
@@ -80,6 +83,7 @@ pub struct DeclineRequest {
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct UserQuery {
+    #[serde(deserialize_with = "crate::lenient::int")]
     pub user_id: i64,
 }
 
@@ -89,6 +93,7 @@ pub struct PageQuery {
     /// From the previous answer; absent for the first page.
     pub cursor: Option<String>,
     /// 1–1000 (default 200).
+    #[serde(default, deserialize_with = "crate::lenient::opt_int")]
     pub limit: Option<i64>,
 }
 

@@ -31,6 +31,7 @@ pub(crate) fn operations() -> Vec<Operation> {
 #[derive(Deserialize, ToSchema)]
 pub struct RosterExtRequest {
     /// The friend.
+    #[serde(deserialize_with = "crate::lenient::int")]
     pub user_id: i64,
     /// Up to 64 characters.
     pub alias: Option<String>,
@@ -55,8 +56,10 @@ pub struct MobileQuery {
 #[into_params(parameter_in = Query)]
 pub struct MayMessageQuery {
     /// The sender.
+    #[serde(deserialize_with = "crate::lenient::int")]
     pub user_id: i64,
     /// The receiver.
+    #[serde(deserialize_with = "crate::lenient::int")]
     pub roster_id: i64,
 }
 

@@ -26,6 +26,7 @@ pub(crate) fn operations() -> Vec<Operation> {
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct DeviceQuery {
+    #[serde(deserialize_with = "crate::lenient::int")]
     pub device_sn: i64,
 }
 
@@ -33,6 +34,7 @@ pub struct DeviceQuery {
 #[into_params(parameter_in = Query)]
 pub struct KickQuery {
     /// Left out: every device of the user.
+    #[serde(default, deserialize_with = "crate::lenient::opt_int")]
     pub device_sn: Option<i64>,
 }
 
@@ -41,12 +43,14 @@ pub struct KickQuery {
 pub struct UnbindQuery {
     #[serde(rename = "deviceSn")]
     #[param(rename = "deviceSn")]
+    #[serde(deserialize_with = "crate::lenient::int")]
     pub device_sn: i64,
 }
 
 /// `BindPushTokenRequest`.
 #[derive(Deserialize, ToSchema)]
 pub struct BindPushTokenRequest {
+    #[serde(deserialize_with = "crate::lenient::int")]
     pub device_sn: i64,
     /// The vendor's (APNs, FCM, Huawei, …) token for the device.
     pub device_token: String,

@@ -56,6 +56,7 @@ impl From<UserProfileRequest> for ProfilePatch {
 /// `BatchUserProfileRequest`.
 #[derive(Deserialize, ToSchema)]
 pub struct BatchUserProfileRequest {
+    #[serde(deserialize_with = "crate::lenient::int")]
     pub user_id: i64,
     #[serde(flatten)]
     pub profile: UserProfileRequest,
@@ -71,6 +72,7 @@ pub struct AvatarRequest {
 /// `BatchAvatarRequest`.
 #[derive(Deserialize, ToSchema)]
 pub struct BatchAvatarRequest {
+    #[serde(deserialize_with = "crate::lenient::int")]
     pub user_id: i64,
     pub avatar: String,
 }

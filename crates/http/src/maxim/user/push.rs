@@ -40,6 +40,7 @@ pub struct AliasRequest {
 #[derive(Deserialize, ToSchema)]
 pub struct BadgeRequest {
     /// 0–99999.
+    #[serde(deserialize_with = "crate::lenient::int")]
     pub badge: i64,
 }
 

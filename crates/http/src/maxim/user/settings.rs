@@ -34,6 +34,7 @@ pub(crate) fn operations() -> Vec<Operation> {
 #[derive(Deserialize, ToSchema)]
 pub struct UserSettingsRequest {
     /// 0 anyone may add, 1 needs consent, 2 must answer the question, 3 reject all.
+    #[serde(default, deserialize_with = "crate::lenient::opt_int")]
     pub auth_mode: Option<i64>,
     pub auth_question: Option<String>,
     pub auth_answer: Option<String>,
@@ -41,9 +42,13 @@ pub struct UserSettingsRequest {
     pub group_confirm: Option<bool>,
     pub no_push: Option<bool>,
     pub no_push_detail: Option<bool>,
+    #[serde(default, deserialize_with = "crate::lenient::opt_int")]
     pub no_push_start_hour: Option<i64>,
+    #[serde(default, deserialize_with = "crate::lenient::opt_int")]
     pub no_push_end_hour: Option<i64>,
+    #[serde(default, deserialize_with = "crate::lenient::opt_int")]
     pub silence_start_time: Option<i64>,
+    #[serde(default, deserialize_with = "crate::lenient::opt_int")]
     pub silence_end_time: Option<i64>,
     pub no_sounds: Option<bool>,
     pub vibratory: Option<bool>,
@@ -78,6 +83,7 @@ impl UserSettingsRequest {
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct IntValue {
+    #[serde(deserialize_with = "crate::lenient::int")]
     pub value: i64,
 }
 
@@ -97,8 +103,10 @@ pub struct TextValue {
 #[into_params(parameter_in = Query)]
 pub struct NoPushHours {
     /// Hour 0–23 at which pushes stop.
+    #[serde(deserialize_with = "crate::lenient::int")]
     pub no_push_start_hour: i64,
     /// Hour 0–23 at which pushes resume.
+    #[serde(deserialize_with = "crate::lenient::int")]
     pub no_push_end_hour: i64,
 }
 
