@@ -38,6 +38,7 @@ pub struct GroupPageQuery {
     /// From the previous answer; absent for the first page.
     pub cursor: Option<String>,
     /// 1–1000 (default 1000).
+    #[param(default = 1000)]
     #[serde(default, deserialize_with = "crate::lenient::opt_int")]
     pub limit: Option<i64>,
 }

@@ -90,9 +90,11 @@ pub struct ConversationQuery {
     #[serde(deserialize_with = "crate::lenient::int")]
     pub opposite_id: i64,
     /// Page backwards from this message; 0 (default) for the newest.
+    #[param(default = 0)]
     #[serde(default, deserialize_with = "crate::lenient::opt_int")]
     pub msg_id_start: Option<i64>,
     /// 1–100 (default 20).
+    #[param(default = 20)]
     #[serde(default, deserialize_with = "crate::lenient::opt_int")]
     pub limit: Option<i64>,
 }

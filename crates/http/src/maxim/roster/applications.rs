@@ -93,6 +93,7 @@ pub struct PageQuery {
     /// From the previous answer; absent for the first page.
     pub cursor: Option<String>,
     /// 1–1000 (default 200).
+    #[param(default = 200)]
     #[serde(default, deserialize_with = "crate::lenient::opt_int")]
     pub limit: Option<i64>,
 }

@@ -54,9 +54,11 @@ pub struct UserDeleteRequest {
 #[into_params(parameter_in = Query)]
 pub struct PageQuery {
     /// From 1 (default 1).
+    #[param(default = 1)]
     #[serde(default, deserialize_with = "crate::lenient::opt_int")]
     pub page_num: Option<i64>,
     /// 1–1000 (default 50).
+    #[param(default = 50)]
     #[serde(default, deserialize_with = "crate::lenient::opt_int")]
     pub page_size: Option<i64>,
 }
