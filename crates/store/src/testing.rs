@@ -90,6 +90,53 @@ impl TestDatabase {
     }
 }
 
+/// Every `(table, column)` of a migrated store's schema, diesel's own bookkeeping left out:
+/// what the two migration trees must agree on, since one `schema.rs` serves both.
+///
+/// # Errors
+/// When the catalogue cannot be read.
+pub async fn columns(
+    store: &Store,
+) -> anyhow::Result<std::collections::BTreeSet<(String, String)>> {
+    use diesel::QueryableByName;
+    use diesel::sql_types::Text;
+    use diesel_async::RunQueryDsl;
+
+    #[derive(QueryableByName)]
+    struct Column {
+        #[diesel(sql_type = Text)]
+        table_name: String,
+        #[diesel(sql_type = Text)]
+        column_name: String,
+    }
+    let rows: Vec<Column> = match &store.pools {
+        crate::db::Pools::Pg(pool) => {
+            let mut conn = pool.get().await?;
+            diesel::sql_query(
+                "SELECT table_name::text AS table_name, column_name::text AS column_name \
+                 FROM information_schema.columns WHERE table_schema = 'public'",
+            )
+            .load(&mut *conn)
+            .await?
+        }
+        crate::db::Pools::Sqlite(pool) => {
+            let mut conn = pool.get().await?;
+            diesel::sql_query(
+                "SELECT m.name AS table_name, p.name AS column_name \
+                 FROM sqlite_master m JOIN pragma_table_info(m.name) p \
+                 WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%'",
+            )
+            .load(&mut *conn)
+            .await?
+        }
+    };
+    Ok(rows
+        .into_iter()
+        .filter(|c| !c.table_name.starts_with("__diesel"))
+        .map(|c| (c.table_name, c.column_name))
+        .collect())
+}
+
 /// The same server URL with another database name (the last path segment).
 fn replace_database(server: &str, name: &str) -> anyhow::Result<String> {
     let (base, query) = server
