@@ -122,7 +122,10 @@ pub struct RateLimits {
     registrations: Keyed<(AppId, IpKey)>,
     user_sends: Keyed<(AppId, UserId)>,
     app_sends: Keyed<AppId>,
-    name_failures: Backoff<(AppId, String)>,
+    /// Keyed by a hash of the case-folded name, so that a client cannot make an entry as
+    /// large as the names it invents.
+    name_failures: Backoff<(AppId, u64)>,
+    names: std::hash::RandomState,
     ip_failures: Backoff<(AppId, IpKey)>,
     started: Instant,
     /// Seconds since `started` of the last sweep.
@@ -157,6 +160,7 @@ impl RateLimits {
             user_sends: Keyed::keyed(quota(settings.sends_per_user, second)),
             app_sends: Keyed::keyed(quota(settings.sends_per_app, second)),
             name_failures: Backoff::default(),
+            names: std::hash::RandomState::new(),
             ip_failures: Backoff::default(),
             started: Instant::now(),
             swept: AtomicU64::new(0),
@@ -178,7 +182,7 @@ impl RateLimits {
             self.settings.login_free_failures,
             self.settings.login_backoff_max,
         );
-        let name_key = (app.clone(), name.to_lowercase());
+        let name_key = self.name_key(app, name);
         let ip_key = (app.clone(), IpKey::from(ip));
         let refused = |retry_after| Refused {
             retry_after,
@@ -195,15 +199,19 @@ impl RateLimits {
 
     /// After a login that failed on its credentials.
     pub fn login_failed(&self, app: &AppId, ip: IpAddr, name: &str) {
-        self.name_failures.fail((app.clone(), name.to_lowercase()));
+        self.name_failures.fail(self.name_key(app, name));
         self.ip_failures.fail((app.clone(), IpKey::from(ip)));
     }
 
     /// After a successful login: the name's failures are forgotten (the IP's are not, or one
     /// valid account would reset an attacker's count).
     pub fn login_succeeded(&self, app: &AppId, name: &str) {
-        self.name_failures
-            .clear(&(app.clone(), name.to_lowercase()));
+        self.name_failures.clear(&self.name_key(app, name));
+    }
+
+    fn name_key(&self, app: &AppId, name: &str) -> (AppId, u64) {
+        use std::hash::BuildHasher as _;
+        (app.clone(), self.names.hash_one(name.to_lowercase()))
     }
 
     /// Before an open registration from `ip`.

@@ -108,7 +108,9 @@ async fn a_frame_announcing_a_terabyte_is_refused_before_its_payload(
     // After the close frame the server drops the connection (actix lingers up to 1 s).
     assert!(sender.await?, "the connection stayed open");
     let grown = rss()?.saturating_sub(before);
-    assert!(grown < 48 << 20, "memory grew by {grown} bytes");
+    // Other tests share this process, so the bound is loose; buffering the frame would grow
+    // memory by everything the sender managed to write (gigabytes).
+    assert!(grown < 256 << 20, "memory grew by {grown} bytes");
     Ok(())
 }
 api_test!(a_frame_announcing_a_terabyte_is_refused_before_its_payload);

@@ -79,7 +79,7 @@ async fn a_login_flood_from_one_ip_leaves_other_ips_alone(app: &TestApp) -> anyh
         .filter(|a| matches!(a, Ok((StatusCode::TOO_MANY_REQUESTS, _))))
         .count();
     assert!(
-        refused >= 80,
+        refused >= 70,
         "only {refused} of 100 flooding logins were refused"
     );
     // Another address logs in at once.
