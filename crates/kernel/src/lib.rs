@@ -2,6 +2,7 @@
 
 mod id_gen;
 mod ids;
+pub mod jobs;
 mod principal;
 mod storage;
 mod time;

@@ -1,11 +1,13 @@
 //! Message webhooks (NOTES.md §5): every stored message, except read receipts, is queued for
 //! the app's callback URL in the transaction that stores it, then POSTed by [`Webhooks`]
-//! with retries and backoff until the receiver answers 2xx or the attempts run out.
+//! with retries and backoff until the receiver answers 2xx or the attempts run out, by the
+//! kernel's generic job runner (`tidings_kernel::jobs`).
 
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use tidings_kernel::{AppId, Clock, Timestamp};
+use tidings_kernel::jobs::{JobHandler, JobQueue, JobRunner, RetryPolicy};
+use tidings_kernel::{AppId, Clock};
 
 use crate::RepoError;
 use crate::model::Message;
@@ -35,44 +37,57 @@ impl Callback {
     }
 }
 
-/// A queued delivery of one message to its app's callback.
+/// A queued delivery of one message to its app's callback (its id in the queue is the
+/// message's).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct WebhookJob {
     pub app: AppId,
     pub message: Message,
     pub callback: Callback,
-    /// Attempts made before this one.
-    pub attempts: i64,
 }
 
-/// The durable queue of webhook deliveries. The store fills it when it appends a message of
-/// an app that has a callback.
-#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
+/// Retries, leases and batches of webhook deliveries: the generic job runner's policy.
+pub type WebhookPolicy = RetryPolicy;
+
+/// The durable queue of webhook deliveries (a [`JobQueue`] keyed by message id) and the
+/// apps' callbacks. The store fills the queue when it appends a message of an app that has
+/// a callback.
 #[async_trait]
-pub trait WebhookOutbox: Send + Sync {
-    /// Sets (or with `None` removes) an app's callback; messages stored from then on are
-    /// queued for it.
+pub trait WebhookOutbox: JobQueue<WebhookJob, Error = RepoError> {
+    /// Sets (or with `None` removes, dropping its pending jobs) an app's callback; messages
+    /// stored from then on are queued for it.
     async fn set_callback(&self, app: &AppId, callback: Option<Callback>) -> Result<(), RepoError>;
     async fn callback(&self, app: &AppId) -> Result<Option<Callback>, RepoError>;
-    /// At most `limit` jobs due at `now`, oldest first, each leased until `lease_until` so
-    /// that no other runner (on this node or another) takes it meanwhile.
-    async fn lease_due(
-        &self,
-        now: Timestamp,
-        lease_until: Timestamp,
-        limit: i64,
-    ) -> Result<Vec<WebhookJob>, RepoError>;
-    /// The receiver took it: the job is done.
-    async fn delivered(&self, message: i64) -> Result<(), RepoError>;
-    /// An attempt failed: try again at `next_at` (or, with `None`, never: recorded as
-    /// failed).
-    async fn attempt_failed(
-        &self,
-        message: i64,
-        attempts: i64,
-        next_at: Option<Timestamp>,
-        error: &str,
-    ) -> Result<(), RepoError>;
+}
+
+#[cfg(any(test, feature = "mock"))]
+mockall::mock! {
+    pub WebhookOutbox {}
+
+    #[async_trait]
+    impl JobQueue<WebhookJob> for WebhookOutbox {
+        type Error = RepoError;
+        async fn lease_due(
+            &self,
+            now: tidings_kernel::Timestamp,
+            lease_until: tidings_kernel::Timestamp,
+            limit: i64,
+        ) -> Result<Vec<tidings_kernel::jobs::Leased<WebhookJob>>, RepoError>;
+        async fn done(&self, id: i64) -> Result<(), RepoError>;
+        async fn failed(
+            &self,
+            id: i64,
+            attempts: i64,
+            next_at: Option<tidings_kernel::Timestamp>,
+            error: &str,
+        ) -> Result<(), RepoError>;
+    }
+
+    #[async_trait]
+    impl WebhookOutbox for WebhookOutbox {
+        async fn set_callback(&self, app: &AppId, callback: Option<Callback>) -> Result<(), RepoError>;
+        async fn callback(&self, app: &AppId) -> Result<Option<Callback>, RepoError>;
+    }
 }
 
 /// Posts one message to a callback; `Err` describes a failure (a refused connection, a
@@ -84,40 +99,13 @@ pub trait WebhookSender: Send + Sync {
     -> Result<(), String>;
 }
 
-/// Retries and batch sizes.
-#[derive(Clone, Debug)]
-pub struct WebhookPolicy {
-    /// Attempts before a job is recorded as failed (default 8).
-    pub max_attempts: i64,
-    /// The wait after the first failure, doubled after each next one (default 1 s).
-    pub first_backoff_ms: i64,
-    /// The longest wait between attempts (default 10 minutes).
-    pub max_backoff_ms: i64,
-    /// How long a runner holds a job it is posting (default 60 s).
-    pub lease_ms: i64,
-    /// Jobs taken per run (default 64).
-    pub batch: i64,
-}
+/// A webhook job is done by posting it.
+struct Post(Arc<dyn WebhookSender>);
 
-impl Default for WebhookPolicy {
-    fn default() -> Self {
-        Self {
-            max_attempts: 8,
-            first_backoff_ms: 1_000,
-            max_backoff_ms: 600_000,
-            lease_ms: 60_000,
-            batch: 64,
-        }
-    }
-}
-
-impl WebhookPolicy {
-    /// The wait after `attempts` failed attempts.
-    pub fn backoff_ms(&self, attempts: i64) -> i64 {
-        let doublings = (attempts - 1).clamp(0, 30) as u32;
-        self.first_backoff_ms
-            .saturating_mul(1_i64 << doublings)
-            .min(self.max_backoff_ms)
+#[async_trait]
+impl JobHandler<WebhookJob> for Post {
+    async fn handle(&self, job: &WebhookJob) -> Result<(), String> {
+        self.0.post(&job.app, &job.callback, &job.message).await
     }
 }
 
@@ -125,9 +113,7 @@ impl WebhookPolicy {
 #[derive(Clone)]
 pub struct Webhooks {
     outbox: Arc<dyn WebhookOutbox>,
-    sender: Arc<dyn WebhookSender>,
-    clock: Arc<dyn Clock>,
-    policy: WebhookPolicy,
+    runner: JobRunner<WebhookJob, dyn WebhookOutbox, Post>,
 }
 
 impl Webhooks {
@@ -137,12 +123,8 @@ impl Webhooks {
         clock: Arc<dyn Clock>,
         policy: WebhookPolicy,
     ) -> Self {
-        Self {
-            outbox,
-            sender,
-            clock,
-            policy,
-        }
+        let runner = JobRunner::new(outbox.clone(), Arc::new(Post(sender)), clock, policy);
+        Self { outbox, runner }
     }
 
     /// Sets or removes an app's callback.
@@ -166,41 +148,15 @@ impl Webhooks {
     /// # Errors
     /// [`RepoError`] when the queue cannot be read or updated.
     pub async fn run_once(&self) -> Result<usize, RepoError> {
-        let now = self.clock.now();
-        let jobs = self
-            .outbox
-            .lease_due(now, now.plus_ms(self.policy.lease_ms), self.policy.batch)
-            .await?;
-        let taken = jobs.len();
-        let attempts = jobs.into_iter().map(|job| self.attempt(job));
-        for result in futures_util::future::join_all(attempts).await {
-            result?;
-        }
-        Ok(taken)
-    }
-
-    async fn attempt(&self, job: WebhookJob) -> Result<(), RepoError> {
-        let id = job.message.id;
-        match self
-            .sender
-            .post(&job.app, &job.callback, &job.message)
-            .await
-        {
-            Ok(()) => self.outbox.delivered(id).await,
-            Err(error) => {
-                let attempts = job.attempts + 1;
-                let next = (attempts < self.policy.max_attempts)
-                    .then(|| self.clock.now().plus_ms(self.policy.backoff_ms(attempts)));
-                self.outbox.attempt_failed(id, attempts, next, &error).await
-            }
-        }
+        self.runner.run_once().await
     }
 }
 
 #[cfg(test)]
 mod tests {
     use mockall::predicate::{always, eq};
-    use tidings_kernel::{MockClock, UserId};
+    use tidings_kernel::jobs::Leased;
+    use tidings_kernel::{MockClock, Timestamp, UserId};
 
     use super::*;
     use crate::model::{ContentType, Target};
@@ -209,7 +165,15 @@ mod tests {
         AppId::parse("app").unwrap_or_else(|_| unreachable!())
     }
 
-    fn job(id: i64, attempts: i64) -> WebhookJob {
+    fn job(id: i64, attempts: i64) -> Leased<WebhookJob> {
+        Leased {
+            id,
+            attempts,
+            job: job_of(id),
+        }
+    }
+
+    fn job_of(id: i64) -> WebhookJob {
         WebhookJob {
             app: app(),
             message: Message {
@@ -230,7 +194,6 @@ mod tests {
                 url: "http://hook".into(),
                 secret: "s".into(),
             },
-            attempts,
         }
     }
 
@@ -248,16 +211,6 @@ mod tests {
         )
     }
 
-    #[test]
-    fn backoff_doubles_up_to_the_cap() {
-        let p = WebhookPolicy::default();
-        assert_eq!(
-            (1..=4).map(|a| p.backoff_ms(a)).collect::<Vec<_>>(),
-            vec![1_000, 2_000, 4_000, 8_000]
-        );
-        assert_eq!(p.backoff_ms(40), 600_000);
-    }
-
     #[tokio::test]
     async fn delivered_jobs_are_done_and_failures_retry_then_give_up() {
         let mut outbox = MockWebhookOutbox::new();
@@ -266,17 +219,17 @@ mod tests {
             .with(eq(Timestamp(10_000)), eq(Timestamp(70_000)), eq(64))
             .returning(|_, _, _| Ok(vec![job(1, 0), job(2, 0), job(3, 2)]));
         outbox
-            .expect_delivered()
+            .expect_done()
             .with(eq(1))
             .times(1)
             .returning(|_| Ok(()));
         outbox
-            .expect_attempt_failed()
+            .expect_failed()
             .with(eq(2), eq(1), eq(Some(Timestamp(11_000))), always())
             .times(1)
             .returning(|_, _, _, _| Ok(()));
         outbox
-            .expect_attempt_failed()
+            .expect_failed()
             .with(eq(3), eq(3), eq(None), eq("HTTP 500"))
             .times(1)
             .returning(|_, _, _, _| Ok(()));

@@ -1397,6 +1397,7 @@ mod messages {
     async fn webhooks_are_queued_with_the_message_leased_retried_and_settled(
         store: Store,
     ) -> anyhow::Result<()> {
+        use tidings_kernel::jobs::JobQueue;
         use tidings_messaging::webhooks::{Callback, WebhookOutbox};
         let app = users(&store).await?;
         let a = &app.id;
@@ -1418,13 +1419,13 @@ mod messages {
         send(&store, a, message(12, ANN, BOB, ContentType::ReadAck)).await?;
         send(&store, a, message(13, ANN, BOB, ContentType::Recall)).await?;
         let jobs = store.lease_due(Timestamp(100), Timestamp(200), 10).await?;
-        let ids: Vec<i64> = jobs.iter().map(|j| j.message.id).collect();
+        let ids: Vec<i64> = jobs.iter().map(|j| j.job.message.id).collect();
         assert_eq!(ids, vec![11, 13], "read receipts are not sent");
         assert_eq!(
-            (jobs[0].callback.clone(), jobs[0].attempts),
-            (callback.clone(), 0)
+            (jobs[0].job.callback.clone(), jobs[0].attempts, jobs[0].id),
+            (callback.clone(), 0, 11)
         );
-        assert_eq!(jobs[0].message.content, "m11");
+        assert_eq!(jobs[0].job.message.content, "m11");
         assert!(
             store
                 .lease_due(Timestamp(150), Timestamp(250), 10)
@@ -1432,9 +1433,9 @@ mod messages {
                 .is_empty(),
             "leased jobs are not taken twice"
         );
-        store.delivered(11).await?;
+        store.done(11).await?;
         store
-            .attempt_failed(13, 1, Some(Timestamp(300)), "HTTP 500")
+            .failed(13, 1, Some(Timestamp(300)), "HTTP 500")
             .await?;
         assert!(
             store
@@ -1446,11 +1447,11 @@ mod messages {
         assert_eq!(
             retry
                 .iter()
-                .map(|j| (j.message.id, j.attempts))
+                .map(|j| (j.job.message.id, j.attempts))
                 .collect::<Vec<_>>(),
             vec![(13, 1)]
         );
-        store.attempt_failed(13, 2, None, "HTTP 500").await?;
+        store.failed(13, 2, None, "HTTP 500").await?;
         assert!(
             store
                 .lease_due(Timestamp(i64::MAX), Timestamp(i64::MAX), 10)
@@ -1472,6 +1473,46 @@ mod messages {
         Ok(())
     }
     store_test!(webhooks_are_queued_with_the_message_leased_retried_and_settled);
+
+    async fn concurrent_runners_lease_disjoint_webhook_jobs(store: Store) -> anyhow::Result<()> {
+        use tidings_kernel::jobs::JobQueue;
+        use tidings_messaging::webhooks::{Callback, WebhookOutbox};
+        let app = users(&store).await?;
+        let a = &app.id;
+        let callback = Callback {
+            url: "http://hook/x".into(),
+            secret: "s3cret".into(),
+        };
+        store.set_callback(a, Some(callback)).await?;
+        for id in 100..120 {
+            send(&store, a, message(id, ANN, BOB, ContentType::Text)).await?;
+        }
+        let (one, two) = (store.clone(), store.clone());
+        let first =
+            tokio::spawn(
+                async move { one.lease_due(Timestamp(1_000), Timestamp(2_000), 12).await },
+            );
+        let second =
+            tokio::spawn(
+                async move { two.lease_due(Timestamp(1_000), Timestamp(2_000), 12).await },
+            );
+        let mut ids: Vec<i64> = first
+            .await??
+            .into_iter()
+            .chain(second.await??)
+            .map(|j| j.id)
+            .collect();
+        let taken = ids.len();
+        ids.sort_unstable();
+        ids.dedup();
+        assert_eq!(ids.len(), taken, "a job was leased twice");
+        assert_eq!(
+            taken, 20,
+            "every due job is taken by one runner or the other"
+        );
+        Ok(())
+    }
+    store_test!(concurrent_runners_lease_disjoint_webhook_jobs);
 
     async fn concurrent_sends_with_one_transaction_id_store_once(
         store: Store,

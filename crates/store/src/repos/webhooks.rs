@@ -3,6 +3,7 @@
 use async_trait::async_trait;
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, RunQueryDsl};
+use tidings_kernel::jobs::{JobQueue, Leased};
 use tidings_kernel::{AppId, Timestamp};
 use tidings_messaging::RepoError;
 use tidings_messaging::model::Message;
@@ -10,7 +11,7 @@ use tidings_messaging::webhooks::{Callback, WebhookJob, WebhookOutbox};
 
 use super::messages::MessageRow;
 use crate::Store;
-use crate::db::with_conn;
+use crate::db::{Pools, pool_error, with_conn};
 use crate::error::messaging_error as err;
 use crate::schema::{message_callbacks, messages, webhook_outbox};
 
@@ -75,13 +76,19 @@ impl WebhookOutbox for Store {
         });
         Ok(row.map(|(url, secret)| Callback { url, secret }))
     }
+}
+
+#[async_trait]
+impl JobQueue<WebhookJob> for Store {
+    type Error = RepoError;
 
     async fn lease_due(
         &self,
         now: Timestamp,
         lease_until: Timestamp,
         limit: i64,
-    ) -> Result<Vec<WebhookJob>, RepoError> {
+    ) -> Result<Vec<Leased<WebhookJob>>, RepoError> {
+        let leased = self.lease_due_ids(now, lease_until, limit).await?;
         type Row = (
             MessageRow,
             i64,
@@ -90,60 +97,29 @@ impl WebhookOutbox for Store {
             (String, String, String, String),
         );
         let rows: Vec<Row> = with_conn!(self, |conn| {
-            conn.transaction(async |c| {
-                let due: Vec<(i64, i64)> = webhook_outbox::table
-                    .inner_join(
-                        message_callbacks::table
-                            .on(message_callbacks::app_id.eq(webhook_outbox::app_id)),
-                    )
-                    .filter(webhook_outbox::failed.eq(false))
-                    .filter(webhook_outbox::next_attempt_at.le(now.0))
-                    .order(webhook_outbox::next_attempt_at)
-                    .limit(limit)
-                    .select((webhook_outbox::message_id, webhook_outbox::next_attempt_at))
-                    .load(c)
-                    .await?;
-                // A conditional write per job: a job another runner leased meanwhile is
-                // left to it.
-                let mut leased = Vec::with_capacity(due.len());
-                for (id, at) in due {
-                    let taken = diesel::update(
-                        webhook_outbox::table
-                            .filter(webhook_outbox::message_id.eq(id))
-                            .filter(webhook_outbox::next_attempt_at.eq(at)),
-                    )
-                    .set(webhook_outbox::next_attempt_at.eq(lease_until.0))
-                    .execute(c)
-                    .await?;
-                    if taken == 1 {
-                        leased.push(id);
-                    }
-                }
-                webhook_outbox::table
-                    .inner_join(messages::table.on(messages::id.eq(webhook_outbox::message_id)))
-                    .inner_join(
-                        message_callbacks::table
-                            .on(message_callbacks::app_id.eq(webhook_outbox::app_id)),
-                    )
-                    .filter(webhook_outbox::message_id.eq_any(&leased))
-                    .order(webhook_outbox::message_id)
-                    .select((
-                        MessageRow::as_select(),
-                        webhook_outbox::attempts,
-                        message_callbacks::url,
-                        message_callbacks::secret,
-                        (
-                            webhook_outbox::content,
-                            webhook_outbox::attachment,
-                            webhook_outbox::config,
-                            webhook_outbox::ext,
-                        ),
-                    ))
-                    .load(c)
-                    .await
-            })
-            .await
-            .map_err(err)?
+            webhook_outbox::table
+                .inner_join(messages::table.on(messages::id.eq(webhook_outbox::message_id)))
+                .inner_join(
+                    message_callbacks::table
+                        .on(message_callbacks::app_id.eq(webhook_outbox::app_id)),
+                )
+                .filter(webhook_outbox::message_id.eq_any(&leased))
+                .order(webhook_outbox::message_id)
+                .select((
+                    MessageRow::as_select(),
+                    webhook_outbox::attempts,
+                    message_callbacks::url,
+                    message_callbacks::secret,
+                    (
+                        webhook_outbox::content,
+                        webhook_outbox::attachment,
+                        webhook_outbox::config,
+                        webhook_outbox::ext,
+                    ),
+                ))
+                .load(conn)
+                .await
+                .map_err(err)?
         });
         rows.into_iter()
             .map(|(row, attempts, url, secret, sent)| {
@@ -157,17 +133,20 @@ impl WebhookOutbox for Store {
                     ext,
                     ..Message::try_from(row)?
                 };
-                Ok(WebhookJob {
-                    app,
-                    message,
-                    callback: Callback { url, secret },
+                Ok(Leased {
+                    id: message.id,
                     attempts,
+                    job: WebhookJob {
+                        app,
+                        message,
+                        callback: Callback { url, secret },
+                    },
                 })
             })
             .collect()
     }
 
-    async fn delivered(&self, message: i64) -> Result<(), RepoError> {
+    async fn done(&self, message: i64) -> Result<(), RepoError> {
         with_conn!(self, |conn| {
             diesel::delete(webhook_outbox::table.filter(webhook_outbox::message_id.eq(message)))
                 .execute(conn)
@@ -177,7 +156,7 @@ impl WebhookOutbox for Store {
         Ok(())
     }
 
-    async fn attempt_failed(
+    async fn failed(
         &self,
         message: i64,
         attempts: i64,
@@ -198,5 +177,70 @@ impl WebhookOutbox for Store {
                 .map_err(err)?
         });
         Ok(())
+    }
+}
+
+impl Store {
+    /// Leases the due jobs and answers their ids. On PostgreSQL the due rows are locked with
+    /// `FOR UPDATE SKIP LOCKED`, so concurrent runners on several nodes take disjoint jobs
+    /// without waiting on each other; on SQLite, which has one writer at a time, one
+    /// `UPDATE … RETURNING` picks and leases them.
+    async fn lease_due_ids(
+        &self,
+        now: Timestamp,
+        lease_until: Timestamp,
+        limit: i64,
+    ) -> Result<Vec<i64>, RepoError> {
+        let due = webhook_outbox::table
+            .filter(webhook_outbox::failed.eq(false))
+            .filter(webhook_outbox::next_attempt_at.le(now.0))
+            .order(webhook_outbox::next_attempt_at)
+            .limit(limit);
+        let lease = |ids: &[i64]| {
+            diesel::update(
+                webhook_outbox::table.filter(webhook_outbox::message_id.eq_any(ids.to_vec())),
+            )
+            .set(webhook_outbox::next_attempt_at.eq(lease_until.0))
+        };
+        match &self.pools {
+            Pools::Pg(pool) => {
+                let mut conn = pool.get().await.map_err(pool_error)?;
+                conn.transaction(async |c| {
+                    let ids: Vec<i64> = due
+                        .select(webhook_outbox::message_id)
+                        .for_update()
+                        .skip_locked()
+                        .load(c)
+                        .await?;
+                    lease(&ids).execute(c).await?;
+                    Ok(ids)
+                })
+                .await
+                .map_err(err)
+            }
+            Pools::Sqlite(pool) => {
+                // One statement, so the read never has to become a write inside a
+                // transaction (two such transactions would refuse each other at once).
+                #[derive(QueryableByName)]
+                struct Id {
+                    #[diesel(sql_type = diesel::sql_types::BigInt)]
+                    message_id: i64,
+                }
+                let mut conn = pool.get().await.map_err(pool_error)?;
+                let ids: Vec<Id> = diesel::sql_query(
+                    "UPDATE webhook_outbox SET next_attempt_at = ? WHERE message_id IN \
+                     (SELECT message_id FROM webhook_outbox WHERE failed = 0 \
+                      AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ?) \
+                     RETURNING message_id",
+                )
+                .bind::<diesel::sql_types::BigInt, _>(lease_until.0)
+                .bind::<diesel::sql_types::BigInt, _>(now.0)
+                .bind::<diesel::sql_types::BigInt, _>(limit)
+                .load(&mut *conn)
+                .await
+                .map_err(err)?;
+                Ok(ids.into_iter().map(|id| id.message_id).collect())
+            }
+        }
     }
 }

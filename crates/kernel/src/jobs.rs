@@ -1,0 +1,294 @@
+//! A durable job runner: work that must happen after a request (a webhook POST, a push
+//! notification) waits in a store's queue as rows, written in the transaction that made
+//! it necessary. A runner leases the jobs that are due, so that no other runner on any node
+//! takes one meanwhile, hands each to its handler, and records the outcome: done, retried
+//! after a doubling backoff, or failed for good after a bounded number of attempts.
+//!
+//! The store implements [`JobQueue`] for each kind of job, the adapter that does the work
+//! implements [`JobHandler`], and [`JobRunner::run_once`] is called in a loop.
+
+use std::marker::PhantomData;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+
+use crate::{Clock, Timestamp};
+
+/// Retries, leases and batch sizes of one kind of job.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RetryPolicy {
+    /// Attempts before a job is recorded as failed (default 8).
+    pub max_attempts: i64,
+    /// The wait after the first failure, doubled after each next one (default 1 s).
+    pub first_backoff_ms: i64,
+    /// The longest wait between attempts (default 10 minutes).
+    pub max_backoff_ms: i64,
+    /// How long a runner holds a job it works on (default 60 s); the handler must give up
+    /// well before (a job whose lease ran out may be taken again).
+    pub lease_ms: i64,
+    /// Jobs taken per run (default 64).
+    pub batch: i64,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        Self {
+            max_attempts: 8,
+            first_backoff_ms: 1_000,
+            max_backoff_ms: 600_000,
+            lease_ms: 60_000,
+            batch: 64,
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// The wait after `attempts` failed attempts.
+    pub fn backoff_ms(&self, attempts: i64) -> i64 {
+        let doublings = (attempts - 1).clamp(0, 30) as u32;
+        self.first_backoff_ms
+            .saturating_mul(1_i64 << doublings)
+            .min(self.max_backoff_ms)
+    }
+}
+
+/// A job taken from its queue, with the attempts made before this one.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Leased<J> {
+    /// The job's id in its queue.
+    pub id: i64,
+    pub attempts: i64,
+    pub job: J,
+}
+
+/// The durable queue of one kind of job `J`.
+#[async_trait]
+pub trait JobQueue<J>: Send + Sync {
+    type Error: Send;
+
+    /// At most `limit` jobs due at `now`, oldest first, each leased until `lease_until`:
+    /// MUST NOT return a job another runner holds an unexpired lease on, nor one recorded as
+    /// failed.
+    async fn lease_due(
+        &self,
+        now: Timestamp,
+        lease_until: Timestamp,
+        limit: i64,
+    ) -> Result<Vec<Leased<J>>, Self::Error>;
+
+    /// The job is done: it leaves the queue.
+    async fn done(&self, id: i64) -> Result<(), Self::Error>;
+
+    /// An attempt failed: `attempts` made so far; due again at `next_at`, or with `None`
+    /// never (kept, recorded as failed with `error`).
+    async fn failed(
+        &self,
+        id: i64,
+        attempts: i64,
+        next_at: Option<Timestamp>,
+        error: &str,
+    ) -> Result<(), Self::Error>;
+}
+
+/// Does one job; `Err` says why it failed (it is retried by the policy).
+#[async_trait]
+pub trait JobHandler<J>: Send + Sync {
+    async fn handle(&self, job: &J) -> Result<(), String>;
+}
+
+/// Runs the jobs of one queue with one handler.
+pub struct JobRunner<J, Q: ?Sized, H: ?Sized> {
+    queue: Arc<Q>,
+    handler: Arc<H>,
+    clock: Arc<dyn Clock>,
+    policy: RetryPolicy,
+    kind: PhantomData<fn() -> J>,
+}
+
+impl<J, Q: ?Sized, H: ?Sized> Clone for JobRunner<J, Q, H> {
+    fn clone(&self) -> Self {
+        Self {
+            queue: self.queue.clone(),
+            handler: self.handler.clone(),
+            clock: self.clock.clone(),
+            policy: self.policy.clone(),
+            kind: PhantomData,
+        }
+    }
+}
+
+impl<J, Q, H> JobRunner<J, Q, H>
+where
+    J: Send + Sync,
+    Q: JobQueue<J> + ?Sized,
+    H: JobHandler<J> + ?Sized,
+{
+    pub fn new(queue: Arc<Q>, handler: Arc<H>, clock: Arc<dyn Clock>, policy: RetryPolicy) -> Self {
+        Self {
+            queue,
+            handler,
+            clock,
+            policy,
+            kind: PhantomData,
+        }
+    }
+
+    pub fn policy(&self) -> &RetryPolicy {
+        &self.policy
+    }
+
+    /// Works the jobs that are due (one batch, concurrently); answers how many were taken.
+    ///
+    /// # Errors
+    /// The queue's error when it cannot be read or updated (the jobs of a failed update
+    /// are due again when their lease ends).
+    pub async fn run_once(&self) -> Result<usize, Q::Error> {
+        let now = self.clock.now();
+        let jobs = self
+            .queue
+            .lease_due(now, now.plus_ms(self.policy.lease_ms), self.policy.batch)
+            .await?;
+        let taken = jobs.len();
+        let attempts = jobs.into_iter().map(|job| self.attempt(job));
+        for result in futures_util::future::join_all(attempts).await {
+            result?;
+        }
+        Ok(taken)
+    }
+
+    async fn attempt(&self, leased: Leased<J>) -> Result<(), Q::Error> {
+        match self.handler.handle(&leased.job).await {
+            Ok(()) => self.queue.done(leased.id).await,
+            Err(error) => {
+                let attempts = leased.attempts + 1;
+                let next = (attempts < self.policy.max_attempts)
+                    .then(|| self.clock.now().plus_ms(self.policy.backoff_ms(attempts)));
+                self.queue.failed(leased.id, attempts, next, &error).await
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use super::*;
+    use crate::MockClock;
+
+    /// (id, attempts, next attempt, error) of a failed attempt.
+    type Failure = (i64, i64, Option<Timestamp>, String);
+
+    /// A queue in memory that records what the runner told it.
+    #[derive(Default)]
+    struct Recorded {
+        due: Vec<Leased<&'static str>>,
+        done: Mutex<Vec<i64>>,
+        failed: Mutex<Vec<Failure>>,
+    }
+
+    #[async_trait]
+    impl JobQueue<&'static str> for Recorded {
+        type Error = String;
+
+        async fn lease_due(
+            &self,
+            now: Timestamp,
+            lease_until: Timestamp,
+            limit: i64,
+        ) -> Result<Vec<Leased<&'static str>>, String> {
+            assert_eq!(
+                (now, lease_until, limit),
+                (Timestamp(10_000), Timestamp(70_000), 64)
+            );
+            Ok(self.due.clone())
+        }
+
+        async fn done(&self, id: i64) -> Result<(), String> {
+            self.done.lock().map_err(|e| e.to_string())?.push(id);
+            Ok(())
+        }
+
+        async fn failed(
+            &self,
+            id: i64,
+            attempts: i64,
+            next_at: Option<Timestamp>,
+            error: &str,
+        ) -> Result<(), String> {
+            let mut failed = self.failed.lock().map_err(|e| e.to_string())?;
+            failed.push((id, attempts, next_at, error.to_owned()));
+            Ok(())
+        }
+    }
+
+    struct SucceedsOn(&'static str);
+
+    #[async_trait]
+    impl JobHandler<&'static str> for SucceedsOn {
+        async fn handle(&self, job: &&'static str) -> Result<(), String> {
+            if *job == self.0 {
+                Ok(())
+            } else {
+                Err("HTTP 500".into())
+            }
+        }
+    }
+
+    #[test]
+    fn backoff_doubles_up_to_the_cap() {
+        let p = RetryPolicy::default();
+        assert_eq!(
+            (1..=4).map(|a| p.backoff_ms(a)).collect::<Vec<_>>(),
+            vec![1_000, 2_000, 4_000, 8_000]
+        );
+        assert_eq!(p.backoff_ms(40), 600_000);
+    }
+
+    #[tokio::test]
+    async fn done_jobs_leave_and_failures_retry_with_backoff_then_give_up() -> Result<(), String> {
+        let queue = Arc::new(Recorded {
+            due: vec![
+                Leased {
+                    id: 1,
+                    attempts: 0,
+                    job: "ok",
+                },
+                Leased {
+                    id: 2,
+                    attempts: 0,
+                    job: "bad",
+                },
+                Leased {
+                    id: 3,
+                    attempts: 2,
+                    job: "bad",
+                },
+            ],
+            ..Recorded::default()
+        });
+        let mut clock = MockClock::new();
+        clock.expect_now().return_const(Timestamp(10_000));
+        let policy = RetryPolicy {
+            max_attempts: 3,
+            ..RetryPolicy::default()
+        };
+        let runner = JobRunner::new(
+            queue.clone(),
+            Arc::new(SucceedsOn("ok")),
+            Arc::new(clock),
+            policy,
+        );
+        assert_eq!(runner.run_once().await, Ok(3));
+        assert_eq!(*queue.done.lock().map_err(|e| e.to_string())?, vec![1]);
+        let failed = queue.failed.lock().map_err(|e| e.to_string())?.clone();
+        assert_eq!(
+            failed,
+            vec![
+                (2, 1, Some(Timestamp(11_000)), "HTTP 500".to_owned()),
+                (3, 3, None, "HTTP 500".to_owned()),
+            ]
+        );
+        Ok(())
+    }
+}
