@@ -3,7 +3,6 @@
 mod db;
 mod error;
 mod repos;
-mod rows;
 mod schema;
 #[cfg(feature = "testing")]
 pub mod testing;

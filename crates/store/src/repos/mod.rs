@@ -1,13 +1,7 @@
-//! The repository ports of the domain crates, implemented on [`crate::Store`].
+//! The repository ports of the domain crates, implemented on [`crate::Store`]: one room per
+//! domain, each with its row structs and its queries.
 
-mod append;
-mod apps;
-mod devices;
-mod directory;
-mod group_rows;
 mod groups;
-pub(crate) mod messages;
+pub(crate) mod messaging;
 mod roster;
-mod tokens;
 mod users;
-mod webhooks;

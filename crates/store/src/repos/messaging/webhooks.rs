@@ -9,7 +9,7 @@ use tidings_messaging::RepoError;
 use tidings_messaging::model::Message;
 use tidings_messaging::webhooks::{Callback, WebhookJob, WebhookOutbox};
 
-use super::messages::MessageRow;
+use super::MessageRow;
 use crate::Store;
 use crate::db::{Pools, pool_error, with_conn};
 use crate::error::messaging_error as err;

@@ -1,3 +1,5 @@
+mod directory;
+
 use async_trait::async_trait;
 use diesel::dsl::max;
 use diesel::prelude::*;

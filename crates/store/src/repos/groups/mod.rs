@@ -1,3 +1,5 @@
+mod rows;
+
 use async_trait::async_trait;
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, RunQueryDsl};
@@ -9,15 +11,15 @@ use tidings_groups::model::{
 use tidings_groups::ports::{GroupRepository, GroupUsers};
 use tidings_kernel::{AppId, GroupId, Timestamp, UserId};
 
-use super::group_rows::{
-    AnnouncementRow, BlockRow, FileRow, GroupRow, InvitationRow, JoinRequestRow, MemberRow,
-};
 use crate::Store;
 use crate::db::with_conn;
 use crate::error::groups_error as err;
 use crate::schema::{
     chat_groups, group_announcements, group_blocks, group_files, group_invitations,
     group_join_requests, group_kicks, group_members, users,
+};
+use rows::{
+    AnnouncementRow, BlockRow, FileRow, GroupRow, InvitationRow, JoinRequestRow, MemberRow,
 };
 
 /// What a resolving transaction ends with besides a database error: a refused join, which

@@ -6,10 +6,10 @@ use tidings_users::RepoError;
 use tidings_users::model::{PasswordHash, ProfileChange, SettingsPatch, User, Username};
 use tidings_users::ports::{DeviceLogin, UserRepository};
 
+use super::rows::{DeviceRow, ProfilePatchRow, SettingsPatchRow, UserRow};
 use crate::Store;
 use crate::db::with_conn;
 use crate::error::repo_error;
-use crate::rows::{DeviceRow, ProfilePatchRow, SettingsPatchRow, UserRow};
 use crate::schema::{access_tokens, apps, devices, inbox, user_open_ids, user_push_tags, users};
 
 /// `UPDATE users SET $changes WHERE app_id = $app AND id = $id`, on either backend.

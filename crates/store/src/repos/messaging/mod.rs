@@ -1,6 +1,9 @@
 //! The messaging ports: messages, inboxes with gapless positions, read positions, dedup, and
 //! the audience of a send.
 
+mod append;
+mod webhooks;
+
 use std::collections::{HashMap, HashSet};
 
 use async_trait::async_trait;

@@ -7,10 +7,10 @@ use tidings_users::RepoError;
 use tidings_users::model::Device;
 use tidings_users::ports::{DeviceLogin, DeviceRepository};
 
+use super::rows::DeviceRow;
 use crate::Store;
 use crate::db::with_conn;
 use crate::error::repo_error;
-use crate::rows::DeviceRow;
 use crate::schema::{access_tokens, devices, users};
 
 #[async_trait]

@@ -6,10 +6,10 @@ use tidings_users::RepoError;
 use tidings_users::model::{App, TokenRecord};
 use tidings_users::ports::AppRepository;
 
+use super::rows::{AppRow, TokenRow};
 use crate::Store;
 use crate::db::with_conn;
 use crate::error::repo_error;
-use crate::rows::{AppRow, TokenRow};
 use crate::schema::{access_tokens, apps};
 
 #[async_trait]

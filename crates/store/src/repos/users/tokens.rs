@@ -6,10 +6,10 @@ use tidings_users::RepoError;
 use tidings_users::model::{PasswordHash, TokenHash, TokenRecord};
 use tidings_users::ports::TokenRepository;
 
+use super::rows::TokenRow;
 use crate::Store;
 use crate::db::with_conn;
 use crate::error::repo_error;
-use crate::rows::TokenRow;
 use crate::schema::{access_tokens, users};
 
 #[async_trait]
