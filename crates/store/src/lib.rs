@@ -2,6 +2,7 @@
 
 mod db;
 mod error;
+mod in_app;
 mod repos;
 mod schema;
 #[cfg(feature = "testing")]

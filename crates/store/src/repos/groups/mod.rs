@@ -14,6 +14,7 @@ use tidings_kernel::{AppId, GroupId, Timestamp, UserId};
 use crate::Store;
 use crate::db::with_conn;
 use crate::error::groups_error as err;
+use crate::in_app;
 use crate::schema::{
     chat_groups, group_announcements, group_blocks, group_files, group_invitations,
     group_join_requests, group_kicks, group_members, users,
@@ -49,8 +50,7 @@ macro_rules! join_in_tx {
     ($c:expr, $app:expr, $row:expr, $limits:expr) => {{
         let (app, row, limits): (&str, &MemberRow, &JoinLimits) = ($app, $row, $limits);
         let live = diesel::update(
-            chat_groups::table
-                .filter(chat_groups::app_id.eq(app))
+            in_app::chat_groups(app)
                 .filter(chat_groups::id.eq(row.group_id))
                 .filter(chat_groups::destroyed.eq(false)),
         )
@@ -59,8 +59,7 @@ macro_rules! join_in_tx {
         .await?;
         if live == 0 {
             JoinOutcome::GroupGone
-        } else if group_members::table
-            .filter(group_members::app_id.eq(app))
+        } else if in_app::group_members(app)
             .filter(group_members::group_id.eq(row.group_id))
             .filter(group_members::user_id.eq(row.user_id))
             .count()
@@ -69,8 +68,7 @@ macro_rules! join_in_tx {
             > 0
         {
             JoinOutcome::AlreadyMember
-        } else if group_blocks::table
-            .filter(group_blocks::app_id.eq(app))
+        } else if in_app::group_blocks(app)
             .filter(group_blocks::group_id.eq(row.group_id))
             .filter(group_blocks::user_id.eq(row.user_id))
             .count()
@@ -79,8 +77,7 @@ macro_rules! join_in_tx {
             > 0
         {
             JoinOutcome::Blacklisted
-        } else if group_kicks::table
-            .filter(group_kicks::app_id.eq(app))
+        } else if in_app::group_kicks(app)
             .filter(group_kicks::group_id.eq(row.group_id))
             .filter(group_kicks::user_id.eq(row.user_id))
             .select(group_kicks::kicks)
@@ -102,8 +99,7 @@ macro_rules! join_in_tx {
             >= limits.max_joined
         {
             JoinOutcome::TooManyJoined
-        } else if group_members::table
-            .filter(group_members::app_id.eq(app))
+        } else if in_app::group_members(app)
             .filter(group_members::group_id.eq(row.group_id))
             .count()
             .get_result::<i64>($c)
@@ -180,8 +176,7 @@ impl GroupRepository for Store {
 
     async fn group(&self, app: &AppId, id: GroupId) -> Result<Option<Group>, RepoError> {
         let row: Option<GroupRow> = with_conn!(self, |conn| {
-            chat_groups::table
-                .filter(chat_groups::app_id.eq(app.as_str()))
+            in_app::chat_groups(app.as_str())
                 .filter(chat_groups::id.eq(id.0))
                 .select(GroupRow::as_select())
                 .first(conn)
@@ -195,8 +190,7 @@ impl GroupRepository for Store {
     async fn groups(&self, app: &AppId, list: &[GroupId]) -> Result<Vec<Group>, RepoError> {
         let list = ids(list, |g| g.0);
         let rows: Vec<GroupRow> = with_conn!(self, |conn| {
-            chat_groups::table
-                .filter(chat_groups::app_id.eq(app.as_str()))
+            in_app::chat_groups(app.as_str())
                 .filter(chat_groups::id.eq_any(&list))
                 .order(chat_groups::id)
                 .select(GroupRow::as_select())
@@ -215,8 +209,7 @@ impl GroupRepository for Store {
         now: Timestamp,
     ) -> Result<bool, RepoError> {
         let changed = with_conn!(self, |conn| {
-            let live = chat_groups::table
-                .filter(chat_groups::app_id.eq(app.as_str()))
+            let live = in_app::chat_groups(app.as_str())
                 .filter(chat_groups::id.eq(group.0))
                 .filter(chat_groups::destroyed.eq(false));
             let at = chat_groups::updated_at.eq(now.0);
@@ -291,8 +284,7 @@ impl GroupRepository for Store {
     ) -> Result<bool, RepoError> {
         let changed = with_conn!(self, |conn| {
             diesel::update(
-                chat_groups::table
-                    .filter(chat_groups::app_id.eq(app.as_str()))
+                in_app::chat_groups(app.as_str())
                     .filter(chat_groups::id.eq(group.0))
                     .filter(chat_groups::destroyed.eq(false)),
             )
@@ -319,8 +311,7 @@ impl GroupRepository for Store {
         with_conn!(self, |conn| {
             conn.transaction(async |c| {
                 let member = |user: UserId| {
-                    group_members::table
-                        .filter(group_members::app_id.eq(app))
+                    in_app::group_members(app)
                         .filter(group_members::group_id.eq(group.0))
                         .filter(group_members::user_id.eq(user.0))
                 };
@@ -338,8 +329,7 @@ impl GroupRepository for Store {
                     return Err(diesel::result::Error::RollbackTransaction);
                 }
                 diesel::update(
-                    chat_groups::table
-                        .filter(chat_groups::app_id.eq(app))
+                    in_app::chat_groups(app)
                         .filter(chat_groups::id.eq(group.0))
                         .filter(chat_groups::destroyed.eq(false)),
                 )
@@ -366,8 +356,7 @@ impl GroupRepository for Store {
         user: UserId,
     ) -> Result<Option<Member>, RepoError> {
         let row: Option<MemberRow> = with_conn!(self, |conn| {
-            group_members::table
-                .filter(group_members::app_id.eq(app.as_str()))
+            in_app::group_members(app.as_str())
                 .filter(group_members::group_id.eq(group.0))
                 .filter(group_members::user_id.eq(user.0))
                 .select(MemberRow::as_select())
@@ -387,8 +376,7 @@ impl GroupRepository for Store {
     ) -> Result<Vec<Member>, RepoError> {
         let list = ids(list, |u| u.0);
         let rows: Vec<MemberRow> = with_conn!(self, |conn| {
-            group_members::table
-                .filter(group_members::app_id.eq(app.as_str()))
+            in_app::group_members(app.as_str())
                 .filter(group_members::group_id.eq(group.0))
                 .filter(group_members::user_id.eq_any(&list))
                 .order(group_members::user_id)
@@ -402,8 +390,7 @@ impl GroupRepository for Store {
 
     async fn member_count(&self, app: &AppId, group: GroupId) -> Result<i64, RepoError> {
         with_conn!(self, |conn| {
-            group_members::table
-                .filter(group_members::app_id.eq(app.as_str()))
+            in_app::group_members(app.as_str())
                 .filter(group_members::group_id.eq(group.0))
                 .count()
                 .get_result(conn)
@@ -421,9 +408,8 @@ impl GroupRepository for Store {
     ) -> Result<(Vec<Member>, i64), RepoError> {
         let after = after.map_or(i64::MIN, |u| u.0);
         let (rows, total): (Vec<MemberRow>, i64) = with_conn!(self, |conn| {
-            let all = group_members::table
-                .filter(group_members::app_id.eq(app.as_str()))
-                .filter(group_members::group_id.eq(group.0));
+            let all =
+                in_app::group_members(app.as_str()).filter(group_members::group_id.eq(group.0));
             let rows = all
                 .filter(group_members::user_id.gt(after))
                 .order(group_members::user_id)
@@ -448,8 +434,7 @@ impl GroupRepository for Store {
     ) -> Result<(Vec<Member>, i64), RepoError> {
         let after = after.map_or(i64::MIN, |u| u.0);
         let (rows, total): (Vec<MemberRow>, i64) = with_conn!(self, |conn| {
-            let muted = group_members::table
-                .filter(group_members::app_id.eq(app.as_str()))
+            let muted = in_app::group_members(app.as_str())
                 .filter(group_members::group_id.eq(group.0))
                 .filter(
                     group_members::muted_until
@@ -472,8 +457,7 @@ impl GroupRepository for Store {
 
     async fn admins(&self, app: &AppId, group: GroupId) -> Result<Vec<Member>, RepoError> {
         let rows: Vec<MemberRow> = with_conn!(self, |conn| {
-            group_members::table
-                .filter(group_members::app_id.eq(app.as_str()))
+            in_app::group_members(app.as_str())
                 .filter(group_members::group_id.eq(group.0))
                 .filter(group_members::role.eq(Role::Admin.code()))
                 .order(group_members::user_id)
@@ -515,8 +499,7 @@ impl GroupRepository for Store {
         with_conn!(self, |conn| {
             conn.transaction(async |c| {
                 diesel::delete(
-                    group_members::table
-                        .filter(group_members::app_id.eq(app))
+                    in_app::group_members(app)
                         .filter(group_members::group_id.eq(group.0))
                         .filter(group_members::user_id.eq_any(&list)),
                 )
@@ -552,8 +535,7 @@ impl GroupRepository for Store {
         user: UserId,
     ) -> Result<i64, RepoError> {
         let kicks: Option<i64> = with_conn!(self, |conn| {
-            group_kicks::table
-                .filter(group_kicks::app_id.eq(app.as_str()))
+            in_app::group_kicks(app.as_str())
                 .filter(group_kicks::group_id.eq(group.0))
                 .filter(group_kicks::user_id.eq(user.0))
                 .select(group_kicks::kicks)
@@ -575,8 +557,7 @@ impl GroupRepository for Store {
     ) -> Result<bool, RepoError> {
         let changed = with_conn!(self, |conn| {
             diesel::update(
-                group_members::table
-                    .filter(group_members::app_id.eq(app.as_str()))
+                in_app::group_members(app.as_str())
                     .filter(group_members::group_id.eq(group.0))
                     .filter(group_members::user_id.eq(user.0))
                     .filter(group_members::role.eq(from.code())),
@@ -599,8 +580,7 @@ impl GroupRepository for Store {
     ) -> Result<bool, RepoError> {
         let changed = with_conn!(self, |conn| {
             diesel::update(
-                group_members::table
-                    .filter(group_members::app_id.eq(app.as_str()))
+                in_app::group_members(app.as_str())
                     .filter(group_members::group_id.eq(group.0))
                     .filter(group_members::user_id.eq(user.0))
                     .filter(group_members::role.eq(role.code())),
@@ -622,8 +602,7 @@ impl GroupRepository for Store {
     ) -> Result<bool, RepoError> {
         let changed = with_conn!(self, |conn| {
             let update = diesel::update(
-                group_members::table
-                    .filter(group_members::app_id.eq(app.as_str()))
+                in_app::group_members(app.as_str())
                     .filter(group_members::group_id.eq(group.0))
                     .filter(group_members::user_id.eq(user.0)),
             );
@@ -670,8 +649,7 @@ impl GroupRepository for Store {
 
     async fn owned_count(&self, app: &AppId, user: UserId) -> Result<i64, RepoError> {
         with_conn!(self, |conn| {
-            chat_groups::table
-                .filter(chat_groups::app_id.eq(app.as_str()))
+            in_app::chat_groups(app.as_str())
                 .filter(chat_groups::owner_id.eq(user.0))
                 .filter(chat_groups::destroyed.eq(false))
                 .count()
@@ -683,8 +661,7 @@ impl GroupRepository for Store {
 
     async fn chatrooms(&self, app: &AppId) -> Result<Vec<GroupId>, RepoError> {
         let list: Vec<i64> = with_conn!(self, |conn| {
-            chat_groups::table
-                .filter(chat_groups::app_id.eq(app.as_str()))
+            in_app::chat_groups(app.as_str())
                 .filter(chat_groups::kind.eq(2))
                 .filter(chat_groups::destroyed.eq(false))
                 .order(chat_groups::id)
@@ -720,8 +697,7 @@ impl GroupRepository for Store {
                         .await?;
                 }
                 diesel::delete(
-                    group_members::table
-                        .filter(group_members::app_id.eq(app))
+                    in_app::group_members(app)
                         .filter(group_members::group_id.eq(group.0))
                         .filter(group_members::user_id.eq_any(&list)),
                 )
@@ -743,8 +719,7 @@ impl GroupRepository for Store {
         let list = ids(list, |u| u.0);
         with_conn!(self, |conn| {
             diesel::delete(
-                group_blocks::table
-                    .filter(group_blocks::app_id.eq(app.as_str()))
+                in_app::group_blocks(app.as_str())
                     .filter(group_blocks::group_id.eq(group.0))
                     .filter(group_blocks::user_id.eq_any(&list)),
             )
@@ -762,8 +737,7 @@ impl GroupRepository for Store {
         user: UserId,
     ) -> Result<bool, RepoError> {
         let count: i64 = with_conn!(self, |conn| {
-            group_blocks::table
-                .filter(group_blocks::app_id.eq(app.as_str()))
+            in_app::group_blocks(app.as_str())
                 .filter(group_blocks::group_id.eq(group.0))
                 .filter(group_blocks::user_id.eq(user.0))
                 .count()
@@ -783,9 +757,7 @@ impl GroupRepository for Store {
     ) -> Result<(Vec<BlockedUser>, i64), RepoError> {
         let after = after.map_or(i64::MIN, |u| u.0);
         let (rows, total): (Vec<BlockRow>, i64) = with_conn!(self, |conn| {
-            let all = group_blocks::table
-                .filter(group_blocks::app_id.eq(app.as_str()))
-                .filter(group_blocks::group_id.eq(group.0));
+            let all = in_app::group_blocks(app.as_str()).filter(group_blocks::group_id.eq(group.0));
             let rows = all
                 .filter(group_blocks::user_id.gt(after))
                 .order(group_blocks::user_id)
@@ -828,8 +800,7 @@ impl GroupRepository for Store {
         invitee: UserId,
     ) -> Result<Option<Invitation>, RepoError> {
         let row: Option<InvitationRow> = with_conn!(self, |conn| {
-            group_invitations::table
-                .filter(group_invitations::app_id.eq(app.as_str()))
+            in_app::group_invitations(app.as_str())
                 .filter(group_invitations::group_id.eq(group.0))
                 .filter(group_invitations::invitee_id.eq(invitee.0))
                 .select(InvitationRow::as_select())
@@ -859,8 +830,7 @@ impl GroupRepository for Store {
         with_conn!(self, |conn| {
             conn.transaction(async |c| {
                 let open = diesel::update(
-                    group_invitations::table
-                        .filter(group_invitations::app_id.eq(app))
+                    in_app::group_invitations(app)
                         .filter(group_invitations::group_id.eq(group.0))
                         .filter(group_invitations::invitee_id.eq(invitee.0))
                         .filter(group_invitations::status.eq(RequestStatus::Pending.code()))
@@ -888,8 +858,7 @@ impl GroupRepository for Store {
     ) -> Result<(Vec<Invitation>, i64), RepoError> {
         let before = before.unwrap_or(i64::MAX);
         let (rows, total): (Vec<InvitationRow>, i64) = with_conn!(self, |conn| {
-            let all = group_invitations::table
-                .filter(group_invitations::app_id.eq(app.as_str()))
+            let all = in_app::group_invitations(app.as_str())
                 .filter(group_invitations::invitee_id.eq(invitee.0));
             let rows = all
                 .filter(group_invitations::id.lt(before))
@@ -938,8 +907,7 @@ impl GroupRepository for Store {
         applicant: UserId,
     ) -> Result<Option<JoinRequest>, RepoError> {
         let row: Option<JoinRequestRow> = with_conn!(self, |conn| {
-            group_join_requests::table
-                .filter(group_join_requests::app_id.eq(app.as_str()))
+            in_app::group_join_requests(app.as_str())
                 .filter(group_join_requests::group_id.eq(group.0))
                 .filter(group_join_requests::applicant_id.eq(applicant.0))
                 .select(JoinRequestRow::as_select())
@@ -969,8 +937,7 @@ impl GroupRepository for Store {
         with_conn!(self, |conn| {
             conn.transaction(async |c| {
                 let open = diesel::update(
-                    group_join_requests::table
-                        .filter(group_join_requests::app_id.eq(app))
+                    in_app::group_join_requests(app)
                         .filter(group_join_requests::group_id.eq(group.0))
                         .filter(group_join_requests::applicant_id.eq(applicant.0))
                         .filter(group_join_requests::status.eq(RequestStatus::Pending.code()))
@@ -996,8 +963,7 @@ impl GroupRepository for Store {
         let groups = ids(groups, |g| g.0);
         let before = before.unwrap_or(i64::MAX);
         let (rows, total): (Vec<JoinRequestRow>, i64) = with_conn!(self, |conn| {
-            let all = group_join_requests::table
-                .filter(group_join_requests::app_id.eq(app.as_str()))
+            let all = in_app::group_join_requests(app.as_str())
                 .filter(group_join_requests::group_id.eq_any(&groups));
             let rows = all
                 .clone()
@@ -1045,8 +1011,7 @@ impl GroupRepository for Store {
         id: i64,
     ) -> Result<Option<Announcement>, RepoError> {
         let row: Option<AnnouncementRow> = with_conn!(self, |conn| {
-            group_announcements::table
-                .filter(group_announcements::app_id.eq(app.as_str()))
+            in_app::group_announcements(app.as_str())
                 .filter(group_announcements::group_id.eq(group.0))
                 .filter(group_announcements::id.eq(id))
                 .select(AnnouncementRow::as_select())
@@ -1064,8 +1029,7 @@ impl GroupRepository for Store {
         group: GroupId,
     ) -> Result<Vec<Announcement>, RepoError> {
         let rows: Vec<AnnouncementRow> = with_conn!(self, |conn| {
-            group_announcements::table
-                .filter(group_announcements::app_id.eq(app.as_str()))
+            in_app::group_announcements(app.as_str())
                 .filter(group_announcements::group_id.eq(group.0))
                 .order(group_announcements::id.desc())
                 .select(AnnouncementRow::as_select())
@@ -1084,8 +1048,7 @@ impl GroupRepository for Store {
     ) -> Result<bool, RepoError> {
         let deleted = with_conn!(self, |conn| {
             diesel::delete(
-                group_announcements::table
-                    .filter(group_announcements::app_id.eq(app.as_str()))
+                in_app::group_announcements(app.as_str())
                     .filter(group_announcements::group_id.eq(group.0))
                     .filter(group_announcements::id.eq(id)),
             )
@@ -1115,8 +1078,7 @@ impl GroupRepository for Store {
         id: i64,
     ) -> Result<Option<SharedFile>, RepoError> {
         let row: Option<FileRow> = with_conn!(self, |conn| {
-            group_files::table
-                .filter(group_files::app_id.eq(app.as_str()))
+            in_app::group_files(app.as_str())
                 .filter(group_files::group_id.eq(group.0))
                 .filter(group_files::id.eq(id))
                 .select(FileRow::as_select())
@@ -1130,8 +1092,7 @@ impl GroupRepository for Store {
 
     async fn files(&self, app: &AppId, group: GroupId) -> Result<Vec<SharedFile>, RepoError> {
         let rows: Vec<FileRow> = with_conn!(self, |conn| {
-            group_files::table
-                .filter(group_files::app_id.eq(app.as_str()))
+            in_app::group_files(app.as_str())
                 .filter(group_files::group_id.eq(group.0))
                 .order(group_files::id.desc())
                 .select(FileRow::as_select())
@@ -1145,8 +1106,7 @@ impl GroupRepository for Store {
     async fn rename_file(&self, app: &AppId, file: &SharedFile) -> Result<(), RepoError> {
         with_conn!(self, |conn| {
             diesel::update(
-                group_files::table
-                    .filter(group_files::app_id.eq(app.as_str()))
+                in_app::group_files(app.as_str())
                     .filter(group_files::group_id.eq(file.group.0))
                     .filter(group_files::id.eq(file.id)),
             )
@@ -1164,8 +1124,7 @@ impl GroupRepository for Store {
     async fn delete_file(&self, app: &AppId, group: GroupId, id: i64) -> Result<(), RepoError> {
         with_conn!(self, |conn| {
             diesel::delete(
-                group_files::table
-                    .filter(group_files::app_id.eq(app.as_str()))
+                in_app::group_files(app.as_str())
                     .filter(group_files::group_id.eq(group.0))
                     .filter(group_files::id.eq(id)),
             )
@@ -1186,8 +1145,7 @@ impl GroupUsers for Store {
     ) -> Result<Vec<(UserId, bool)>, RepoError> {
         let list = ids(list, |u| u.0);
         let rows: Vec<(i64, bool)> = with_conn!(self, |conn| {
-            users::table
-                .filter(users::app_id.eq(app.as_str()))
+            in_app::users(app.as_str())
                 .filter(users::id.eq_any(&list))
                 .order(users::id)
                 .select((users::id, users::group_confirm))

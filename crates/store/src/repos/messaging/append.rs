@@ -14,6 +14,7 @@ use tidings_messaging::ports::{Append, Appended};
 use crate::Store;
 use crate::db::{Pools, pool_error};
 use crate::error::messaging_error as err;
+use crate::in_app;
 use crate::schema::{
     conversation_reads, inbox, message_callbacks, message_dedup, messages, user_positions,
     webhook_outbox,
@@ -179,8 +180,7 @@ macro_rules! append_transaction {
                         .map(|(m, _)| m.id.to_string())
                         .collect::<Vec<_>>()
                         .join(",");
-                    let key = message_dedup::table
-                        .filter(message_dedup::app_id.eq(app))
+                    let key = in_app::message_dedup(app)
                         .filter(message_dedup::sender_id.eq(sender))
                         .filter(message_dedup::transaction_id.eq(transaction));
                     let claimed = diesel::insert_into(message_dedup::table)

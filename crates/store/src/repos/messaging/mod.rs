@@ -19,6 +19,7 @@ use tidings_messaging::ports::{
 use crate::Store;
 use crate::db::with_conn;
 use crate::error::messaging_error as err;
+use crate::in_app;
 use crate::schema::{
     chat_groups, conversation_reads, group_members, inbox, messages, roster_blocks, user_positions,
     users,
@@ -100,8 +101,7 @@ impl MessageStore for Store {
 
     async fn message(&self, app: &AppId, id: i64) -> Result<Option<Message>, RepoError> {
         let row: Option<MessageRow> = with_conn!(self, |conn| {
-            messages::table
-                .filter(messages::app_id.eq(app.as_str()))
+            in_app::messages(app.as_str())
                 .filter(messages::id.eq(id))
                 .select(MessageRow::as_select())
                 .first(conn)
@@ -114,8 +114,7 @@ impl MessageStore for Store {
 
     async fn last_position(&self, app: &AppId, user: UserId) -> Result<i64, RepoError> {
         let position: Option<i64> = with_conn!(self, |conn| {
-            user_positions::table
-                .filter(user_positions::app_id.eq(app.as_str()))
+            in_app::user_positions(app.as_str())
                 .filter(user_positions::user_id.eq(user.0))
                 .select(user_positions::last_position)
                 .first(conn)
@@ -163,8 +162,7 @@ impl MessageStore for Store {
     ) -> Result<Vec<Message>, RepoError> {
         let before = before.unwrap_or(i64::MAX);
         let rows: Vec<MessageRow> = with_conn!(self, |conn| {
-            messages::table
-                .filter(messages::app_id.eq(app.as_str()))
+            in_app::messages(app.as_str())
                 .filter(messages::target_kind.eq(2))
                 .filter(messages::target_id.eq(group.0))
                 .filter(messages::id.lt(before))
@@ -214,8 +212,7 @@ impl MessageStore for Store {
         conversation: i64,
     ) -> Result<i64, RepoError> {
         let read: Option<i64> = with_conn!(self, |conn| {
-            conversation_reads::table
-                .filter(conversation_reads::app_id.eq(app.as_str()))
+            in_app::conversation_reads(app.as_str())
                 .filter(conversation_reads::user_id.eq(user.0))
                 .filter(conversation_reads::conversation_id.eq(conversation))
                 .select(conversation_reads::read_position)
@@ -234,8 +231,7 @@ impl MessageStore for Store {
         message: i64,
     ) -> Result<Option<(i64, i64)>, RepoError> {
         with_conn!(self, |conn| {
-            inbox::table
-                .filter(inbox::app_id.eq(app.as_str()))
+            in_app::inbox(app.as_str())
                 .filter(inbox::user_id.eq(user.0))
                 .filter(inbox::message_id.eq(message))
                 .select((inbox::position, inbox::conversation_id))
@@ -258,8 +254,7 @@ impl MessageStore for Store {
             conn.transaction(async |c| {
                 // Forward only: an older acknowledgement never moves the position back.
                 let moved = diesel::update(
-                    conversation_reads::table
-                        .filter(conversation_reads::app_id.eq(app))
+                    in_app::conversation_reads(app)
                         .filter(conversation_reads::user_id.eq(user.0))
                         .filter(conversation_reads::conversation_id.eq(conversation))
                         .filter(conversation_reads::read_position.lt(position)),
@@ -320,16 +315,14 @@ impl MessageStore for Store {
         with_conn!(self, |conn| {
             conn.transaction(async |c| {
                 diesel::delete(
-                    inbox::table
-                        .filter(inbox::app_id.eq(app))
+                    in_app::inbox(app)
                         .filter(inbox::user_id.eq(user.0))
                         .filter(inbox::conversation_id.eq(conversation)),
                 )
                 .execute(c)
                 .await?;
                 diesel::delete(
-                    conversation_reads::table
-                        .filter(conversation_reads::app_id.eq(app))
+                    in_app::conversation_reads(app)
                         .filter(conversation_reads::user_id.eq(user.0))
                         .filter(conversation_reads::conversation_id.eq(conversation)),
                 )
@@ -345,8 +338,7 @@ impl MessageStore for Store {
     async fn recall(&self, app: &AppId, id: i64) -> Result<bool, RepoError> {
         let changed = with_conn!(self, |conn| {
             diesel::update(
-                messages::table
-                    .filter(messages::app_id.eq(app.as_str()))
+                in_app::messages(app.as_str())
                     .filter(messages::id.eq(id))
                     .filter(messages::recalled.eq(false)),
             )
@@ -367,8 +359,7 @@ impl MessageStore for Store {
     async fn edit(&self, app: &AppId, id: i64, content: &str) -> Result<bool, RepoError> {
         let changed = with_conn!(self, |conn| {
             diesel::update(
-                messages::table
-                    .filter(messages::app_id.eq(app.as_str()))
+                in_app::messages(app.as_str())
                     .filter(messages::id.eq(id))
                     .filter(messages::recalled.eq(false)),
             )
@@ -385,8 +376,7 @@ impl MessageStore for Store {
 impl Audience for Store {
     async fn user(&self, app: &AppId, id: UserId) -> Result<Option<bool>, RepoError> {
         with_conn!(self, |conn| {
-            users::table
-                .filter(users::app_id.eq(app.as_str()))
+            in_app::users(app.as_str())
                 .filter(users::id.eq(id.0))
                 .select(users::banned)
                 .first(conn)
@@ -398,8 +388,7 @@ impl Audience for Store {
 
     async fn blocked(&self, app: &AppId, owner: UserId, other: UserId) -> Result<bool, RepoError> {
         let count: i64 = with_conn!(self, |conn| {
-            roster_blocks::table
-                .filter(roster_blocks::app_id.eq(app.as_str()))
+            in_app::roster_blocks(app.as_str())
                 .filter(roster_blocks::owner_id.eq(owner.0))
                 .filter(roster_blocks::blocked_id.eq(other.0))
                 .count()
@@ -500,8 +489,7 @@ impl Audience for Store {
     ) -> Result<Option<GroupAudience>, RepoError> {
         let app = app.as_str();
         with_conn!(self, |conn| {
-            let settings: Option<(i64, bool)> = chat_groups::table
-                .filter(chat_groups::app_id.eq(app))
+            let settings: Option<(i64, bool)> = in_app::chat_groups(app)
                 .filter(chat_groups::id.eq(group.0))
                 .filter(chat_groups::destroyed.eq(false))
                 .select((chat_groups::ban_expire_time, chat_groups::history_visible))
@@ -512,16 +500,14 @@ impl Audience for Store {
             let Some((ban_expire_time, history_visible)) = settings else {
                 return Ok(None);
             };
-            let members: Vec<i64> = group_members::table
-                .filter(group_members::app_id.eq(app))
+            let members: Vec<i64> = in_app::group_members(app)
                 .filter(group_members::group_id.eq(group.0))
                 .order(group_members::user_id)
                 .select(group_members::user_id)
                 .load(conn)
                 .await
                 .map_err(err)?;
-            let sender_row: Option<(i64, i64)> = group_members::table
-                .filter(group_members::app_id.eq(app))
+            let sender_row: Option<(i64, i64)> = in_app::group_members(app)
                 .filter(group_members::group_id.eq(group.0))
                 .filter(group_members::user_id.eq(sender.0))
                 .select((group_members::role, group_members::muted_until))

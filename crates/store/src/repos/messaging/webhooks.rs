@@ -13,6 +13,7 @@ use super::MessageRow;
 use crate::Store;
 use crate::db::{Pools, pool_error, with_conn};
 use crate::error::messaging_error as err;
+use crate::in_app;
 use crate::schema::{message_callbacks, messages, webhook_outbox};
 
 fn app_id(raw: String) -> Result<AppId, RepoError> {
@@ -45,17 +46,13 @@ impl WebhookOutbox for Store {
                 None => conn
                     .transaction(async |c| {
                         diesel::delete(
-                            webhook_outbox::table
-                                .filter(webhook_outbox::app_id.eq(app))
-                                .filter(webhook_outbox::failed.eq(false)),
+                            in_app::webhook_outbox(app).filter(webhook_outbox::failed.eq(false)),
                         )
                         .execute(c)
                         .await?;
-                        diesel::delete(
-                            message_callbacks::table.filter(message_callbacks::app_id.eq(app)),
-                        )
-                        .execute(c)
-                        .await
+                        diesel::delete(in_app::message_callbacks(app))
+                            .execute(c)
+                            .await
                     })
                     .await
                     .map_err(err)?,
@@ -66,8 +63,7 @@ impl WebhookOutbox for Store {
 
     async fn callback(&self, app: &AppId) -> Result<Option<Callback>, RepoError> {
         let row: Option<(String, String)> = with_conn!(self, |conn| {
-            message_callbacks::table
-                .filter(message_callbacks::app_id.eq(app.as_str()))
+            in_app::message_callbacks(app.as_str())
                 .select((message_callbacks::url, message_callbacks::secret))
                 .first(conn)
                 .await

@@ -11,6 +11,7 @@ use tidings_roster::ports::UserDirectory;
 use crate::Store;
 use crate::db::with_conn;
 use crate::error::roster_error;
+use crate::in_app;
 use crate::schema::users;
 
 #[derive(Queryable, Selectable)]
@@ -53,8 +54,7 @@ enum Key<'a> {
 impl Store {
     async fn card(&self, app: &AppId, key: Key<'_>) -> Result<Option<UserCard>, RepoError> {
         let row: Option<CardRow> = with_conn!(self, |conn| {
-            let query = users::table
-                .filter(users::app_id.eq(app.as_str()))
+            let query = in_app::users(app.as_str())
                 .select(CardRow::as_select())
                 .into_boxed();
             let query = match key {
@@ -93,8 +93,7 @@ impl UserDirectory for Store {
     async fn users(&self, app: &AppId, ids: &[UserId]) -> Result<Vec<UserCard>, RepoError> {
         let ids: Vec<i64> = ids.iter().map(|id| id.0).collect();
         let rows: Vec<CardRow> = with_conn!(self, |conn| {
-            users::table
-                .filter(users::app_id.eq(app.as_str()))
+            in_app::users(app.as_str())
                 .filter(users::id.eq_any(&ids))
                 .order(users::id)
                 .select(CardRow::as_select())

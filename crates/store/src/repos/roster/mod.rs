@@ -12,6 +12,7 @@ use tidings_roster::ports::RosterRepository;
 use crate::Store;
 use crate::db::with_conn;
 use crate::error::roster_error;
+use crate::in_app;
 use crate::schema::{roster_applications, roster_blocks, roster_entries};
 
 #[derive(Queryable, Selectable, Insertable)]
@@ -82,8 +83,7 @@ impl RosterRepository for Store {
         friend: UserId,
     ) -> Result<Option<FriendEntry>, RepoError> {
         let row: Option<EntryRow> = with_conn!(self, |conn| {
-            roster_entries::table
-                .filter(roster_entries::app_id.eq(app.as_str()))
+            in_app::roster_entries(app.as_str())
                 .filter(roster_entries::owner_id.eq(owner.0))
                 .filter(roster_entries::friend_id.eq(friend.0))
                 .select(EntryRow::as_select())
@@ -103,8 +103,7 @@ impl RosterRepository for Store {
     ) -> Result<Vec<FriendEntry>, RepoError> {
         let friends: Vec<i64> = friends.iter().map(|f| f.0).collect();
         let rows: Vec<EntryRow> = with_conn!(self, |conn| {
-            roster_entries::table
-                .filter(roster_entries::app_id.eq(app.as_str()))
+            in_app::roster_entries(app.as_str())
                 .filter(roster_entries::owner_id.eq(owner.0))
                 .filter(roster_entries::friend_id.eq_any(&friends))
                 .select(EntryRow::as_select())
@@ -124,8 +123,7 @@ impl RosterRepository for Store {
     ) -> Result<Vec<UserId>, RepoError> {
         let after = after.map_or(i64::MIN, |a| a.0);
         let ids: Vec<i64> = with_conn!(self, |conn| {
-            roster_entries::table
-                .filter(roster_entries::app_id.eq(app.as_str()))
+            in_app::roster_entries(app.as_str())
                 .filter(roster_entries::owner_id.eq(owner.0))
                 .filter(roster_entries::active.eq(true))
                 .filter(roster_entries::friend_id.gt(after))
@@ -141,8 +139,7 @@ impl RosterRepository for Store {
 
     async fn roster_version(&self, app: &AppId, owner: UserId) -> Result<i64, RepoError> {
         let version: Option<i64> = with_conn!(self, |conn| {
-            roster_entries::table
-                .filter(roster_entries::app_id.eq(app.as_str()))
+            in_app::roster_entries(app.as_str())
                 .filter(roster_entries::owner_id.eq(owner.0))
                 .select(max(roster_entries::updated_at))
                 .first(conn)
@@ -202,8 +199,7 @@ impl RosterRepository for Store {
                     };
                 }
                 diesel::update(
-                    roster_applications::table
-                        .filter(roster_applications::app_id.eq(app))
+                    in_app::roster_applications(app)
                         .filter(roster_applications::status.eq(ApplicationStatus::Pending.code()))
                         .filter(
                             roster_applications::applicant_id
@@ -233,16 +229,14 @@ impl RosterRepository for Store {
     ) -> Result<(), RepoError> {
         with_conn!(self, |conn| {
             diesel::update(
-                roster_entries::table
-                    .filter(roster_entries::app_id.eq(app.as_str()))
-                    .filter(
-                        roster_entries::owner_id
-                            .eq(a.0)
-                            .and(roster_entries::friend_id.eq(b.0))
-                            .or(roster_entries::owner_id
-                                .eq(b.0)
-                                .and(roster_entries::friend_id.eq(a.0))),
-                    ),
+                in_app::roster_entries(app.as_str()).filter(
+                    roster_entries::owner_id
+                        .eq(a.0)
+                        .and(roster_entries::friend_id.eq(b.0))
+                        .or(roster_entries::owner_id
+                            .eq(b.0)
+                            .and(roster_entries::friend_id.eq(a.0))),
+                ),
             )
             .set((
                 roster_entries::active.eq(false),
@@ -258,8 +252,7 @@ impl RosterRepository for Store {
     async fn update_entry(&self, app: &AppId, entry: &FriendEntry) -> Result<(), RepoError> {
         with_conn!(self, |conn| {
             diesel::update(
-                roster_entries::table
-                    .filter(roster_entries::app_id.eq(app.as_str()))
+                in_app::roster_entries(app.as_str())
                     .filter(roster_entries::owner_id.eq(entry.owner.0))
                     .filter(roster_entries::friend_id.eq(entry.friend.0)),
             )
@@ -322,8 +315,7 @@ impl RosterRepository for Store {
         target: UserId,
     ) -> Result<Option<Application>, RepoError> {
         let row: Option<ApplicationRow> = with_conn!(self, |conn| {
-            roster_applications::table
-                .filter(roster_applications::app_id.eq(app.as_str()))
+            in_app::roster_applications(app.as_str())
                 .filter(roster_applications::applicant_id.eq(applicant.0))
                 .filter(roster_applications::target_id.eq(target.0))
                 .select(ApplicationRow::as_select())
@@ -344,8 +336,7 @@ impl RosterRepository for Store {
     ) -> Result<(), RepoError> {
         with_conn!(self, |conn| {
             diesel::update(
-                roster_applications::table
-                    .filter(roster_applications::app_id.eq(app.as_str()))
+                in_app::roster_applications(app.as_str())
                     .filter(roster_applications::applicant_id.eq(applicant.0))
                     .filter(roster_applications::target_id.eq(target.0)),
             )
@@ -366,8 +357,7 @@ impl RosterRepository for Store {
     ) -> Result<Vec<Application>, RepoError> {
         let before = before.unwrap_or(i64::MAX);
         let rows: Vec<ApplicationRow> = with_conn!(self, |conn| {
-            roster_applications::table
-                .filter(roster_applications::app_id.eq(app.as_str()))
+            in_app::roster_applications(app.as_str())
                 .filter(roster_applications::target_id.eq(target.0))
                 .filter(roster_applications::id.lt(before))
                 .order(roster_applications::id.desc())
@@ -406,8 +396,7 @@ impl RosterRepository for Store {
     async fn unblock(&self, app: &AppId, owner: UserId, target: UserId) -> Result<(), RepoError> {
         with_conn!(self, |conn| {
             diesel::delete(
-                roster_blocks::table
-                    .filter(roster_blocks::app_id.eq(app.as_str()))
+                in_app::roster_blocks(app.as_str())
                     .filter(roster_blocks::owner_id.eq(owner.0))
                     .filter(roster_blocks::blocked_id.eq(target.0)),
             )
@@ -420,8 +409,7 @@ impl RosterRepository for Store {
 
     async fn blocked(&self, app: &AppId, owner: UserId) -> Result<Vec<UserId>, RepoError> {
         let ids: Vec<i64> = with_conn!(self, |conn| {
-            roster_blocks::table
-                .filter(roster_blocks::app_id.eq(app.as_str()))
+            in_app::roster_blocks(app.as_str())
                 .filter(roster_blocks::owner_id.eq(owner.0))
                 .order(roster_blocks::blocked_id)
                 .select(roster_blocks::blocked_id)
@@ -439,8 +427,7 @@ impl RosterRepository for Store {
         target: UserId,
     ) -> Result<bool, RepoError> {
         let count: i64 = with_conn!(self, |conn| {
-            roster_blocks::table
-                .filter(roster_blocks::app_id.eq(app.as_str()))
+            in_app::roster_blocks(app.as_str())
                 .filter(roster_blocks::owner_id.eq(owner.0))
                 .filter(roster_blocks::blocked_id.eq(target.0))
                 .count()

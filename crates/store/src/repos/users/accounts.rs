@@ -10,21 +10,18 @@ use super::rows::{DeviceRow, ProfilePatchRow, SettingsPatchRow, UserRow};
 use crate::Store;
 use crate::db::with_conn;
 use crate::error::repo_error;
+use crate::in_app;
 use crate::schema::{access_tokens, apps, devices, inbox, user_open_ids, user_push_tags, users};
 
 /// `UPDATE users SET $changes WHERE app_id = $app AND id = $id`, on either backend.
 macro_rules! update_user {
     ($store:expr, $app:expr, $id:expr, $changes:expr) => {{
         with_conn!($store, |conn| {
-            diesel::update(
-                users::table
-                    .filter(users::app_id.eq($app.as_str()))
-                    .find($id.0),
-            )
-            .set($changes)
-            .execute(conn)
-            .await
-            .map_err(repo_error)?;
+            diesel::update(in_app::users($app.as_str()).find($id.0))
+                .set($changes)
+                .execute(conn)
+                .await
+                .map_err(repo_error)?;
         });
         Ok(())
     }};
@@ -38,8 +35,7 @@ impl Store {
         value: &str,
     ) -> Result<Option<User>, RepoError> {
         let row: Option<UserRow> = with_conn!(self, |conn| {
-            let query = users::table
-                .filter(users::app_id.eq(app.as_str()))
+            let query = in_app::users(app.as_str())
                 .select(UserRow::as_select())
                 .into_boxed();
             let query = match column {
@@ -91,11 +87,7 @@ impl UserRepository for Store {
                         .set(apps::user_limit.eq(apps::user_limit))
                         .execute(c)
                         .await?;
-                    let count: i64 = users::table
-                        .filter(users::app_id.eq(&row.app_id))
-                        .count()
-                        .get_result(c)
-                        .await?;
+                    let count: i64 = in_app::users(&row.app_id).count().get_result(c).await?;
                     if count >= limit {
                         return Ok(false);
                     }
@@ -119,8 +111,7 @@ impl UserRepository for Store {
 
     async fn find_user(&self, app: &AppId, id: UserId) -> Result<Option<User>, RepoError> {
         let row: Option<UserRow> = with_conn!(self, |conn| {
-            users::table
-                .filter(users::app_id.eq(app.as_str()))
+            in_app::users(app.as_str())
                 .filter(users::id.eq(id.0))
                 .select(UserRow::as_select())
                 .first(conn)
@@ -157,8 +148,7 @@ impl UserRepository for Store {
         limit: i64,
     ) -> Result<Vec<User>, RepoError> {
         let rows: Vec<UserRow> = with_conn!(self, |conn| {
-            users::table
-                .filter(users::app_id.eq(app.as_str()))
+            in_app::users(app.as_str())
                 .order(users::id)
                 .offset(offset)
                 .limit(limit)
@@ -208,17 +198,13 @@ impl UserRepository for Store {
         let app = app.as_str();
         with_conn!(self, |conn| {
             conn.transaction(async |c| {
-                diesel::update(users::table.filter(users::app_id.eq(app)).find(id.0))
+                diesel::update(in_app::users(app).find(id.0))
                     .set(users::password_hash.eq(&hash.0))
                     .execute(c)
                     .await?;
-                diesel::delete(
-                    access_tokens::table
-                        .filter(access_tokens::app_id.eq(app))
-                        .filter(access_tokens::user_id.eq(id.0)),
-                )
-                .execute(c)
-                .await?;
+                diesel::delete(in_app::access_tokens(app).filter(access_tokens::user_id.eq(id.0)))
+                    .execute(c)
+                    .await?;
                 Ok::<_, diesel::result::Error>(())
             })
             .await
@@ -239,22 +225,16 @@ impl UserRepository for Store {
         let wanted = ids.len() as i64;
         with_conn!(self, |conn| {
             conn.transaction(async |c| {
-                let changed = diesel::update(
-                    users::table
-                        .filter(users::app_id.eq(app))
-                        .filter(users::id.eq_any(&ids)),
-                )
-                .set(users::banned.eq(banned))
-                .execute(c)
-                .await?;
+                let changed = diesel::update(in_app::users(app).filter(users::id.eq_any(&ids)))
+                    .set(users::banned.eq(banned))
+                    .execute(c)
+                    .await?;
                 if changed as i64 != wanted {
                     return Err(diesel::result::Error::RollbackTransaction);
                 }
                 if banned {
                     diesel::delete(
-                        access_tokens::table
-                            .filter(access_tokens::app_id.eq(app))
-                            .filter(access_tokens::user_id.eq_any(&ids)),
+                        in_app::access_tokens(app).filter(access_tokens::user_id.eq_any(&ids)),
                     )
                     .execute(c)
                     .await?;
@@ -273,43 +253,25 @@ impl UserRepository for Store {
         let app = app.as_str();
         with_conn!(self, |conn| {
             conn.transaction(async |c| {
+                diesel::delete(in_app::access_tokens(app).filter(access_tokens::user_id.eq(id.0)))
+                    .execute(c)
+                    .await?;
+                diesel::delete(in_app::devices(app).filter(devices::user_id.eq(id.0)))
+                    .execute(c)
+                    .await?;
                 diesel::delete(
-                    access_tokens::table
-                        .filter(access_tokens::app_id.eq(app))
-                        .filter(access_tokens::user_id.eq(id.0)),
+                    in_app::user_push_tags(app).filter(user_push_tags::user_id.eq(id.0)),
                 )
                 .execute(c)
                 .await?;
-                diesel::delete(
-                    devices::table
-                        .filter(devices::app_id.eq(app))
-                        .filter(devices::user_id.eq(id.0)),
-                )
-                .execute(c)
-                .await?;
-                diesel::delete(
-                    user_push_tags::table
-                        .filter(user_push_tags::app_id.eq(app))
-                        .filter(user_push_tags::user_id.eq(id.0)),
-                )
-                .execute(c)
-                .await?;
-                diesel::delete(
-                    user_open_ids::table
-                        .filter(user_open_ids::app_id.eq(app))
-                        .filter(user_open_ids::user_id.eq(id.0)),
-                )
-                .execute(c)
-                .await?;
+                diesel::delete(in_app::user_open_ids(app).filter(user_open_ids::user_id.eq(id.0)))
+                    .execute(c)
+                    .await?;
                 // No foreign key cascades the inbox on PostgreSQL (it would cost every send).
-                diesel::delete(
-                    inbox::table
-                        .filter(inbox::app_id.eq(app))
-                        .filter(inbox::user_id.eq(id.0)),
-                )
-                .execute(c)
-                .await?;
-                diesel::delete(users::table.filter(users::app_id.eq(app)).find(id.0))
+                diesel::delete(in_app::inbox(app).filter(inbox::user_id.eq(id.0)))
+                    .execute(c)
+                    .await?;
+                diesel::delete(in_app::users(app).find(id.0))
                     .execute(c)
                     .await?;
                 Ok::<_, diesel::result::Error>(())
@@ -329,8 +291,7 @@ impl UserRepository for Store {
 
     async fn push_tags(&self, app: &AppId, id: UserId) -> Result<Vec<String>, RepoError> {
         with_conn!(self, |conn| {
-            user_push_tags::table
-                .filter(user_push_tags::app_id.eq(app.as_str()))
+            in_app::user_push_tags(app.as_str())
                 .filter(user_push_tags::user_id.eq(id.0))
                 .order(user_push_tags::tag)
                 .select(user_push_tags::tag)

@@ -11,6 +11,7 @@ use super::rows::DeviceRow;
 use crate::Store;
 use crate::db::with_conn;
 use crate::error::repo_error;
+use crate::in_app;
 use crate::schema::{access_tokens, devices, users};
 
 #[async_trait]
@@ -26,13 +27,11 @@ impl DeviceRepository for Store {
             conn.transaction(async |c| {
                 // Take the user's row lock first (a write lock on SQLite) so that two new
                 // devices of one user never race for the same serial number.
-                diesel::update(users::table.filter(users::app_id.eq(app)).find(user.0))
+                diesel::update(in_app::users(app).find(user.0))
                     .set(users::badge.eq(users::badge))
                     .execute(c)
                     .await?;
-                let mine = devices::table
-                    .filter(devices::app_id.eq(app))
-                    .filter(devices::user_id.eq(user.0));
+                let mine = in_app::devices(app).filter(devices::user_id.eq(user.0));
                 let existing: Option<DeviceRow> = mine
                     .filter(devices::device_guid.eq(&login.guid))
                     .select(DeviceRow::as_select())
@@ -40,18 +39,14 @@ impl DeviceRepository for Store {
                     .await
                     .optional()?;
                 if let Some(mut row) = existing {
-                    diesel::update(
-                        devices::table
-                            .filter(devices::app_id.eq(app))
-                            .find((user.0, row.device_sn)),
-                    )
-                    .set((
-                        devices::platform.eq(login.platform),
-                        devices::user_agent.eq(&login.user_agent),
-                        devices::updated_at.eq(login.now.0),
-                    ))
-                    .execute(c)
-                    .await?;
+                    diesel::update(in_app::devices(app).find((user.0, row.device_sn)))
+                        .set((
+                            devices::platform.eq(login.platform),
+                            devices::user_agent.eq(&login.user_agent),
+                            devices::updated_at.eq(login.now.0),
+                        ))
+                        .execute(c)
+                        .await?;
                     row.platform = login.platform;
                     row.user_agent.clone_from(&login.user_agent);
                     row.updated_at = login.now.0;
@@ -85,8 +80,7 @@ impl DeviceRepository for Store {
 
     async fn list_devices(&self, app: &AppId, user: UserId) -> Result<Vec<Device>, RepoError> {
         let rows: Vec<DeviceRow> = with_conn!(self, |conn| {
-            devices::table
-                .filter(devices::app_id.eq(app.as_str()))
+            in_app::devices(app.as_str())
                 .filter(devices::user_id.eq(user.0))
                 .order(devices::device_sn)
                 .select(DeviceRow::as_select())
@@ -107,8 +101,7 @@ impl DeviceRepository for Store {
         with_conn!(self, |conn| {
             conn.transaction(async |c| {
                 let removed = diesel::delete(
-                    devices::table
-                        .filter(devices::app_id.eq(app))
+                    in_app::devices(app)
                         .filter(devices::user_id.eq(user.0))
                         .filter(devices::device_sn.eq(sn.0)),
                 )
@@ -116,8 +109,7 @@ impl DeviceRepository for Store {
                 .await?;
                 if removed > 0 {
                     diesel::delete(
-                        access_tokens::table
-                            .filter(access_tokens::app_id.eq(app))
+                        in_app::access_tokens(app)
                             .filter(access_tokens::user_id.eq(user.0))
                             .filter(access_tokens::device_sn.eq(sn.0)),
                     )
@@ -141,8 +133,7 @@ impl DeviceRepository for Store {
         let (vendor_token, notifier) = token.unzip();
         let changed = with_conn!(self, |conn| {
             diesel::update(
-                devices::table
-                    .filter(devices::app_id.eq(app.as_str()))
+                in_app::devices(app.as_str())
                     .filter(devices::user_id.eq(user.0))
                     .filter(devices::device_sn.eq(sn.0)),
             )

@@ -10,6 +10,7 @@ use super::rows::TokenRow;
 use crate::Store;
 use crate::db::with_conn;
 use crate::error::repo_error;
+use crate::in_app;
 use crate::schema::{access_tokens, users};
 
 #[async_trait]
@@ -38,8 +39,7 @@ impl TokenRepository for Store {
                 // Holds the user's row (a write lock on SQLite) and checks, in the same
                 // statement, that the account is still the one whose password was verified.
                 let current = diesel::update(
-                    users::table
-                        .filter(users::app_id.eq(&row.app_id))
+                    in_app::users(&row.app_id)
                         .filter(users::id.eq(user))
                         .filter(users::password_hash.eq(&password_hash.0))
                         .filter(users::banned.eq(false)),
@@ -64,8 +64,7 @@ impl TokenRepository for Store {
     async fn revoke_admin_token(&self, app: &AppId, hash: &TokenHash) -> Result<bool, RepoError> {
         let revoked = with_conn!(self, |conn| {
             diesel::delete(
-                access_tokens::table
-                    .filter(access_tokens::app_id.eq(app.as_str()))
+                in_app::access_tokens(app.as_str())
                     .filter(access_tokens::token_hash.eq(&hash.0))
                     .filter(access_tokens::user_id.is_null()),
             )
