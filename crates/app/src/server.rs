@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 use actix_web::{App, HttpServer, middleware};
 use tidings_http::ApiState;
 use tidings_http::edge::ConnectionLimiter;
+use tidings_http::limits::RateLimits;
 
 use crate::bootstrap::{CredentialsFile, ensure_default_app};
 use crate::{Config, wiring};
@@ -19,6 +20,8 @@ pub struct RunningServer {
     task: tokio::task::JoinHandle<std::io::Result<()>>,
     /// The webhook runner, stopped with the server.
     webhooks: tokio::task::JoinHandle<()>,
+    /// The rate limits' sweeper, stopped with the server.
+    sweeper: tokio::task::JoinHandle<()>,
 }
 
 impl RunningServer {
@@ -29,6 +32,7 @@ impl RunningServer {
     pub async fn wait(self) -> anyhow::Result<()> {
         let result = self.task.await;
         self.webhooks.abort();
+        self.sweeper.abort();
         result??;
         Ok(())
     }
@@ -54,6 +58,7 @@ pub async fn start(config: Config) -> anyhow::Result<RunningServer> {
     let services = wiring::services(&store, &config)?;
     let default_app = ensure_default_app(&services.users, &config.data_dir).await?;
     let runner = services.webhooks.clone();
+    let rate_limits = std::sync::Arc::new(RateLimits::new(config.limits.clone()));
     let state = ApiState {
         users: services.users,
         roster: services.roster,
@@ -63,7 +68,7 @@ pub async fn start(config: Config) -> anyhow::Result<RunningServer> {
         hub: services.hub,
         gateway: config.gateway.clone(),
         edge: config.edge.clone(),
-        limits: std::sync::Arc::new(tidings_http::limits::RateLimits::new(config.limits.clone())),
+        limits: rate_limits.clone(),
         runtime: tokio::runtime::Handle::current(),
     };
     let limiter = ConnectionLimiter::new(
@@ -114,6 +119,13 @@ pub async fn start(config: Config) -> anyhow::Result<RunningServer> {
     let server = server.run();
     // Started once the address is bound, so a failed start leaves nothing running.
     let webhooks = crate::webhooks::spawn_runner(runner, config.webhooks.poll);
+    let sweeper = tokio::spawn(async move {
+        let mut every = tokio::time::interval(tidings_http::limits::SWEEP_EVERY);
+        loop {
+            every.tick().await;
+            rate_limits.sweep();
+        }
+    });
     let handle = server.handle();
     let task = tokio::spawn(server);
     tracing::info!(%addr, "Tidings is serving");
@@ -123,5 +135,6 @@ pub async fn start(config: Config) -> anyhow::Result<RunningServer> {
         handle,
         task,
         webhooks,
+        sweeper,
     })
 }

@@ -7,7 +7,8 @@ use std::pin::Pin;
 
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest, web};
-use tidings_kernel::{AppId, GroupId, Principal, Timestamp, UserId};
+use tidings_kernel::{AppId, GroupId, Principal, UserId};
+use tidings_users::DeviceGrant;
 
 use crate::error::{ApiError, code};
 use crate::state::ApiState;
@@ -66,7 +67,7 @@ pub(crate) async fn authenticate_connection(
     state: &ApiState,
     app: AppId,
     token: Option<String>,
-) -> Result<(Principal, Option<Timestamp>), ApiError> {
+) -> Result<DeviceGrant, ApiError> {
     let users = state.users.clone();
     state
         .runtime

@@ -85,11 +85,13 @@ async fn admit(req: &mut ServiceRequest) -> Result<(), ApiError> {
     if req.path() == "/ws" {
         return Ok(());
     }
-    let settings = req
+    let (limit, deadline) = req
         .app_data::<Data<ApiState>>()
-        .map(|state| state.edge.clone())
-        .unwrap_or_default();
-    let limit = settings.max_body_bytes;
+        .map(|state| (state.edge.max_body_bytes, state.edge.body_timeout))
+        .unwrap_or_else(|| {
+            let d = EdgeSettings::default();
+            (d.max_body_bytes, d.body_timeout)
+        });
     let announced = req
         .headers()
         .get(header::CONTENT_LENGTH)
@@ -98,12 +100,12 @@ async fn admit(req: &mut ServiceRequest) -> Result<(), ApiError> {
     if announced.is_some_and(|n| n > limit as u64) {
         return Err(too_large(limit));
     }
-    let body = tokio::time::timeout(settings.body_timeout, read(req.take_payload(), limit))
+    let body = tokio::time::timeout(deadline, read(req.take_payload(), limit))
         .await
         .map_err(|_| {
             ApiError::bad_parameter(format!(
                 "the request body did not arrive within {} s",
-                settings.body_timeout.as_secs_f64()
+                deadline.as_secs_f64()
             ))
             .with_status(StatusCode::REQUEST_TIMEOUT)
         })??;
@@ -196,11 +198,11 @@ impl actix_web::FromRequest for ClientIp {
     type Future = std::future::Ready<Result<Self, ApiError>>;
 
     fn from_request(req: &actix_web::HttpRequest, _: &mut Payload) -> Self::Future {
-        let trusted = req
-            .app_data::<Data<ApiState>>()
-            .map(|state| state.edge.trusted_proxies.clone())
-            .unwrap_or_default();
-        std::future::ready(Ok(Self::of(req, &trusted)))
+        let ip = match req.app_data::<Data<ApiState>>() {
+            Some(state) => Self::of(req, &state.edge.trusted_proxies),
+            None => Self::of(req, &TrustedProxies::default()),
+        };
+        std::future::ready(Ok(ip))
     }
 }
 

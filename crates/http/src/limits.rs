@@ -11,19 +11,21 @@
 //! Every refusal is [`Refused`] with the time after which a retry may succeed; the surfaces
 //! answer it as HTTP 429, code [`crate::error::code::RATE_LIMITED`], with `Retry-After`.
 //! State is per node (a cluster multiplies the allowance by its node count) and is swept
-//! of idle keys every minute, so it stays proportional to recent traffic.
+//! of idle keys every minute by the server ([`RateLimits::sweep`]), so it stays
+//! proportional to recent traffic.
 
 use std::collections::HashMap;
+use std::future::Future;
 use std::hash::Hash;
 use std::net::IpAddr;
 use std::num::NonZeroU32;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use governor::clock::Clock as _;
 use governor::{DefaultKeyedRateLimiter, Quota};
 use tidings_kernel::{Actor, AppId, Principal, UserId};
+use tidings_users::UserError;
 
 /// A steady rate (`per` a second, or an hour where so named) after a `burst`. Written
 /// `per,burst` in the configuration (`50,200`), or `per` alone for a burst of the same size.
@@ -127,10 +129,10 @@ pub struct RateLimits {
     name_failures: Backoff<(AppId, u64)>,
     names: std::hash::RandomState,
     ip_failures: Backoff<(AppId, IpKey)>,
-    started: Instant,
-    /// Seconds since `started` of the last sweep.
-    swept: AtomicU64,
 }
+
+/// How often [`RateLimits::sweep`] should run.
+pub const SWEEP_EVERY: Duration = Duration::from_secs(60);
 
 impl std::fmt::Debug for RateLimits {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -162,22 +164,40 @@ impl RateLimits {
             name_failures: Backoff::default(),
             names: std::hash::RandomState::new(),
             ip_failures: Backoff::default(),
-            started: Instant::now(),
-            swept: AtomicU64::new(0),
             settings,
         }
     }
 
-    pub fn settings(&self) -> &LimitSettings {
-        &self.settings
-    }
-
-    /// Before a login attempt by `name` (username, login name or user id) from `ip`.
+    /// Runs a login `attempt` by `name` (username, login name or user id) from `ip` under the
+    /// login limits: refused before it starts (so before any password is hashed) while the
+    /// name or the IP backs off or the IP is over its rate; a wrong name or password then
+    /// counts as a failure of both, a success clears the name's failures. Every surface's
+    /// login goes through here.
     ///
     /// # Errors
-    /// While the name or the IP backs off after failures, or the IP is over its rate.
-    pub fn login_attempt(&self, app: &AppId, ip: IpAddr, name: &str) -> Result<(), Refused> {
-        self.sweep_now_and_then();
+    /// The outer error when the attempt is refused; the attempt's own result inside.
+    pub async fn login<T>(
+        &self,
+        app: &AppId,
+        ip: IpAddr,
+        name: &str,
+        attempt: impl Future<Output = Result<T, UserError>>,
+    ) -> Result<Result<T, UserError>, Refused> {
+        self.login_attempt(app, ip, name)?;
+        let result = attempt.await;
+        match &result {
+            Ok(_) => self.login_succeeded(app, name),
+            Err(UserError::WrongPassword | UserError::UserNotFound) => {
+                self.login_failed(app, ip, name);
+            }
+            Err(_) => {}
+        }
+        Ok(result)
+    }
+
+    /// Before a login attempt: refused while the name or the IP backs off, or the IP is over
+    /// its rate.
+    fn login_attempt(&self, app: &AppId, ip: IpAddr, name: &str) -> Result<(), Refused> {
         let (free, max) = (
             self.settings.login_free_failures,
             self.settings.login_backoff_max,
@@ -198,14 +218,14 @@ impl RateLimits {
     }
 
     /// After a login that failed on its credentials.
-    pub fn login_failed(&self, app: &AppId, ip: IpAddr, name: &str) {
+    fn login_failed(&self, app: &AppId, ip: IpAddr, name: &str) {
         self.name_failures.fail(self.name_key(app, name));
         self.ip_failures.fail((app.clone(), IpKey::from(ip)));
     }
 
     /// After a successful login: the name's failures are forgotten (the IP's are not, or one
     /// valid account would reset an attacker's count).
-    pub fn login_succeeded(&self, app: &AppId, name: &str) {
+    fn login_succeeded(&self, app: &AppId, name: &str) {
         self.name_failures.clear(&self.name_key(app, name));
     }
 
@@ -219,7 +239,6 @@ impl RateLimits {
     /// # Errors
     /// When the IP is over its rate.
     pub fn registration(&self, app: &AppId, ip: IpAddr) -> Result<(), Refused> {
-        self.sweep_now_and_then();
         let key = (app.clone(), IpKey::from(ip));
         take(
             &self.registrations,
@@ -234,7 +253,6 @@ impl RateLimits {
     /// # Errors
     /// When the app or the user is over its rate.
     pub fn send(&self, principal: &Principal) -> Result<(), Refused> {
-        self.sweep_now_and_then();
         if let Actor::User { user, .. } = principal.actor {
             take(
                 &self.user_sends,
@@ -263,18 +281,9 @@ impl RateLimits {
         Ok(())
     }
 
-    /// Drops idle keys once a minute (from whichever call comes first).
-    fn sweep_now_and_then(&self) {
-        let now = self.started.elapsed().as_secs();
-        let last = self.swept.load(Ordering::Relaxed);
-        if now < last + 60
-            || self
-                .swept
-                .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
-                .is_err()
-        {
-            return;
-        }
+    /// Drops idle keys: buckets back at their full burst, failures older than the longest
+    /// backoff. The server calls it every [`SWEEP_EVERY`], off the request path.
+    pub fn sweep(&self) {
         self.logins.retain_recent();
         self.registrations.retain_recent();
         self.user_sends.retain_recent();
@@ -350,8 +359,19 @@ impl<K: Hash + Eq> Backoff<K> {
 mod tests {
     use super::*;
 
-    #[test]
-    fn failed_logins_back_off_after_the_free_ones_and_a_success_clears_the_name()
+    /// A login attempt that answers `result` (what the users service would).
+    async fn attempt(
+        limits: &RateLimits,
+        app: &AppId,
+        ip: IpAddr,
+        name: &str,
+        result: Result<(), UserError>,
+    ) -> Result<Result<(), UserError>, Refused> {
+        limits.login(app, ip, name, async { result }).await
+    }
+
+    #[tokio::test]
+    async fn failed_logins_back_off_after_the_free_ones_and_a_success_clears_the_name()
     -> Result<(), tidings_kernel::InvalidAppId> {
         let app = AppId::parse("testapp")?;
         let limits = RateLimits::new(LimitSettings {
@@ -360,18 +380,32 @@ mod tests {
         });
         let ip = IpAddr::from([192, 0, 2, 1]);
         for _ in 0..5 {
-            assert!(limits.login_attempt(&app, ip, "Ann").is_ok());
-            limits.login_failed(&app, ip, "Ann");
+            let failed = attempt(&limits, &app, ip, "Ann", Err(UserError::WrongPassword)).await;
+            assert!(matches!(failed, Ok(Err(UserError::WrongPassword))));
         }
-        let refused = limits.login_attempt(&app, IpAddr::from([192, 0, 2, 2]), "ann");
+        let other_ip = IpAddr::from([192, 0, 2, 2]);
+        let refused = attempt(&limits, &app, other_ip, "ann", Ok(())).await;
         assert!(refused.is_err_and(|r| r.retry_after <= Duration::from_secs(1)));
         // The IP backs off too, for any name.
-        assert!(limits.login_attempt(&app, ip, "bob").is_err());
-        limits.login_succeeded(&app, "ann");
+        assert!(attempt(&limits, &app, ip, "bob", Ok(())).await.is_err());
+        // Once the wait is over, a success clears the name's failures.
+        tokio::time::sleep(Duration::from_millis(1100)).await;
+        let third_ip = IpAddr::from([192, 0, 2, 3]);
+        assert!(matches!(
+            attempt(&limits, &app, third_ip, "ann", Ok(())).await,
+            Ok(Ok(()))
+        ));
+        let after = attempt(
+            &limits,
+            &app,
+            third_ip,
+            "ann",
+            Err(UserError::WrongPassword),
+        )
+        .await;
         assert!(
-            limits
-                .login_attempt(&app, IpAddr::from([192, 0, 2, 3]), "ann")
-                .is_ok()
+            after.is_ok(),
+            "one failure after a success is not backed off"
         );
         Ok(())
     }

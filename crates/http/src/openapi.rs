@@ -161,9 +161,11 @@ fn conform_operation(path: &str, method: &str, operation: &mut Value) {
         path.trim_matches('/').replace(['/', '-'], "_")
     );
     operation["operationId"] = json!(id);
+    // Declared security without a token requirement: an open operation.
     let open = operation
         .get("security")
-        .is_some_and(|requirements| !requirements.to_string().contains("access_token"));
+        .and_then(Value::as_array)
+        .is_some_and(|requirements| requirements.iter().all(|r| r.get("access_token").is_none()));
     if open {
         return;
     }

@@ -133,10 +133,6 @@ where
         }
     }
 
-    pub fn policy(&self) -> &RetryPolicy {
-        &self.policy
-    }
-
     /// Works the jobs that are due (one batch, concurrently); answers how many were taken.
     ///
     /// # Errors

@@ -11,10 +11,9 @@ use std::time::Duration;
 use actix_web::web::{Data, Payload, Query};
 use actix_web::{FromRequest as _, HttpRequest, HttpResponse};
 use serde::Deserialize;
-use tidings_kernel::Actor;
 
 use crate::auth::{authenticate_connection, header, parse_app_id};
-use crate::error::{ApiError, code};
+use crate::error::ApiError;
 use crate::state::ApiState;
 
 /// Timing and limits of gateway connections.
@@ -79,19 +78,15 @@ pub(crate) async fn upgrade(
     if after.is_some_and(|a| a < 0) {
         return Err(ApiError::bad_parameter("after must be 0 or more"));
     }
-    let (principal, expires_at) =
-        authenticate_connection(&state, app.clone(), token.clone()).await?;
-    let Actor::User { user, device } = principal.actor else {
-        return Err(ApiError::new(
-            code::NO_PERMISSION,
-            "the gateway takes a user token",
-        ));
-    };
+    let grant = authenticate_connection(&state, app.clone(), token.clone()).await?;
+    let principal = grant.principal();
     state
         .limits
-        .ws_connection(state.hub.connections_of(&principal.app, user))?;
+        .ws_connection(state.hub.connections_of(&grant.app, grant.user))?;
     // Registered before the position is read: whatever commits after that read is queued.
-    let connection = state.hub.connect(principal.app.clone(), user, device);
+    let connection = state
+        .hub
+        .connect(grant.app.clone(), grant.user, grant.device);
     // A kick that revoked the token between the check above and the registration found no
     // connection to close: check again now that a kick would find it.
     authenticate_connection(&state, app, token.clone()).await?;
@@ -112,7 +107,7 @@ pub(crate) async fn upgrade(
     let stream = reader::FrameReader::new(body.into_inner(), state.gateway.max_frame_bytes);
     let token = session::Token {
         raw: token.unwrap_or_default(),
-        expires_at,
+        expires_at: grant.expires_at,
     };
     actix_web::rt::spawn(session::run(
         state.into_inner(),

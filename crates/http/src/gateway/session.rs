@@ -9,7 +9,7 @@ use std::time::Instant;
 use actix_ws::{CloseCode, Session};
 use serde_json::Value;
 use tidings_gateway::{CloseReason, Connection, Event, Next};
-use tidings_kernel::{Principal, Timestamp};
+use tidings_kernel::{Clock as _, Principal, SystemClock, Timestamp};
 use tidings_messaging::MessageError;
 use tidings_messaging::model::Message;
 use tokio::sync::Semaphore;
@@ -403,15 +403,12 @@ impl Live {
     }
 }
 
-/// Resolves when `expires_at` (ms since the epoch) has passed; never without one.
+/// Resolves when `expires_at` has passed; never without one.
 async fn until(expires_at: Option<Timestamp>) {
     let Some(at) = expires_at else {
         return std::future::pending().await;
     };
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64);
-    let left = u64::try_from(at.0.saturating_sub(now)).unwrap_or(0);
+    let left = u64::try_from(at.0.saturating_sub(SystemClock.now().0)).unwrap_or(0);
     tokio::time::sleep(std::time::Duration::from_millis(left)).await;
 }
 

@@ -4,7 +4,7 @@ use actix_web::http::Method;
 use actix_web::web::{Data, Json};
 use serde::Deserialize;
 use tidings_kernel::UserId;
-use tidings_users::{DeviceInfo, LoginBy, UserError};
+use tidings_users::{DeviceInfo, LoginBy};
 use utoipa::ToSchema;
 
 use super::dto::TokenDto;
@@ -48,8 +48,7 @@ pub struct TokenLoginNamePasswordRequest {
     pub device_guid: Option<String>,
 }
 
-/// A login, held to the rate limits: refused before the password is hashed while the name
-/// or the client IP backs off; a wrong name or password counts as a failure of both.
+/// A login, held to the rate limits (see [`crate::limits::RateLimits::login`]).
 async fn login(
     state: &ApiState,
     (app, ip): (OpenApp, ClientIp),
@@ -62,24 +61,14 @@ async fn login(
         LoginBy::Username(name) | LoginBy::LoginName(name) => name.clone(),
         LoginBy::UserId(id) => id.0.to_string(),
     };
-    state.limits.login_attempt(&app.0, ip.0, &name)?;
     let device = DeviceInfo {
         guid: device_guid.filter(|g| !g.is_empty()),
         platform: None,
         user_agent: user_agent.0,
     };
-    match state.users.login(&app.0, by, password, device).await {
-        Ok(issued) => {
-            state.limits.login_succeeded(&app.0, &name);
-            ok(TokenDto::from(issued))
-        }
-        Err(e) => {
-            if matches!(e, UserError::WrongPassword | UserError::UserNotFound) {
-                state.limits.login_failed(&app.0, ip.0, &name);
-            }
-            Err(e.into())
-        }
-    }
+    let attempt = state.users.login(&app.0, by, password, device);
+    let issued = state.limits.login(&app.0, ip.0, &name, attempt).await??;
+    ok(TokenDto::from(issued))
 }
 
 /// Log in by username and password.

@@ -1,8 +1,32 @@
-use tidings_kernel::{Actor, AppId, GroupId, Principal, Timestamp, UserId};
+use tidings_kernel::{Actor, AppId, DeviceSn, GroupId, Principal, Timestamp, UserId};
 
 use super::Users;
 use crate::UserError;
 use crate::model::{TokenHash, TokenRecord};
+
+/// What a user token grants a connection that lives on: one device of one user, until the
+/// token expires.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DeviceGrant {
+    pub app: AppId,
+    pub user: UserId,
+    pub device: DeviceSn,
+    /// `None`: the token does not expire.
+    pub expires_at: Option<Timestamp>,
+}
+
+impl DeviceGrant {
+    /// The connection's caller: the user on this device.
+    pub fn principal(&self) -> Principal {
+        Principal {
+            app: self.app.clone(),
+            actor: Actor::User {
+                user: self.user,
+                device: self.device,
+            },
+        }
+    }
+}
 
 impl Users {
     /// Turns the request's credentials into the acting [`Principal`]
@@ -21,10 +45,6 @@ impl Users {
         as_user: Option<UserId>,
         as_group: Option<GroupId>,
     ) -> Result<Principal, UserError> {
-        let Some(token) = token.filter(|t| !t.is_empty()) else {
-            self.find_app(app).await?;
-            return Err(UserError::TokenMissing);
-        };
         let record = self.live_token(app, token).await?;
         let actor = match (record.user, as_user, as_group) {
             (Some(_), Some(_), _) | (Some(_), _, Some(_)) => {
@@ -63,30 +83,29 @@ impl Users {
         &self,
         app: &AppId,
         token: Option<&str>,
-    ) -> Result<(Principal, Option<Timestamp>), UserError> {
-        let Some(token) = token.filter(|t| !t.is_empty()) else {
-            self.find_app(app).await?;
-            return Err(UserError::TokenMissing);
-        };
+    ) -> Result<DeviceGrant, UserError> {
         let record = self.live_token(app, token).await?;
         let Some(user) = record.user else {
             return Err(UserError::NoPermission(
                 "the gateway takes a user token: a connection is one device of one user".into(),
             ));
         };
-        let principal = Principal {
+        Ok(DeviceGrant {
             app: app.clone(),
-            actor: Actor::User {
-                user,
-                device: record.device,
-            },
-        };
-        Ok((principal, record.expires_at))
+            user,
+            device: record.device,
+            expires_at: record.expires_at,
+        })
     }
 
-    /// The live record of a token of this app. A live token proves the app exists (tokens
-    /// belong to their app), so the app is looked up only to tell 40000 from 10008.
-    async fn live_token(&self, app: &AppId, token: &str) -> Result<TokenRecord, UserError> {
+    /// The live record of a token of this app: [`UserError::TokenMissing`] without one. A live
+    /// token proves the app exists (tokens belong to their app), so the app is looked up only
+    /// to tell 40000 from 10003 or 10008.
+    async fn live_token(&self, app: &AppId, token: Option<&str>) -> Result<TokenRecord, UserError> {
+        let Some(token) = token.filter(|t| !t.is_empty()) else {
+            self.find_app(app).await?;
+            return Err(UserError::TokenMissing);
+        };
         let found = self
             .find_token(&TokenHash::of(token))
             .await?

@@ -24,6 +24,7 @@ use crate::ports::{
     UserRepository,
 };
 
+pub use auth::DeviceGrant;
 pub use login::{DeviceInfo, IssuedToken, LoginBy};
 pub use profile::ProfilePatch;
 pub use register::RegisterRequest;

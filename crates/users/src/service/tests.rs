@@ -207,13 +207,14 @@ async fn a_connection_takes_a_user_token_and_learns_when_it_expires() {
         token_record(Some(7), Some(expiry)),
     )
     .build();
-    let (principal, expires) = users
+    let grant = users
         .authenticate_connection(&app_id(), Some("tok"))
         .await
         .unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(expires, Some(expiry));
+    assert_eq!(grant.expires_at, Some(expiry));
+    assert_eq!((grant.user, grant.device), (UserId(7), DeviceSn(2)));
     assert!(matches!(
-        principal.actor,
+        grant.principal().actor,
         Actor::User {
             user: UserId(7),
             ..
