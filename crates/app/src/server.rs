@@ -2,9 +2,15 @@
 
 use std::net::SocketAddr;
 
-use actix_web::{App, HttpServer, middleware};
+use std::future::ready;
+use std::time::Duration;
+
+use actix_http::error::DispatchError;
+use actix_service::{IntoServiceFactory as _, ServiceFactoryExt as _, fn_service, map_config};
+use actix_web::dev::AppConfig;
+use actix_web::{App, middleware};
 use tidings_http::ApiState;
-use tidings_http::edge::ConnectionLimiter;
+use tidings_http::edge::{Connection, ConnectionLimiter, HeadDeadlines};
 use tidings_http::limits::RateLimits;
 
 use crate::bootstrap::{CredentialsFile, ensure_default_app};
@@ -47,6 +53,34 @@ impl RunningServer {
     }
 }
 
+/// How long an idle connection stays open between requests.
+const KEEP_ALIVE: Duration = Duration::from_secs(5);
+
+/// Backlog of connections not yet accepted, per listening socket.
+const BACKLOG: i32 = 1024;
+
+/// Binds every address `listen` names (a host name may name several).
+fn listeners(listen: &str) -> anyhow::Result<Vec<std::net::TcpListener>> {
+    use std::net::ToSocketAddrs as _;
+    let addrs = listen
+        .to_socket_addrs()
+        .map_err(|e| anyhow::anyhow!("TIDINGS_LISTEN={listen}: {e}"))?;
+    addrs
+        .map(|addr| {
+            let socket = socket2::Socket::new(
+                socket2::Domain::for_address(addr),
+                socket2::Type::STREAM,
+                Some(socket2::Protocol::TCP),
+            )?;
+            socket.set_reuse_address(true)?;
+            socket.bind(&addr.into())?;
+            socket.listen(BACKLOG)?;
+            Ok(socket.into())
+        })
+        .collect::<std::io::Result<Vec<_>>>()
+        .map_err(|e| anyhow::anyhow!("TIDINGS_LISTEN={listen}: {e}"))
+}
+
 /// Opens and migrates the database, creates the default app on an empty database, binds
 /// the listen address and starts serving in the background. Must be called on tokio's
 /// multi-thread runtime: the domain work of every request runs on it.
@@ -75,8 +109,12 @@ pub async fn start(config: Config) -> anyhow::Result<RunningServer> {
         config.edge.max_connections_per_ip,
         config.edge.trusted_proxies.clone(),
     );
+    let deadlines = HeadDeadlines {
+        header_timeout: config.edge.header_timeout,
+        keep_alive: KEEP_ALIVE,
+    };
     let cors_origins = config.edge.cors_origins.clone();
-    let server = HttpServer::new(move || {
+    let app = move || {
         App::new()
             .wrap(middleware::from_fn(tidings_http::edge::guard))
             .wrap(middleware::Condition::new(
@@ -87,35 +125,53 @@ pub async fn start(config: Config) -> anyhow::Result<RunningServer> {
                 middleware::Logger::new("%a %{METHOD}xi %U %s %b %Dms")
                     .custom_request_replace("METHOD", |req| req.method().to_string()),
             )
+            .wrap(middleware::from_fn(
+                tidings_http::edge::connection::watch_requests,
+            ))
             .configure(tidings_http::configure(state.clone()))
-    })
-    .on_connect(move |connection, data| {
-        let Some(tcp) = connection.downcast_ref::<actix_web::rt::net::TcpStream>() else {
-            return;
-        };
-        // Frames and answers are small: send them at once rather than wait for the peer's
-        // delayed ACK (Nagle), which costs up to 40 ms a message.
-        let _ = tcp.set_nodelay(true);
-        let Ok(peer) = tcp.peer_addr() else { return };
-        match limiter.admit(peer.ip()) {
-            // Held by the connection: dropped, and the place freed, when it closes.
-            Some(slot) => {
-                data.insert(slot);
-            }
-            None => {
-                tracing::debug!(ip = %peer.ip(), "connection over the per-IP cap closed");
-                let _ = socket2::SockRef::from(tcp).shutdown(std::net::Shutdown::Both);
-            }
-        }
-    })
-    .client_request_timeout(config.edge.header_timeout)
-    .workers(config.workers)
-    .bind(&config.listen)?;
-    let addr = server
-        .addrs()
+    };
+    let listeners = listeners(&config.listen)?;
+    let addr = listeners
         .first()
-        .copied()
+        .map(std::net::TcpListener::local_addr)
+        .transpose()?
         .ok_or_else(|| anyhow::anyhow!("bound no address for {}", config.listen))?;
+    let mut server = actix_server::Server::build().workers(config.workers);
+    // Tells the connections a graceful stop began, so kept-alive ones close after their
+    // current answer instead of holding the stop until they idle out.
+    let stopping = server.graceful_shutdown_signal();
+    for listener in listeners {
+        let (app, limiter, stopping) = (app.clone(), limiter.clone(), stopping.clone());
+        server = server.listen("tidings", listener, move || {
+            let (limiter, stopping) = (limiter.clone(), stopping.clone());
+            // Each stream is read through a `Connection` (see `tidings_http::edge::connection`),
+            // which times every request head; actix's own head timer (first request only) is
+            // off.
+            let http = actix_http::HttpServiceBuilder::<Connection, _>::default()
+                .graceful_shutdown_signal(move || {
+                    let stopping = stopping.clone();
+                    async move { stopping.notified().await }
+                })
+                .keep_alive(KEEP_ALIVE)
+                .client_request_timeout(Duration::ZERO)
+                .client_disconnect_timeout(Duration::from_secs(1))
+                .on_connect_ext(|io: &Connection, data| {
+                    data.insert(io.watch());
+                })
+                .h1(map_config(
+                    app()
+                        .into_factory()
+                        .map_err(|e: actix_web::Error| e.error_response()),
+                    // Only URL generation and the host fallback of `ConnectionInfo` read it;
+                    // Tidings uses neither.
+                    |()| AppConfig::default(),
+                ));
+            fn_service(move |tcp| {
+                ready(Connection::accept(tcp, &limiter, deadlines).map_err(DispatchError::Io))
+            })
+            .and_then(http)
+        })?;
+    }
     let server = server.run();
     // Started once the address is bound, so a failed start leaves nothing running.
     let webhooks = crate::webhooks::spawn_runner(runner, config.webhooks.poll);

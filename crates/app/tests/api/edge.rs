@@ -90,20 +90,50 @@ async fn nul_is_refused_with_10002_in_every_field_family(app: &TestApp) -> anyho
         .await?;
     assert_eq!(found.as_array().map(Vec::len), Some(1), "{found}");
 
-    // A header: the HTTP parser itself refuses the request (HTTP 400) before it is routed.
-    let mut raw = connect_from(app, [127, 0, 0, 1]).await?;
-    let request = format!(
+    // A header (HTTP 400: the request cannot be parsed), on a new connection and on a
+    // kept-alive one after an ordinary request whose body held NUL bytes past its head.
+    let header_nul = format!(
         "GET /user/profile HTTP/1.1\r\nHost: x\r\napp_id: {}\r\naccess-token: a\0b\r\n\r\n",
         app.app.app_id
     );
-    raw.write_all(request.as_bytes()).await?;
-    let answer = until_eof(&mut raw, Duration::from_secs(10)).await;
-    assert!(
-        answer
-            .as_deref()
-            .is_some_and(|a| a.starts_with("HTTP/1.1 400")),
-        "{answer:?}"
+    let mut raw = connect_from(app, [127, 0, 0, 1]).await?;
+    raw.write_all(header_nul.as_bytes()).await?;
+    let answer = until_eof(&mut raw, Duration::from_secs(10))
+        .await
+        .unwrap_or_default();
+    assert!(answer.starts_with("HTTP/1.1 400"), "{answer:?}");
+    assert!(refused(&body_of(&answer)), "{answer}");
+    assert_eq!(body_of(&answer)["code"], 10002, "{answer}");
+    let mut raw = connect_from(app, [127, 0, 0, 1]).await?;
+    let first = format!(
+        "POST /no/such/operation HTTP/1.1\r\nHost: x\r\napp_id: {}\r\n\
+         Content-Type: application/octet-stream\r\nContent-Length: 3\r\n\r\n",
+        app.app.app_id
     );
+    raw.write_all(&[first.as_bytes(), b"\0\0\0"].concat())
+        .await?;
+    // The body's refusal (not the header's: the NUL bytes after the head are the body's).
+    let mut answer = Vec::new();
+    while !String::from_utf8_lossy(&answer).contains("U+0000") {
+        let mut chunk = [0u8; 1024];
+        let n = tokio::time::timeout(Duration::from_secs(10), raw.read(&mut chunk)).await??;
+        anyhow::ensure!(n > 0, "closed after {:?}", String::from_utf8_lossy(&answer));
+        answer.extend_from_slice(&chunk[..n]);
+    }
+    let answer = String::from_utf8_lossy(&answer).into_owned();
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(
+        body_of(&answer)["message"]
+            .as_str()
+            .is_some_and(|m| m.starts_with("the body")),
+        "{answer}"
+    );
+    raw.write_all(header_nul.as_bytes()).await?;
+    let answer = until_eof(&mut raw, Duration::from_secs(10))
+        .await
+        .unwrap_or_default();
+    assert!(answer.starts_with("HTTP/1.1 400"), "{answer:?}");
+    assert!(refused(&body_of(&answer)), "{answer}");
 
     // A WebSocket frame: an error frame, and the connection stays open.
     let mut ws = Ws::connect(app, &token, None).await?;
@@ -147,25 +177,48 @@ async fn a_body_that_never_finishes_is_answered_408_and_its_connection_closed() 
     let Some(app) = TestApp::spawn(Backend::Sqlite, short_deadlines).await? else {
         return Ok(());
     };
-    let mut raw = connect_from(&app, [127, 0, 0, 1]).await?;
     let request = format!(
         "POST /token/user HTTP/1.1\r\nHost: x\r\napp_id: {}\r\nContent-Type: application/json\r\n\
          Content-Length: 100\r\n\r\n{{\"name\":",
         app.app.app_id
     );
-    raw.write_all(request.as_bytes()).await?;
-    let answer = until_eof(&mut raw, Duration::from_secs(10))
-        .await
-        .ok_or_else(|| anyhow::anyhow!("the connection stayed open"))?;
-    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
-    assert_eq!(body_of(&answer)["code"], 10002, "{answer}");
+    // A body that never finishes, and a head that never finishes: 408 in the envelope.
+    let unfinished = [request.as_bytes(), b"GET /healthz HTTP/1.1\r\nHost: x\r\n"];
+    for sent in unfinished {
+        let mut raw = connect_from(&app, [127, 0, 0, 1]).await?;
+        raw.write_all(sent).await?;
+        let answer = until_eof(&mut raw, Duration::from_secs(10))
+            .await
+            .ok_or_else(|| anyhow::anyhow!("the connection stayed open"))?;
+        assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+        assert_eq!(body_of(&answer)["code"], 10002, "{answer}");
+    }
 
-    // A head that never finishes is cut off too.
+    // So is the second head of a kept-alive connection, dribbled a byte a time after the
+    // first request was answered.
     let mut raw = connect_from(&app, [127, 0, 0, 1]).await?;
-    raw.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+    raw.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
         .await?;
-    let answer = until_eof(&mut raw, Duration::from_secs(10)).await;
-    assert!(answer.is_some(), "the connection stayed open");
+    let mut answered = [0u8; 12];
+    raw.read_exact(&mut answered).await?;
+    assert_eq!(&answered, b"HTTP/1.1 200");
+    let started = std::time::Instant::now();
+    let dribble = async {
+        for byte in b"GET /healthz HTTP/1.1\r\nX-Slow: ".iter().cycle() {
+            if raw.write_all(&[*byte]).await.is_err() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(300)).await;
+        }
+    };
+    // Keep-alive (5 s) + the head deadline (1 s), and the connection is closed.
+    let cut = tokio::time::timeout(Duration::from_secs(15), dribble).await;
+    assert!(cut.is_ok(), "the dribbled head was never cut off");
+    assert!(
+        started.elapsed() >= Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
     app.finish().await
 }
 

@@ -8,14 +8,10 @@
 //!   refused with 10002, so that no backend ever sees one (PostgreSQL cannot store it in
 //!   text, SQLite would). `GET /ws` is passed through: its body is the WebSocket stream,
 //!   whose frames the gateway checks itself.
-//! - [`ConnectionLimiter`], counting each client IP's open connections so that the server
-//!   can close those over a cap as they are accepted.
-//!
-//! The request head's own deadline (`client_request_timeout`) is actix's; the app sets it.
+//! - [`connection`], each accepted TCP connection watched from the socket up: the per-IP
+//!   cap, a deadline on every request head, and a NUL byte in a header refused with 10002.
 
-use std::collections::HashMap;
 use std::net::IpAddr;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use actix_web::body::{BoxBody, MessageBody};
@@ -26,14 +22,18 @@ use actix_web::web::{Bytes, BytesMut, Data};
 use actix_web::{HttpMessage as _, ResponseError as _};
 use futures_util::StreamExt as _;
 
+pub mod connection;
+
+pub use connection::{Connection, ConnectionLimiter, HeadDeadlines};
+
 use crate::error::ApiError;
 use crate::state::ApiState;
 
 /// What a client may make the server wait for or hold.
 #[derive(Clone, Debug)]
 pub struct EdgeSettings {
-    /// The request head must arrive within this time of the connection (actix's
-    /// `client_request_timeout`; the server answers 408 and closes).
+    /// Each request head must arrive within this time of the connection's start, or of the
+    /// end of keep-alive after the previous answer (else HTTP 408 and the connection closes).
     pub header_timeout: Duration,
     /// The whole body must arrive within this time of the end of the request head.
     pub body_timeout: Duration,
@@ -222,9 +222,7 @@ impl std::str::FromStr for CorsOrigins {
     /// A comma-separated list of origins as browsers send them (scheme, host, optional
     /// port; no path), or `*`.
     fn from_str(list: &str) -> Result<Self, Self::Err> {
-        list.split(',')
-            .map(str::trim)
-            .filter(|item| !item.is_empty())
+        items(list)
             .map(|item| {
                 let valid = item == "*"
                     || (item.starts_with("http://") || item.starts_with("https://"))
@@ -264,6 +262,13 @@ pub fn cors(origins: &CorsOrigins) -> actix_cors::Cors {
     cors
 }
 
+/// The items of a comma-separated setting, trimmed, empty ones skipped.
+fn items(list: &str) -> impl Iterator<Item = &str> {
+    list.split(',')
+        .map(str::trim)
+        .filter(|item| !item.is_empty())
+}
+
 /// The reverse proxies whose `X-Forwarded-For` is believed: IP addresses and CIDR ranges.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct TrustedProxies(Vec<ipnet::IpNet>);
@@ -279,9 +284,7 @@ impl std::str::FromStr for TrustedProxies {
 
     /// A comma-separated list such as `10.0.0.0/8, 192.0.2.7, ::1`.
     fn from_str(list: &str) -> Result<Self, Self::Err> {
-        list.split(',')
-            .map(str::trim)
-            .filter(|item| !item.is_empty())
+        items(list)
             .map(|item| {
                 item.parse::<ipnet::IpNet>()
                     .or_else(|_| item.parse::<IpAddr>().map(ipnet::IpNet::from))
@@ -289,66 +292,6 @@ impl std::str::FromStr for TrustedProxies {
             })
             .collect::<Result<_, _>>()
             .map(Self)
-    }
-}
-
-/// Counts open connections per client IP; a connection over the cap is refused as it is
-/// accepted. Trusted proxies are not counted (their clients are many).
-#[derive(Clone, Debug)]
-pub struct ConnectionLimiter {
-    per_ip: usize,
-    trusted: TrustedProxies,
-    open: Arc<Mutex<HashMap<IpAddr, usize>>>,
-}
-
-/// One admitted connection; dropping it (when the connection closes) frees its place.
-#[derive(Debug)]
-pub struct ConnectionSlot {
-    ip: Option<IpAddr>,
-    open: Arc<Mutex<HashMap<IpAddr, usize>>>,
-}
-
-impl ConnectionLimiter {
-    /// At most `per_ip` connections per IP, except for trusted proxies.
-    pub fn new(per_ip: usize, trusted: TrustedProxies) -> Self {
-        Self {
-            per_ip,
-            trusted,
-            open: Arc::default(),
-        }
-    }
-
-    /// A place for a new connection from `ip`, or `None` when the IP is at its cap.
-    pub fn admit(&self, ip: IpAddr) -> Option<ConnectionSlot> {
-        if self.trusted.contains(ip) {
-            return Some(ConnectionSlot {
-                ip: None,
-                open: self.open.clone(),
-            });
-        }
-        let mut open = self.open.lock().unwrap_or_else(|p| p.into_inner());
-        let count = open.entry(ip).or_insert(0);
-        if *count >= self.per_ip {
-            return None;
-        }
-        *count += 1;
-        Some(ConnectionSlot {
-            ip: Some(ip),
-            open: self.open.clone(),
-        })
-    }
-}
-
-impl Drop for ConnectionSlot {
-    fn drop(&mut self) {
-        let Some(ip) = self.ip else { return };
-        let mut open = self.open.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(count) = open.get_mut(&ip) {
-            *count -= 1;
-            if *count == 0 {
-                open.remove(&ip);
-            }
-        }
     }
 }
 
@@ -411,25 +354,5 @@ mod tests {
                 .parse::<CorsOrigins>()
                 .is_err()
         );
-    }
-
-    #[test]
-    fn each_ip_holds_at_most_its_cap_and_a_closed_connection_frees_its_place() {
-        let trusted: TrustedProxies = "10.0.0.0/8, ::1".parse().unwrap_or_default();
-        assert!(trusted.contains(IpAddr::from([10, 0, 0, 1])));
-        assert!("10.0.0.0/8, nonsense".parse::<TrustedProxies>().is_err());
-        let limiter = ConnectionLimiter::new(2, trusted);
-        let ip = IpAddr::from([192, 0, 2, 7]);
-        let first = limiter.admit(ip);
-        let second = limiter.admit(ip);
-        assert!(first.is_some() && second.is_some());
-        assert!(limiter.admit(ip).is_none());
-        assert!(limiter.admit(IpAddr::from([192, 0, 2, 8])).is_some());
-        drop(first);
-        assert!(limiter.admit(ip).is_some());
-        let proxy: Vec<_> = (0..10)
-            .map(|_| limiter.admit(IpAddr::from([10, 0, 0, 1])))
-            .collect();
-        assert!(proxy.iter().all(Option::is_some));
     }
 }
