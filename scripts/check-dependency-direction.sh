@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Architecture invariant: domain crates depend on no web framework, ORM or database driver;
-# the HTTP adapter depends on no ORM or driver; the store depends on no web framework.
+# the HTTP adapter depends on no ORM or driver; the store depends on no web framework; the
+# file store (an HTTP client of S3) on no ORM or driver.
 # Checked on normal (non-dev) dependencies, transitively.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,9 +22,10 @@ check() {
 
 web='actix-web|actix-http|actix-server|hyper|axum|utoipa|utoipa-swagger-ui|reqwest'
 db='diesel|diesel-async|diesel_migrations|libsqlite3-sys|tokio-postgres|postgres|sqlx|deadpool'
-for domain in tidings-kernel tidings-users tidings-roster tidings-groups tidings-messaging tidings-gateway; do
+for domain in tidings-kernel tidings-users tidings-roster tidings-groups tidings-messaging tidings-files tidings-gateway; do
   check "$domain" "$web|$db|serde"
 done
 check tidings-http "$db"
 check tidings-store "$web"
+check tidings-objects "$db"
 exit $fail

@@ -4,12 +4,14 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::Context as _;
+use tidings_files::FilesPolicy;
 use tidings_groups::GroupsPolicy;
 use tidings_http::GatewaySettings;
 use tidings_http::edge::EdgeSettings;
 use tidings_http::limits::LimitSettings;
 use tidings_messaging::group_commit::GroupCommitSettings;
 use tidings_messaging::webhooks::WebhookPolicy;
+use tidings_objects::{Location, S3Settings};
 use tidings_store::DatabaseUrl;
 
 /// Everything the server reads at start-up.
@@ -67,6 +69,23 @@ pub struct Config {
     /// each holding one pooled connection: 2 on PostgreSQL, 1 on SQLite) and `TIDINGS_MESSAGE_BATCH` (at most 256
     /// sends in one transaction).
     pub group_commit: GroupCommitSettings,
+    /// Files (MaxIM §9): see [`FileSettings`].
+    pub files: FileSettings,
+}
+
+/// Where files are kept, how large they may be, and the URLs handed out for them.
+#[derive(Clone, Debug)]
+pub struct FileSettings {
+    /// `TIDINGS_S3_BUCKET` (with `TIDINGS_S3_ENDPOINT`, `TIDINGS_S3_REGION` and the usual
+    /// `AWS_ACCESS_KEY_ID` / `AWS_SECRET_ACCESS_KEY`) for S3-compatible storage; else
+    /// `TIDINGS_FILES_DIR`, default `files` in the data folder.
+    pub location: Location,
+    /// `TIDINGS_PUBLIC_URL`: the base of upload and download URLs (e.g.
+    /// `https://im.example.com`); default `http://` and the request's `Host`.
+    pub public_url: Option<String>,
+    /// `TIDINGS_MAX_FILE_BYTES` (100 MiB), `TIDINGS_MAX_IMAGE_BYTES` (20 MiB),
+    /// `TIDINGS_MAX_AVATAR_BYTES` (5 MiB), `TIDINGS_UPLOAD_URL_TTL_SECS` (3600).
+    pub policy: FilesPolicy,
 }
 
 /// How the webhook runner polls, waits and retries.
@@ -124,7 +143,7 @@ impl Config {
         };
         let config = Self {
             database_url,
-            data_dir,
+            data_dir: data_dir.clone(),
             listen: var("TIDINGS_LISTEN").unwrap_or_else(|| "127.0.0.1:8080".into()),
             bcrypt_cost: parsed("TIDINGS_BCRYPT_COST", 10)?,
             token_ttl_secs: parsed("TIDINGS_TOKEN_TTL_SECS", 7 * 24 * 3600)?,
@@ -227,6 +246,40 @@ impl Config {
                     },
                 }
             },
+            files: {
+                let d = FilesPolicy::default();
+                let location = match var("TIDINGS_S3_BUCKET") {
+                    Some(bucket) => Location::S3(S3Settings {
+                        bucket: bucket.trim().to_owned(),
+                        endpoint: var("TIDINGS_S3_ENDPOINT").map(|e| e.trim().to_owned()),
+                        region: var("TIDINGS_S3_REGION").map(|r| r.trim().to_owned()),
+                        access_key: None,
+                        presign_ttl: Duration::from_secs(parsed(
+                            "TIDINGS_S3_PRESIGN_TTL_SECS",
+                            300,
+                        )?),
+                    }),
+                    None => Location::Disk(
+                        var("TIDINGS_FILES_DIR")
+                            .map_or_else(|| data_dir.join("files"), PathBuf::from),
+                    ),
+                };
+                FileSettings {
+                    location,
+                    public_url: var("TIDINGS_PUBLIC_URL")
+                        .map(|u| u.trim().trim_end_matches('/').to_owned()),
+                    policy: FilesPolicy {
+                        max_file_bytes: parsed("TIDINGS_MAX_FILE_BYTES", d.max_file_bytes)?,
+                        max_image_bytes: parsed("TIDINGS_MAX_IMAGE_BYTES", d.max_image_bytes)?,
+                        max_avatar_bytes: parsed("TIDINGS_MAX_AVATAR_BYTES", d.max_avatar_bytes)?,
+                        upload_ttl_ms: parsed::<i64>(
+                            "TIDINGS_UPLOAD_URL_TTL_SECS",
+                            d.upload_ttl_ms / 1000,
+                        )?
+                        .saturating_mul(1000),
+                    },
+                }
+            },
             group_commit: {
                 let d = GroupCommitSettings::default();
                 GroupCommitSettings {
@@ -322,6 +375,27 @@ impl Config {
              TIDINGS_WS_MAX_FRAME_BYTES at least 1024, TIDINGS_WS_QUEUE_BYTES at least 65536, \
              TIDINGS_WS_TOKEN_RECHECK_SECS positive"
         );
+        let files = &self.files;
+        anyhow::ensure!(
+            files.policy.upload_ttl_ms > 0
+                && files.policy.max_file_bytes > 0
+                && files.policy.max_image_bytes > 0
+                && files.policy.max_avatar_bytes > 0,
+            "TIDINGS_UPLOAD_URL_TTL_SECS and the TIDINGS_MAX_*_BYTES file limits must be positive"
+        );
+        if let Some(url) = &files.public_url {
+            anyhow::ensure!(
+                (url.starts_with("http://") || url.starts_with("https://"))
+                    && !url.contains(['?', '#', ' ']),
+                "TIDINGS_PUBLIC_URL={url:?} must be an http:// or https:// URL without a query"
+            );
+        }
+        if let Location::S3(s3) = &files.location {
+            anyhow::ensure!(
+                !s3.bucket.is_empty() && !s3.presign_ttl.is_zero(),
+                "TIDINGS_S3_BUCKET must name a bucket and TIDINGS_S3_PRESIGN_TTL_SECS be positive"
+            );
+        }
         Ok(())
     }
 }

@@ -22,5 +22,6 @@ pub async fn users_service(config: &Config) -> anyhow::Result<tidings_users::Use
 /// The domain services on the configured database, for the admin commands.
 pub(crate) async fn admin_services(config: &Config) -> anyhow::Result<wiring::Services> {
     let store = wiring::open_store(config).await?;
-    wiring::services(&store, config)
+    let key = wiring::file_key(&store).await?;
+    wiring::services(&store, config, key)
 }

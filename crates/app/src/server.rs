@@ -89,7 +89,7 @@ fn listeners(listen: &str) -> anyhow::Result<Vec<std::net::TcpListener>> {
 /// When the database cannot be opened or migrated, or the address cannot be bound.
 pub async fn start(config: Config) -> anyhow::Result<RunningServer> {
     let store = wiring::open_store(&config).await?;
-    let services = wiring::services(&store, &config)?;
+    let services = wiring::services(&store, &config, wiring::file_key(&store).await?)?;
     let default_app = ensure_default_app(&services.users, &config.data_dir).await?;
     let runner = services.webhooks.clone();
     let rate_limits = std::sync::Arc::new(RateLimits::new(config.limits.clone()));
@@ -98,6 +98,8 @@ pub async fn start(config: Config) -> anyhow::Result<RunningServer> {
         roster: services.roster,
         groups: services.groups,
         messaging: services.messaging,
+        files: services.files,
+        public_url: config.files.public_url.clone(),
         readiness: std::sync::Arc::new(wiring::StoreReadiness(store)),
         hub: services.hub,
         gateway: config.gateway.clone(),

@@ -4,6 +4,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use tidings_files::{Files, FilesDeps, TicketKey};
 use tidings_gateway::{Fanout, Hub, LocalBus};
 use tidings_groups::{Groups, GroupsDeps};
 use tidings_http::Readiness;
@@ -38,12 +39,17 @@ pub(crate) struct Services {
     pub roster: Roster,
     pub groups: Groups,
     pub messaging: Messaging,
+    pub files: Files,
     /// This node's gateway connections.
     pub hub: Arc<Hub>,
     pub webhooks: Webhooks,
 }
 
-pub(crate) fn services(store: &Store, config: &Config) -> anyhow::Result<Services> {
+pub(crate) fn services(
+    store: &Store,
+    config: &Config,
+    file_key: TicketKey,
+) -> anyhow::Result<Services> {
     let store = Arc::new(store.clone());
     let ids: Arc<dyn IdGenerator> = Arc::new(SnowflakeIds::new(config.node_id));
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
@@ -96,6 +102,15 @@ pub(crate) fn services(store: &Store, config: &Config) -> anyhow::Result<Service
         clock.clone(),
         config.webhooks.policy.clone(),
     );
+    let files = Files::new(FilesDeps {
+        repo: store.clone(),
+        parties: store.clone(),
+        store: Arc::new(tidings_objects::ObjectFiles::open(&config.files.location)?),
+        ids: ids.clone(),
+        clock: clock.clone(),
+        key: file_key,
+        policy: config.files.policy.clone(),
+    });
     let messages = GroupCommit::new(store.clone(), &config.group_commit);
     let messaging = Messaging::new(MessagingDeps {
         store: Arc::new(messages),
@@ -114,6 +129,7 @@ pub(crate) fn services(store: &Store, config: &Config) -> anyhow::Result<Service
         roster,
         groups,
         messaging,
+        files,
         hub,
         webhooks,
     })
@@ -129,4 +145,20 @@ pub(crate) async fn open_store(config: &Config) -> anyhow::Result<Store> {
         "database ready"
     );
     Ok(store)
+}
+
+/// The key upload URLs are signed with: made once per installation and kept in the
+/// database, so every node checks the URLs of every other.
+pub(crate) async fn file_key(store: &Store) -> anyhow::Result<TicketKey> {
+    let hex = store
+        .server_key("file-upload-tickets", || {
+            use rand::RngCore as _;
+            let mut key = [0u8; 32];
+            rand::rng().fill_bytes(&mut key);
+            hex::encode(key)
+        })
+        .await?;
+    let key = hex::decode(hex.trim())
+        .map_err(|e| anyhow::anyhow!("the stored file upload key is not hex: {e}"))?;
+    Ok(TicketKey::new(key)?)
 }

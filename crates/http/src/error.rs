@@ -4,6 +4,7 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
 use serde_json::Value;
+use tidings_files::FileError;
 use tidings_groups::GroupError;
 use tidings_kernel::StorageUnavailable;
 use tidings_messaging::MessageError;
@@ -192,6 +193,25 @@ impl From<GroupError> for ApiError {
             GroupError::QrInvalid => 20024,
             GroupError::QrExpired => 20025,
             GroupError::Unknown(e) => return internal(e),
+        };
+        Self::new(code, err.to_string())
+    }
+}
+
+impl From<FileError> for ApiError {
+    fn from(err: FileError) -> Self {
+        let code = match &err {
+            FileError::InvalidInput(_)
+            | FileError::NotFound
+            | FileError::BadTicket(_)
+            | FileError::AlreadyUploaded
+            | FileError::TooLarge { .. } => code::BAD_PARAMETER,
+            FileError::UserNotFound => code::USER_NOT_FOUND,
+            FileError::GroupNotFound => 20001,
+            FileError::NeedMember => 20011,
+            FileError::NeedAdmin => 20012,
+            FileError::NoPermission(_) => code::NO_PERMISSION,
+            FileError::Unknown(e) => return internal(e),
         };
         Self::new(code, err.to_string())
     }

@@ -9,10 +9,10 @@ use utoipa_swagger_ui::SwaggerUi;
 
 use crate::health;
 use crate::maxim::group::{content, info, join, members, moderation};
-use crate::maxim::message;
 use crate::maxim::roster::{applications, blocks, friends};
 use crate::maxim::token;
 use crate::maxim::user::{account, devices, profile, push, register, settings};
+use crate::maxim::{file, message};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -69,6 +69,8 @@ business errors; `code` 200 is success.",
         content::list_files, content::get_file, content::rename_file, content::delete_files,
         message::send, message::notify, message::conversation, message::delete_conversation,
         message::unread, message::ack, message::recall,
+        file::chat_upload_url, file::forward, file::user_avatar_upload_url,
+        file::group_avatar_upload_url, file::upload, file::download_chat, file::download_avatar,
     ),
     tags(
         (name = "health", description = "Liveness and readiness"),
@@ -77,6 +79,7 @@ business errors; `code` 200 is success.",
         (name = "roster", description = "MaxIM §8: friends, applications and blocks"),
         (name = "group", description = "MaxIM §7: groups"),
         (name = "message", description = "MaxIM §6: messages"),
+        (name = "file", description = "MaxIM §9: files (and Tidings' upload endpoint)"),
     )
 )]
 pub struct ApiDoc;
@@ -267,6 +270,16 @@ mod tests {
             .filter(|(_, p)| p.starts_with("/group"))
             .count();
         assert_eq!(groups, 76);
+    }
+
+    #[test]
+    fn the_maxim_file_section_is_complete() {
+        let files: Vec<_> = documented()
+            .into_iter()
+            .filter(|(_, p)| p.starts_with("/file/"))
+            .collect();
+        // The six of MaxIM §9 and Tidings' own upload endpoint.
+        assert_eq!(files.len(), 7, "{files:?}");
     }
 
     #[test]

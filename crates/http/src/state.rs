@@ -1,6 +1,7 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use tidings_files::Files;
 use tidings_gateway::Hub;
 use tidings_groups::Groups;
 use tidings_messaging::Messaging;
@@ -21,6 +22,10 @@ pub struct ApiState {
     pub roster: Roster,
     pub groups: Groups,
     pub messaging: Messaging,
+    pub files: Files,
+    /// The public base of the URLs the server hands out (upload and download URLs), such as
+    /// `https://im.example.com`; `None`: `http://` and the request's `Host`.
+    pub public_url: Option<String>,
     pub readiness: Arc<dyn Readiness>,
     /// This node's gateway connections.
     pub hub: Arc<Hub>,

@@ -89,6 +89,23 @@ impl From<PoolError> for tidings_messaging::RepoError {
     }
 }
 
+impl From<PoolError> for tidings_files::RepoError {
+    fn from(e: PoolError) -> Self {
+        tidings_files::RepoError(e.0)
+    }
+}
+
+impl From<PoolError> for anyhow::Error {
+    fn from(e: PoolError) -> Self {
+        e.0
+    }
+}
+
+/// Maps a diesel error to the files' repository error.
+pub(crate) fn files_error(err: DieselError) -> tidings_files::RepoError {
+    tidings_files::RepoError(unknown(err))
+}
+
 /// Maps a diesel error to the messaging repository error.
 pub(crate) fn messaging_error(err: DieselError) -> tidings_messaging::RepoError {
     tidings_messaging::RepoError(unknown(err))

@@ -146,3 +146,9 @@ pub(crate) fn message_callbacks<'a>(app: &'a str) -> _ {
 pub(crate) fn webhook_outbox<'a>(app: &'a str) -> _ {
     schema::webhook_outbox::table.filter(schema::webhook_outbox::app_id.eq(app))
 }
+
+/// `files` rows of one app.
+#[dsl::auto_type(no_type_alias)]
+pub(crate) fn files<'a>(app: &'a str) -> _ {
+    schema::files::table.filter(schema::files::app_id.eq(app))
+}

@@ -315,6 +315,32 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    files (id) {
+        id -> BigInt,
+        app_id -> Text,
+        sign -> Text,
+        object -> Text,
+        purpose -> BigInt,
+        file_type -> BigInt,
+        to_type -> BigInt,
+        to_id -> BigInt,
+        uploader -> BigInt,
+        size -> BigInt,
+        content_type -> Text,
+        name -> Text,
+        stored -> Bool,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    server_keys (name) {
+        name -> Text,
+        secret -> Text,
+    }
+}
+
 diesel::joinable!(group_members -> chat_groups (group_id));
 diesel::joinable!(inbox -> messages (message_id));
 
@@ -343,4 +369,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     message_dedup,
     message_callbacks,
     webhook_outbox,
+    files,
+    server_keys,
 );

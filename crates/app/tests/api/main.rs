@@ -8,6 +8,7 @@ mod auth;
 pub mod cli;
 mod devices;
 mod edge;
+mod files;
 mod gateway;
 mod gateway_limits;
 pub mod groups;

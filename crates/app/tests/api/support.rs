@@ -66,7 +66,7 @@ impl TestApp {
         let data_dir = std::env::temp_dir().join(format!("tidings-data-{}", uuid_like()));
         let mut config = Config {
             database_url: db.url.clone(),
-            data_dir,
+            data_dir: data_dir.clone(),
             listen: "127.0.0.1:0".into(),
             bcrypt_cost: 4,
             token_ttl_secs: 3600,
@@ -88,6 +88,11 @@ impl TestApp {
             },
             webhooks: tidings_app::config::WebhookSettings::default(),
             group_commit: tidings_messaging::group_commit::GroupCommitSettings::default(),
+            files: tidings_app::config::FileSettings {
+                location: tidings_objects::Location::Disk(data_dir.join("files")),
+                public_url: None,
+                policy: tidings_files::FilesPolicy::default(),
+            },
         };
         configure(&mut config);
         let server = tidings_app::start(config.clone()).await?;

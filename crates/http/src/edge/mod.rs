@@ -6,8 +6,9 @@
 //!   [`EdgeSettings::max_body_bytes`] (else HTTP 413), both answered with the envelope and
 //!   code 10002; a NUL character (U+0000) anywhere in the path, the query or the body is
 //!   refused with 10002, so that no backend ever sees one (PostgreSQL cannot store it in
-//!   text, SQLite would). `GET /ws` is passed through: its body is the WebSocket stream,
-//!   whose frames the gateway checks itself.
+//!   text, SQLite would). `GET /ws` and `POST /file/upload` are passed through: their
+//!   bodies are the WebSocket stream, whose frames the gateway checks itself, and a file,
+//!   streamed to the file store within its kind's size limit.
 //! - [`connection`], each accepted TCP connection watched from the socket up: the per-IP
 //!   cap, a deadline on every request head, and a NUL byte in a header refused with 10002.
 
@@ -82,7 +83,9 @@ async fn admit(req: &mut ServiceRequest) -> Result<(), ApiError> {
     if percent_nul(uri.path()) || uri.query().is_some_and(percent_nul) {
         return Err(nul_refused("the path or query"));
     }
-    if req.path() == "/ws" {
+    // The WebSocket stream and file uploads are read by their handlers, with their own
+    // limits (frames; the upload URL's kind and an idle deadline).
+    if req.path() == "/ws" || req.path() == crate::maxim::file::UPLOAD_PATH {
         return Ok(());
     }
     let (limit, deadline) = req

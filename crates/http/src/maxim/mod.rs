@@ -1,7 +1,9 @@
 //! The MaxIM server REST API, grouped as the specification groups it:
-//! §3 user (`user/`), §5 token (`token`), §7 group (`group/`) and §8 roster (`roster/`).
+//! §3 user (`user/`), §5 token (`token`), §6 message (`message/`), §7 group (`group/`),
+//! §8 roster (`roster/`) and §9 file (`file`).
 
 pub(crate) mod dto;
+pub(crate) mod file;
 pub(crate) mod group;
 pub(crate) mod message;
 pub(crate) mod roster;
@@ -17,5 +19,6 @@ pub(crate) fn operations() -> Vec<Operation> {
     ops.extend(group::operations());
     ops.extend(message::operations());
     ops.extend(roster::operations());
+    ops.extend(file::operations());
     ops
 }

@@ -16,7 +16,7 @@ use crate::db::with_conn;
 use crate::error::groups_error as err;
 use crate::in_app;
 use crate::schema::{
-    chat_groups, group_announcements, group_blocks, group_files, group_invitations,
+    chat_groups, files, group_announcements, group_blocks, group_files, group_invitations,
     group_join_requests, group_kicks, group_members, users,
 };
 use rows::{
@@ -282,17 +282,30 @@ impl GroupRepository for Store {
         group: GroupId,
         now: Timestamp,
     ) -> Result<bool, RepoError> {
+        let app = app.as_str();
         let changed = with_conn!(self, |conn| {
-            diesel::update(
-                in_app::chat_groups(app.as_str())
-                    .filter(chat_groups::id.eq(group.0))
-                    .filter(chat_groups::destroyed.eq(false)),
-            )
-            .set((
-                chat_groups::destroyed.eq(true),
-                chat_groups::updated_at.eq(now.0),
-            ))
-            .execute(conn)
+            conn.transaction(async |c| {
+                let changed = diesel::update(
+                    in_app::chat_groups(app)
+                        .filter(chat_groups::id.eq(group.0))
+                        .filter(chat_groups::destroyed.eq(false)),
+                )
+                .set((
+                    chat_groups::destroyed.eq(true),
+                    chat_groups::updated_at.eq(now.0),
+                ))
+                .execute(c)
+                .await?;
+                // The group's chat files and avatar are no longer readable.
+                diesel::delete(
+                    in_app::files(app)
+                        .filter(files::to_type.eq(2))
+                        .filter(files::to_id.eq(group.0)),
+                )
+                .execute(c)
+                .await?;
+                Ok::<_, diesel::result::Error>(changed)
+            })
             .await
             .map_err(err)?
         });

@@ -1,0 +1,12 @@
+#![doc = include_str!("../README.md")]
+
+mod error;
+pub mod model;
+pub mod ports;
+mod service;
+mod ticket;
+
+pub use error::{FileError, RepoError};
+pub use model::disposition;
+pub use service::{Download, Files, FilesDeps, FilesPolicy};
+pub use ticket::TicketKey;

@@ -1,0 +1,278 @@
+//! File records (`files`), the parties files ask about, and the server's generated keys.
+
+use async_trait::async_trait;
+use diesel::prelude::*;
+use diesel_async::RunQueryDsl;
+use tidings_files::RepoError;
+use tidings_files::model::{Conversation, FileType, Purpose, StoredFile};
+use tidings_files::ports::{FileRepository, Parties, Standing};
+use tidings_kernel::{AppId, GroupId, Timestamp, UserId};
+
+use crate::Store;
+use crate::db::with_conn;
+use crate::error::{files_error as err, unknown};
+use crate::in_app;
+use crate::schema::{chat_groups, files, group_members, server_keys};
+
+#[derive(Queryable, Selectable, Insertable)]
+#[diesel(table_name = files)]
+struct FileRow {
+    id: i64,
+    app_id: String,
+    sign: String,
+    object: String,
+    purpose: i64,
+    file_type: i64,
+    to_type: i64,
+    to_id: i64,
+    uploader: i64,
+    size: i64,
+    content_type: String,
+    name: String,
+    stored: bool,
+    created_at: i64,
+}
+
+impl FileRow {
+    fn of(f: &StoredFile, stored: bool) -> Self {
+        let (purpose, file_type, to_type, to_id) = match f.purpose {
+            Purpose::Chat { file_type, to } => match to {
+                Conversation::User(u) => (0, file_type.code(), 1, u.0),
+                Conversation::Group(g) => (0, file_type.code(), 2, g.0),
+            },
+            Purpose::UserAvatar => (1, 0, 0, 0),
+            Purpose::GroupAvatar(g) => (2, 0, 2, g.0),
+        };
+        Self {
+            id: f.id,
+            app_id: f.app.as_str().to_owned(),
+            sign: f.sign.clone(),
+            object: f.object.clone(),
+            purpose,
+            file_type: i64::from(file_type),
+            to_type,
+            to_id,
+            uploader: f.uploader.0,
+            size: i64::try_from(f.size).unwrap_or(i64::MAX),
+            content_type: f.content_type.clone(),
+            name: f.name.clone(),
+            stored,
+            created_at: f.created_at.0,
+        }
+    }
+
+    fn into_file(self) -> Result<StoredFile, RepoError> {
+        let bad = || RepoError(anyhow::anyhow!("file {} has an unknown purpose", self.id));
+        let file_type = || {
+            i32::try_from(self.file_type)
+                .ok()
+                .and_then(FileType::from_code)
+        };
+        let purpose = match (self.purpose, self.to_type) {
+            (0, 1) => Purpose::Chat {
+                file_type: file_type().ok_or_else(bad)?,
+                to: Conversation::User(UserId(self.to_id)),
+            },
+            (0, 2) => Purpose::Chat {
+                file_type: file_type().ok_or_else(bad)?,
+                to: Conversation::Group(GroupId(self.to_id)),
+            },
+            (1, _) => Purpose::UserAvatar,
+            (2, _) => Purpose::GroupAvatar(GroupId(self.to_id)),
+            _ => return Err(bad()),
+        };
+        Ok(StoredFile {
+            id: self.id,
+            app: AppId::parse(&self.app_id).map_err(|_| bad())?,
+            sign: self.sign,
+            object: self.object,
+            purpose,
+            uploader: UserId(self.uploader),
+            size: u64::try_from(self.size).unwrap_or(0),
+            content_type: self.content_type,
+            name: self.name,
+            created_at: Timestamp(self.created_at),
+        })
+    }
+}
+
+#[async_trait]
+impl FileRepository for Store {
+    async fn claim(&self, file: &StoredFile) -> Result<bool, RepoError> {
+        let row = FileRow::of(file, false);
+        let app = file.app.as_str();
+        with_conn!(self, |conn| {
+            let taken = in_app::files(app)
+                .filter(files::sign.eq(&row.sign))
+                .count()
+                .get_result::<i64>(conn)
+                .await
+                .map_err(err)?;
+            if taken > 0 {
+                return Ok(false);
+            }
+            match diesel::insert_into(files::table)
+                .values(&row)
+                .execute(conn)
+                .await
+            {
+                Ok(_) => Ok(true),
+                // Two uploads racing on one URL: the second loses.
+                Err(diesel::result::Error::DatabaseError(
+                    diesel::result::DatabaseErrorKind::UniqueViolation,
+                    _,
+                )) => Ok(false),
+                Err(e) => Err(err(e)),
+            }
+        })
+    }
+
+    async fn stored(&self, app: &AppId, id: i64, size: u64) -> Result<(), RepoError> {
+        let size = i64::try_from(size).unwrap_or(i64::MAX);
+        with_conn!(self, |conn| {
+            diesel::update(in_app::files(app.as_str()).filter(files::id.eq(id)))
+                .set((files::stored.eq(true), files::size.eq(size)))
+                .execute(conn)
+                .await
+                .map_err(err)?;
+        });
+        Ok(())
+    }
+
+    async fn discard(&self, app: &AppId, id: i64) -> Result<(), RepoError> {
+        with_conn!(self, |conn| {
+            diesel::delete(
+                in_app::files(app.as_str())
+                    .filter(files::id.eq(id))
+                    .filter(files::stored.eq(false)),
+            )
+            .execute(conn)
+            .await
+            .map_err(err)?;
+        });
+        Ok(())
+    }
+
+    async fn insert(&self, file: &StoredFile) -> Result<(), RepoError> {
+        let row = FileRow::of(file, true);
+        with_conn!(self, |conn| {
+            diesel::insert_into(files::table)
+                .values(&row)
+                .execute(conn)
+                .await
+                .map_err(err)?;
+        });
+        Ok(())
+    }
+
+    async fn by_sign(&self, app: &AppId, sign: &str) -> Result<Option<StoredFile>, RepoError> {
+        let row: Option<FileRow> = with_conn!(self, |conn| {
+            in_app::files(app.as_str())
+                .filter(files::sign.eq(sign))
+                .filter(files::stored.eq(true))
+                .select(FileRow::as_select())
+                .first(conn)
+                .await
+                .optional()
+                .map_err(err)?
+        });
+        row.map(FileRow::into_file).transpose()
+    }
+
+    async fn avatar(&self, app: &AppId, object: &str) -> Result<Option<StoredFile>, RepoError> {
+        let row: Option<FileRow> = with_conn!(self, |conn| {
+            in_app::files(app.as_str())
+                .filter(files::object.eq(object))
+                .filter(files::purpose.ne(0))
+                .filter(files::stored.eq(true))
+                .select(FileRow::as_select())
+                .first(conn)
+                .await
+                .optional()
+                .map_err(err)?
+        });
+        row.map(FileRow::into_file).transpose()
+    }
+}
+
+#[async_trait]
+impl Parties for Store {
+    async fn user_exists(&self, app: &AppId, user: UserId) -> Result<bool, RepoError> {
+        let n: i64 = with_conn!(self, |conn| {
+            in_app::users(app.as_str())
+                .find(user.0)
+                .count()
+                .get_result(conn)
+                .await
+                .map_err(err)?
+        });
+        Ok(n > 0)
+    }
+
+    async fn group_exists(&self, app: &AppId, group: GroupId) -> Result<bool, RepoError> {
+        let n: i64 = with_conn!(self, |conn| {
+            in_app::chat_groups(app.as_str())
+                .filter(chat_groups::id.eq(group.0))
+                .filter(chat_groups::destroyed.eq(false))
+                .count()
+                .get_result(conn)
+                .await
+                .map_err(err)?
+        });
+        Ok(n > 0)
+    }
+
+    async fn standing(
+        &self,
+        app: &AppId,
+        group: GroupId,
+        user: UserId,
+    ) -> Result<Option<Standing>, RepoError> {
+        let role: Option<i64> = with_conn!(self, |conn| {
+            in_app::group_members(app.as_str())
+                .inner_join(chat_groups::table)
+                .filter(group_members::group_id.eq(group.0))
+                .filter(group_members::user_id.eq(user.0))
+                .filter(chat_groups::destroyed.eq(false))
+                .select(group_members::role)
+                .first(conn)
+                .await
+                .optional()
+                .map_err(err)?
+        });
+        Ok(role.map(|r| match r {
+            2 => Standing::Owner,
+            1 => Standing::Admin,
+            _ => Standing::Member,
+        }))
+    }
+}
+
+impl Store {
+    /// The secret called `name`, made (`make`) and stored the first time it is asked for;
+    /// every node then reads the same one.
+    ///
+    /// # Errors
+    /// On storage failure.
+    pub async fn server_key(
+        &self,
+        name: &str,
+        make: impl FnOnce() -> String + Send,
+    ) -> anyhow::Result<String> {
+        let fresh = make();
+        with_conn!(self, |conn| {
+            diesel::insert_into(server_keys::table)
+                .values((server_keys::name.eq(name), server_keys::secret.eq(&fresh)))
+                .on_conflict_do_nothing()
+                .execute(conn)
+                .await
+                .map_err(unknown)?;
+            server_keys::table
+                .find(name)
+                .select(server_keys::secret)
+                .first::<String>(conn)
+                .await
+                .map_err(unknown)
+        })
+    }
+}
