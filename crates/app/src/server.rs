@@ -28,6 +28,8 @@ pub struct RunningServer {
     webhooks: tokio::task::JoinHandle<()>,
     /// The rate limits' sweeper, stopped with the server.
     sweeper: tokio::task::JoinHandle<()>,
+    /// Deletes the bytes of deleted files, stopped with the server.
+    file_cleanup: tokio::task::JoinHandle<()>,
 }
 
 impl RunningServer {
@@ -39,6 +41,7 @@ impl RunningServer {
         let result = self.task.await;
         self.webhooks.abort();
         self.sweeper.abort();
+        self.file_cleanup.abort();
         result??;
         Ok(())
     }
@@ -55,6 +58,9 @@ impl RunningServer {
 
 /// How long an idle connection stays open between requests.
 const KEEP_ALIVE: Duration = Duration::from_secs(5);
+
+/// How often the queue of file deletions is looked at when it was empty.
+const CLEANUP_POLL: Duration = Duration::from_secs(1);
 
 /// Backlog of connections not yet accepted, per listening socket.
 const BACKLOG: i32 = 1024;
@@ -92,6 +98,7 @@ pub async fn start(config: Config) -> anyhow::Result<RunningServer> {
     let services = wiring::services(&store, &config, wiring::file_key(&store).await?)?;
     let default_app = ensure_default_app(&services.users, &config.data_dir).await?;
     let runner = services.webhooks.clone();
+    let cleanup = services.cleanup.clone();
     let rate_limits = std::sync::Arc::new(RateLimits::new(config.limits.clone()));
     let state = ApiState {
         users: services.users,
@@ -177,6 +184,16 @@ pub async fn start(config: Config) -> anyhow::Result<RunningServer> {
     let server = server.run();
     // Started once the address is bound, so a failed start leaves nothing running.
     let webhooks = crate::webhooks::spawn_runner(runner, config.webhooks.poll);
+    let file_cleanup = tokio::spawn(async move {
+        loop {
+            match cleanup.run_once().await {
+                Ok(taken) if taken > 0 => continue,
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %format!("{:#}", e.0), "file deletions"),
+            }
+            tokio::time::sleep(CLEANUP_POLL).await;
+        }
+    });
     let sweeper = tokio::spawn(async move {
         let mut every = tokio::time::interval(tidings_http::limits::SWEEP_EVERY);
         loop {
@@ -194,5 +211,6 @@ pub async fn start(config: Config) -> anyhow::Result<RunningServer> {
         task,
         webhooks,
         sweeper,
+        file_cleanup,
     })
 }

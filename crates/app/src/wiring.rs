@@ -4,10 +4,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use tidings_files::cleanup::Cleanup;
 use tidings_files::{Files, FilesDeps, TicketKey};
 use tidings_gateway::{Fanout, Hub, LocalBus};
 use tidings_groups::{Groups, GroupsDeps};
 use tidings_http::Readiness;
+use tidings_kernel::jobs::RetryPolicy;
 use tidings_kernel::{Clock, IdGenerator, SnowflakeIds, SystemClock};
 use tidings_messaging::batched_audience::BatchedAudience;
 use tidings_messaging::group_commit::GroupCommit;
@@ -40,6 +42,8 @@ pub(crate) struct Services {
     pub groups: Groups,
     pub messaging: Messaging,
     pub files: Files,
+    /// Deletes the bytes of objects whose records are gone.
+    pub cleanup: Cleanup,
     /// This node's gateway connections.
     pub hub: Arc<Hub>,
     pub webhooks: Webhooks,
@@ -102,10 +106,19 @@ pub(crate) fn services(
         clock.clone(),
         config.webhooks.policy.clone(),
     );
+    let objects: Arc<dyn tidings_files::ports::FileStore> =
+        Arc::new(tidings_objects::ObjectFiles::open(&config.files.location)?);
+    let cleanup = Cleanup::new(
+        store.clone(),
+        store.clone(),
+        objects.clone(),
+        clock.clone(),
+        RetryPolicy::default(),
+    );
     let files = Files::new(FilesDeps {
         repo: store.clone(),
         parties: store.clone(),
-        store: Arc::new(tidings_objects::ObjectFiles::open(&config.files.location)?),
+        store: objects,
         ids: ids.clone(),
         clock: clock.clone(),
         key: file_key,
@@ -130,6 +143,7 @@ pub(crate) fn services(
         groups,
         messaging,
         files,
+        cleanup,
         hub,
         webhooks,
     })

@@ -1,5 +1,6 @@
 #![doc = include_str!("../README.md")]
 
+pub mod cleanup;
 mod error;
 pub mod model;
 pub mod ports;

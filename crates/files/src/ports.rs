@@ -28,6 +28,8 @@ pub trait FileRepository: Send + Sync {
     async fn by_sign(&self, app: &AppId, sign: &str) -> Result<Option<StoredFile>, RepoError>;
     /// A readable avatar by its object name.
     async fn avatar(&self, app: &AppId, object: &str) -> Result<Option<StoredFile>, RepoError>;
+    /// How many records (stored or being uploaded) name an object.
+    async fn references(&self, app: &AppId, object: &str) -> Result<i64, RepoError>;
 }
 
 /// How a user stands in a group.
@@ -75,4 +77,6 @@ pub trait FileStore: Send + Sync {
         content_type: &str,
         file_name: &str,
     ) -> anyhow::Result<Fetched>;
+    /// Deletes the object under `key`; one that is not there is deleted already.
+    async fn delete(&self, key: &str) -> anyhow::Result<()>;
 }

@@ -211,4 +211,11 @@ impl FileStore for ObjectFiles {
             got.into_stream().map_err(std::io::Error::other).boxed(),
         ))
     }
+
+    async fn delete(&self, key: &str) -> anyhow::Result<()> {
+        match self.store.delete(&Path::parse(key)?).await {
+            Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+            Err(e) => Err(e.into()),
+        }
+    }
 }

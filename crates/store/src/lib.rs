@@ -3,6 +3,7 @@
 mod db;
 mod error;
 mod in_app;
+mod jobs;
 mod repos;
 mod schema;
 #[cfg(feature = "testing")]

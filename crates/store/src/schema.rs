@@ -335,6 +335,18 @@ diesel::table! {
 }
 
 diesel::table! {
+    file_deletions (id) {
+        id -> BigInt,
+        app_id -> Text,
+        object -> Text,
+        attempts -> BigInt,
+        next_attempt_at -> BigInt,
+        failed -> Bool,
+        last_error -> Text,
+    }
+}
+
+diesel::table! {
     server_keys (name) {
         name -> Text,
         secret -> Text,
@@ -370,5 +382,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     message_callbacks,
     webhook_outbox,
     files,
+    file_deletions,
     server_keys,
 );

@@ -1398,13 +1398,13 @@ mod messages {
         store: Store,
     ) -> anyhow::Result<()> {
         use tidings_kernel::jobs::JobQueue;
+        use tidings_messaging::webhooks::WebhookJob;
         use tidings_messaging::webhooks::{Callback, WebhookOutbox};
         let app = users(&store).await?;
         let a = &app.id;
         send(&store, a, message(10, ANN, BOB, ContentType::Text)).await?;
         assert!(
-            store
-                .lease_due(Timestamp(100), Timestamp(200), 10)
+            JobQueue::<WebhookJob>::lease_due(&store, Timestamp(100), Timestamp(200), 10)
                 .await?
                 .is_empty(),
             "nothing is queued without a callback"
@@ -1418,7 +1418,8 @@ mod messages {
         send(&store, a, message(11, ANN, BOB, ContentType::Text)).await?;
         send(&store, a, message(12, ANN, BOB, ContentType::ReadAck)).await?;
         send(&store, a, message(13, ANN, BOB, ContentType::Recall)).await?;
-        let jobs = store.lease_due(Timestamp(100), Timestamp(200), 10).await?;
+        let jobs =
+            JobQueue::<WebhookJob>::lease_due(&store, Timestamp(100), Timestamp(200), 10).await?;
         let ids: Vec<i64> = jobs.iter().map(|j| j.job.message.id).collect();
         assert_eq!(ids, vec![11, 13], "read receipts are not sent");
         assert_eq!(
@@ -1427,23 +1428,20 @@ mod messages {
         );
         assert_eq!(jobs[0].job.message.content, "m11");
         assert!(
-            store
-                .lease_due(Timestamp(150), Timestamp(250), 10)
+            JobQueue::<WebhookJob>::lease_due(&store, Timestamp(150), Timestamp(250), 10)
                 .await?
                 .is_empty(),
             "leased jobs are not taken twice"
         );
-        store.done(11).await?;
-        store
-            .failed(13, 1, Some(Timestamp(300)), "HTTP 500")
-            .await?;
+        JobQueue::<WebhookJob>::done(&store, 11).await?;
+        JobQueue::<WebhookJob>::failed(&store, 13, 1, Some(Timestamp(300)), "HTTP 500").await?;
         assert!(
-            store
-                .lease_due(Timestamp(299), Timestamp(400), 10)
+            JobQueue::<WebhookJob>::lease_due(&store, Timestamp(299), Timestamp(400), 10)
                 .await?
                 .is_empty()
         );
-        let retry = store.lease_due(Timestamp(300), Timestamp(400), 10).await?;
+        let retry =
+            JobQueue::<WebhookJob>::lease_due(&store, Timestamp(300), Timestamp(400), 10).await?;
         assert_eq!(
             retry
                 .iter()
@@ -1451,10 +1449,9 @@ mod messages {
                 .collect::<Vec<_>>(),
             vec![(13, 1)]
         );
-        store.failed(13, 2, None, "HTTP 500").await?;
+        JobQueue::<WebhookJob>::failed(&store, 13, 2, None, "HTTP 500").await?;
         assert!(
-            store
-                .lease_due(Timestamp(i64::MAX), Timestamp(i64::MAX), 10)
+            JobQueue::<WebhookJob>::lease_due(&store, Timestamp(i64::MAX), Timestamp(i64::MAX), 10)
                 .await?
                 .is_empty(),
             "a failed job is never retried"
@@ -1464,10 +1461,14 @@ mod messages {
         assert_eq!(store.callback(a).await?, None);
         store.set_callback(a, Some(callback)).await?;
         assert!(
-            store
-                .lease_due(Timestamp(i64::MAX - 1), Timestamp(i64::MAX), 10)
-                .await?
-                .is_empty(),
+            JobQueue::<WebhookJob>::lease_due(
+                &store,
+                Timestamp(i64::MAX - 1),
+                Timestamp(i64::MAX),
+                10
+            )
+            .await?
+            .is_empty(),
             "removing the callback drops its pending jobs"
         );
         Ok(())
@@ -1476,6 +1477,7 @@ mod messages {
 
     async fn concurrent_runners_lease_disjoint_webhook_jobs(store: Store) -> anyhow::Result<()> {
         use tidings_kernel::jobs::JobQueue;
+        use tidings_messaging::webhooks::WebhookJob;
         use tidings_messaging::webhooks::{Callback, WebhookOutbox};
         let app = users(&store).await?;
         let a = &app.id;
@@ -1488,14 +1490,12 @@ mod messages {
             send(&store, a, message(id, ANN, BOB, ContentType::Text)).await?;
         }
         let (one, two) = (store.clone(), store.clone());
-        let first =
-            tokio::spawn(
-                async move { one.lease_due(Timestamp(1_000), Timestamp(2_000), 12).await },
-            );
-        let second =
-            tokio::spawn(
-                async move { two.lease_due(Timestamp(1_000), Timestamp(2_000), 12).await },
-            );
+        let first = tokio::spawn(async move {
+            JobQueue::<WebhookJob>::lease_due(&one, Timestamp(1_000), Timestamp(2_000), 12).await
+        });
+        let second = tokio::spawn(async move {
+            JobQueue::<WebhookJob>::lease_due(&two, Timestamp(1_000), Timestamp(2_000), 12).await
+        });
         let mut ids: Vec<i64> = first
             .await??
             .into_iter()

@@ -1,2 +1,3 @@
 DROP TABLE server_keys;
+DROP TABLE file_deletions;
 DROP TABLE files;

@@ -27,6 +27,20 @@ CREATE INDEX files_object_idx ON files (app_id, object);
 CREATE INDEX files_uploader_idx ON files (app_id, uploader);
 CREATE INDEX files_conversation_idx ON files (app_id, to_type, to_id);
 
+-- Objects whose records were deleted (with a user or a group): their bytes are deleted by
+-- a durable job unless another record still names them. Failed for good: kept, with the
+-- last error.
+CREATE TABLE file_deletions (
+    id INTEGER PRIMARY KEY,
+    app_id TEXT NOT NULL,
+    object TEXT NOT NULL,
+    attempts BIGINT NOT NULL,
+    next_attempt_at BIGINT NOT NULL,
+    failed BOOLEAN NOT NULL,
+    last_error TEXT NOT NULL
+);
+CREATE INDEX file_deletions_due_idx ON file_deletions (failed, next_attempt_at);
+
 -- Secrets the server generates once and every node shares (the upload URL signing key).
 CREATE TABLE server_keys (
     name TEXT PRIMARY KEY,

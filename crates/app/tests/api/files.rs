@@ -422,6 +422,26 @@ async fn deleting_a_user_or_a_group_leaves_their_files_unreadable(
     let to_group = chat_url(app, &tb, 100, group, 2).await?;
     upload(app, &to_group, "g.txt", "text/plain", b"for the group").await?;
     let urls = [&to_bob, &avatar, &to_group].map(|d| text(&d["download_url"]).unwrap_or_default());
+    // Bob forwards another of ann's files to carol: that object stays.
+    let (carol, tc) = app.user("carol").await?;
+    let forwarded = chat_url(app, &ta, 100, bob, 1).await?;
+    upload(app, &forwarded, "f.txt", "text/plain", b"forwarded").await?;
+    let sign = text(&forwarded["download_url"])?
+        .split("file_sign=")
+        .nth(1)
+        .unwrap_or_default()
+        .to_owned();
+    let kept = app
+        .get("/file/upload/forward")
+        .token(&tb)
+        .query(&[
+            ("file_sign", sign),
+            ("to_id", carol.to_string()),
+            ("to_type", "1".into()),
+        ])
+        .ok()
+        .await?;
+    let kept = text(&kept)?;
     for url in &urls {
         assert_eq!(
             download(app, url, Some(&tb), false).await?.0,
@@ -451,6 +471,21 @@ async fn deleting_a_user_or_a_group_leaves_their_files_unreadable(
     assert_eq!(
         download(app, &urls[2], Some(&tb), false).await?.0,
         StatusCode::NOT_FOUND
+    );
+    // Their bytes go too, soon after, except those a forward still names.
+    let folder = app.data_dir().join("files");
+    let mut left = walk(&folder).len();
+    for _ in 0..50 {
+        if left == 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        left = walk(&folder).len();
+    }
+    assert_eq!(left, 1, "{:?}", walk(&folder));
+    assert_eq!(
+        download(app, &kept, Some(&tc), false).await?.2,
+        b"forwarded"
     );
     Ok(())
 }

@@ -39,6 +39,11 @@ impl FileStore for MemoryStore {
             futures_util::stream::once(async move { Ok(bytes::Bytes::from(bytes)) }).boxed(),
         ))
     }
+
+    async fn delete(&self, key: &str) -> anyhow::Result<()> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).remove(key);
+        Ok(())
+    }
 }
 
 fn app() -> AppId {

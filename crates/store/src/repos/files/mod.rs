@@ -4,15 +4,17 @@ use async_trait::async_trait;
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use tidings_files::RepoError;
+use tidings_files::cleanup::ObjectDeletion;
 use tidings_files::model::{Conversation, FileType, Purpose, StoredFile};
 use tidings_files::ports::{FileRepository, Parties, Standing};
+use tidings_kernel::jobs::{JobQueue, Leased};
 use tidings_kernel::{AppId, GroupId, Timestamp, UserId};
 
 use crate::Store;
 use crate::db::with_conn;
 use crate::error::{files_error as err, unknown};
 use crate::in_app;
-use crate::schema::{chat_groups, files, group_members, server_keys};
+use crate::schema::{chat_groups, file_deletions, files, group_members, server_keys};
 
 #[derive(Queryable, Selectable, Insertable)]
 #[diesel(table_name = files)]
@@ -179,6 +181,17 @@ impl FileRepository for Store {
         row.map(FileRow::into_file).transpose()
     }
 
+    async fn references(&self, app: &AppId, object: &str) -> Result<i64, RepoError> {
+        with_conn!(self, |conn| {
+            in_app::files(app.as_str())
+                .filter(files::object.eq(object))
+                .count()
+                .get_result(conn)
+                .await
+                .map_err(err)
+        })
+    }
+
     async fn avatar(&self, app: &AppId, object: &str) -> Result<Option<StoredFile>, RepoError> {
         let row: Option<FileRow> = with_conn!(self, |conn| {
             in_app::files(app.as_str())
@@ -194,6 +207,116 @@ impl FileRepository for Store {
         row.map(FileRow::into_file).transpose()
     }
 }
+
+#[async_trait]
+impl JobQueue<ObjectDeletion> for Store {
+    type Error = RepoError;
+
+    async fn lease_due(
+        &self,
+        now: Timestamp,
+        lease_until: Timestamp,
+        limit: i64,
+    ) -> Result<Vec<Leased<ObjectDeletion>>, RepoError> {
+        let ids = self
+            .lease_ids(&crate::jobs::FILE_DELETIONS, now, lease_until, limit)
+            .await
+            .map_err(RepoError)?;
+        let rows: Vec<(i64, i64, String, String)> = with_conn!(self, |conn| {
+            file_deletions::table
+                .filter(file_deletions::id.eq_any(&ids))
+                .select((
+                    file_deletions::id,
+                    file_deletions::attempts,
+                    file_deletions::app_id,
+                    file_deletions::object,
+                ))
+                .load(conn)
+                .await
+                .map_err(err)?
+        });
+        rows.into_iter()
+            .map(|(id, attempts, app, object)| {
+                let app = AppId::parse(&app)
+                    .map_err(|_| RepoError(anyhow::anyhow!("file deletion {id}: bad app id")))?;
+                Ok(Leased {
+                    id,
+                    attempts,
+                    job: ObjectDeletion { app, object },
+                })
+            })
+            .collect()
+    }
+
+    async fn done(&self, id: i64) -> Result<(), RepoError> {
+        with_conn!(self, |conn| {
+            diesel::delete(file_deletions::table.find(id))
+                .execute(conn)
+                .await
+                .map_err(err)?
+        });
+        Ok(())
+    }
+
+    async fn failed(
+        &self,
+        id: i64,
+        attempts: i64,
+        next_at: Option<Timestamp>,
+        error: &str,
+    ) -> Result<(), RepoError> {
+        let error: String = error.chars().take(1000).collect();
+        with_conn!(self, |conn| {
+            diesel::update(file_deletions::table.find(id))
+                .set((
+                    file_deletions::attempts.eq(attempts),
+                    file_deletions::next_attempt_at.eq(next_at.map_or(0, |t| t.0)),
+                    file_deletions::failed.eq(next_at.is_none()),
+                    file_deletions::last_error.eq(&error),
+                ))
+                .execute(conn)
+                .await
+                .map_err(err)?
+        });
+        Ok(())
+    }
+}
+
+/// Deletes the `files` rows `$rows` (a filtered `in_app::files(app)`) in a transaction's
+/// connection `$conn`, queueing the objects they named for deletion first (the job keeps
+/// those another record still names).
+macro_rules! forget_files {
+    ($conn:expr, $rows:expr) => {{
+        use diesel::dsl::sql;
+        use diesel::sql_types::{BigInt, Bool, Text};
+        use $crate::schema::{file_deletions, files};
+        diesel::insert_into(file_deletions::table)
+            .values(
+                $rows
+                    .select((
+                        files::app_id,
+                        files::object,
+                        sql::<BigInt>("0"),
+                        sql::<BigInt>("0"),
+                        sql::<Bool>("FALSE"),
+                        sql::<Text>("''"),
+                    ))
+                    .distinct(),
+            )
+            .into_columns((
+                file_deletions::app_id,
+                file_deletions::object,
+                file_deletions::attempts,
+                file_deletions::next_attempt_at,
+                file_deletions::failed,
+                file_deletions::last_error,
+            ))
+            .execute($conn)
+            .await?;
+        diesel::delete($rows).execute($conn).await?;
+    }};
+}
+pub(crate) use forget_files;
 
 #[async_trait]
 impl Parties for Store {

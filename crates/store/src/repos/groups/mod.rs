@@ -16,7 +16,7 @@ use crate::db::with_conn;
 use crate::error::groups_error as err;
 use crate::in_app;
 use crate::schema::{
-    chat_groups, files, group_announcements, group_blocks, group_files, group_invitations,
+    chat_groups, group_announcements, group_blocks, group_files, group_invitations,
     group_join_requests, group_kicks, group_members, users,
 };
 use rows::{
@@ -297,13 +297,12 @@ impl GroupRepository for Store {
                 .execute(c)
                 .await?;
                 // The group's chat files and avatar are no longer readable.
-                diesel::delete(
+                crate::repos::files::forget_files!(
+                    c,
                     in_app::files(app)
                         .filter(files::to_type.eq(2))
-                        .filter(files::to_id.eq(group.0)),
-                )
-                .execute(c)
-                .await?;
+                        .filter(files::to_id.eq(group.0))
+                );
                 Ok::<_, diesel::result::Error>(changed)
             })
             .await

@@ -11,7 +11,7 @@ use tidings_messaging::webhooks::{Callback, WebhookJob, WebhookOutbox};
 
 use super::MessageRow;
 use crate::Store;
-use crate::db::{Pools, pool_error, with_conn};
+use crate::db::with_conn;
 use crate::error::messaging_error as err;
 use crate::in_app;
 use crate::schema::{message_callbacks, messages, webhook_outbox};
@@ -84,7 +84,10 @@ impl JobQueue<WebhookJob> for Store {
         lease_until: Timestamp,
         limit: i64,
     ) -> Result<Vec<Leased<WebhookJob>>, RepoError> {
-        let leased = self.lease_due_ids(now, lease_until, limit).await?;
+        let leased = self
+            .lease_ids(&crate::jobs::WEBHOOKS, now, lease_until, limit)
+            .await
+            .map_err(RepoError)?;
         type Row = (
             MessageRow,
             i64,
@@ -173,70 +176,5 @@ impl JobQueue<WebhookJob> for Store {
                 .map_err(err)?
         });
         Ok(())
-    }
-}
-
-impl Store {
-    /// Leases the due jobs and answers their ids. On PostgreSQL the due rows are locked with
-    /// `FOR UPDATE SKIP LOCKED`, so concurrent runners on several nodes take disjoint jobs
-    /// without waiting on each other; on SQLite, which has one writer at a time, one
-    /// `UPDATE … RETURNING` picks and leases them.
-    async fn lease_due_ids(
-        &self,
-        now: Timestamp,
-        lease_until: Timestamp,
-        limit: i64,
-    ) -> Result<Vec<i64>, RepoError> {
-        let due = webhook_outbox::table
-            .filter(webhook_outbox::failed.eq(false))
-            .filter(webhook_outbox::next_attempt_at.le(now.0))
-            .order(webhook_outbox::next_attempt_at)
-            .limit(limit);
-        let lease = |ids: &[i64]| {
-            diesel::update(
-                webhook_outbox::table.filter(webhook_outbox::message_id.eq_any(ids.to_vec())),
-            )
-            .set(webhook_outbox::next_attempt_at.eq(lease_until.0))
-        };
-        match &self.pools {
-            Pools::Pg(pool) => {
-                let mut conn = pool.get().await.map_err(pool_error)?;
-                conn.transaction(async |c| {
-                    let ids: Vec<i64> = due
-                        .select(webhook_outbox::message_id)
-                        .for_update()
-                        .skip_locked()
-                        .load(c)
-                        .await?;
-                    lease(&ids).execute(c).await?;
-                    Ok(ids)
-                })
-                .await
-                .map_err(err)
-            }
-            Pools::Sqlite(pool) => {
-                // One statement, so the read never has to become a write inside a
-                // transaction (two such transactions would refuse each other at once).
-                #[derive(QueryableByName)]
-                struct Id {
-                    #[diesel(sql_type = diesel::sql_types::BigInt)]
-                    message_id: i64,
-                }
-                let mut conn = pool.get().await.map_err(pool_error)?;
-                let ids: Vec<Id> = diesel::sql_query(
-                    "UPDATE webhook_outbox SET next_attempt_at = ? WHERE message_id IN \
-                     (SELECT message_id FROM webhook_outbox WHERE failed = 0 \
-                      AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ?) \
-                     RETURNING message_id",
-                )
-                .bind::<diesel::sql_types::BigInt, _>(lease_until.0)
-                .bind::<diesel::sql_types::BigInt, _>(now.0)
-                .bind::<diesel::sql_types::BigInt, _>(limit)
-                .load(&mut *conn)
-                .await
-                .map_err(err)?;
-                Ok(ids.into_iter().map(|id| id.message_id).collect())
-            }
-        }
     }
 }

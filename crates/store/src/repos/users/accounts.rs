@@ -11,9 +11,7 @@ use crate::Store;
 use crate::db::with_conn;
 use crate::error::repo_error;
 use crate::in_app;
-use crate::schema::{
-    access_tokens, apps, devices, files, inbox, user_open_ids, user_push_tags, users,
-};
+use crate::schema::{access_tokens, apps, devices, inbox, user_open_ids, user_push_tags, users};
 
 /// `UPDATE users SET $changes WHERE app_id = $app AND id = $id`, on either backend.
 macro_rules! update_user {
@@ -275,15 +273,14 @@ impl UserRepository for Store {
                     .await?;
                 // The files the user sent to users, and the user's avatars (a group's chat
                 // files and avatar stay with the group): no longer readable.
-                diesel::delete(
+                crate::repos::files::forget_files!(
+                    c,
                     in_app::files(app).filter(files::uploader.eq(id.0)).filter(
                         files::purpose
                             .eq(1)
                             .or(files::purpose.eq(0).and(files::to_type.eq(1))),
-                    ),
-                )
-                .execute(c)
-                .await?;
+                    )
+                );
                 diesel::delete(in_app::users(app).find(id.0))
                     .execute(c)
                     .await?;
