@@ -1,19 +1,21 @@
-//! Leasing the due jobs of a durable queue table (`webhook_outbox`, `file_deletions`), in one
-//! statement on either backend. On PostgreSQL the due rows are locked with `FOR UPDATE SKIP
-//! LOCKED`, so concurrent runners on several nodes take disjoint jobs without waiting on each
-//! other; SQLite has one writer at a time, and one `UPDATE … RETURNING` never has to turn a
-//! read into a write inside a transaction (two such transactions would refuse each other).
+//! The durable job queue tables (`webhook_outbox`, `file_deletions`): leasing due jobs in
+//! one statement on either backend, and recording a failed attempt. On PostgreSQL the due
+//! rows are locked with `FOR UPDATE SKIP LOCKED`, so concurrent runners on several nodes
+//! take disjoint jobs without waiting on each other; SQLite has one writer at a time, and one
+//! `UPDATE … RETURNING` never has to turn a read into a write inside a transaction (two such
+//! transactions would refuse each other).
 
 use diesel::QueryableByName;
+use diesel::sql_types::{BigInt, Bool, Text};
 use diesel_async::RunQueryDsl;
 use tidings_kernel::Timestamp;
 
 use crate::Store;
-use crate::db::{Pools, pool_error};
+use crate::db::{Pools, with_conn};
 use crate::error::unknown;
 
-/// A queue table with `failed` and `next_attempt_at` columns. Both names are fixed in code,
-/// never taken from input.
+/// A queue table with `attempts`, `next_attempt_at`, `failed` and `last_error` columns.
+/// Both names are fixed in code, never taken from input.
 pub(crate) struct QueueTable {
     pub table: &'static str,
     pub id: &'static str,
@@ -29,13 +31,24 @@ pub(crate) const FILE_DELETIONS: QueueTable = QueueTable {
     id: "id",
 };
 
+/// The most of an error kept with a failed job.
+const ERROR_CHARS: usize = 500;
+
 #[derive(QueryableByName)]
 struct Leased {
-    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    #[diesel(sql_type = BigInt)]
     id: i64,
 }
 
 impl Store {
+    /// The n-th bind placeholder of this backend's SQL.
+    fn placeholder(&self, n: usize) -> String {
+        match self.pools {
+            Pools::Pg(_) => format!("${n}"),
+            Pools::Sqlite(_) => "?".into(),
+        }
+    }
+
     /// Leases up to `limit` jobs due at `now` until `lease_until`, oldest due first: their
     /// ids.
     pub(crate) async fn lease_ids(
@@ -46,38 +59,58 @@ impl Store {
         limit: i64,
     ) -> anyhow::Result<Vec<i64>> {
         let QueueTable { table, id } = queue;
-        let rows: Vec<Leased> = match &self.pools {
-            Pools::Pg(pool) => {
-                let mut conn = pool.get().await.map_err(pool_error)?;
-                diesel::sql_query(format!(
-                    "UPDATE {table} SET next_attempt_at = $1 WHERE {id} IN \
-                     (SELECT {id} FROM {table} WHERE NOT failed AND next_attempt_at <= $2 \
-                      ORDER BY next_attempt_at LIMIT $3 FOR UPDATE SKIP LOCKED) \
-                     RETURNING {id} AS id"
-                ))
-                .bind::<diesel::sql_types::BigInt, _>(lease_until.0)
-                .bind::<diesel::sql_types::BigInt, _>(now.0)
-                .bind::<diesel::sql_types::BigInt, _>(limit)
-                .load(&mut *conn)
-                .await
-                .map_err(unknown)?
-            }
-            Pools::Sqlite(pool) => {
-                let mut conn = pool.get().await.map_err(pool_error)?;
-                diesel::sql_query(format!(
-                    "UPDATE {table} SET next_attempt_at = ? WHERE {id} IN \
-                     (SELECT {id} FROM {table} WHERE failed = 0 AND next_attempt_at <= ? \
-                      ORDER BY next_attempt_at LIMIT ?) \
-                     RETURNING {id} AS id"
-                ))
-                .bind::<diesel::sql_types::BigInt, _>(lease_until.0)
-                .bind::<diesel::sql_types::BigInt, _>(now.0)
-                .bind::<diesel::sql_types::BigInt, _>(limit)
-                .load(&mut *conn)
-                .await
-                .map_err(unknown)?
-            }
+        let lock = match self.pools {
+            Pools::Pg(_) => " FOR UPDATE SKIP LOCKED",
+            Pools::Sqlite(_) => "",
         };
+        let (p1, p2, p3) = (self.placeholder(1), self.placeholder(2), self.placeholder(3));
+        let sql = format!(
+            "UPDATE {table} SET next_attempt_at = {p1} WHERE {id} IN \
+             (SELECT {id} FROM {table} WHERE failed = FALSE AND next_attempt_at <= {p2} \
+              ORDER BY next_attempt_at LIMIT {p3}{lock}) \
+             RETURNING {id} AS id"
+        );
+        let rows: Vec<Leased> = with_conn!(self, |conn| {
+            diesel::sql_query(&sql)
+                .bind::<BigInt, _>(lease_until.0)
+                .bind::<BigInt, _>(now.0)
+                .bind::<BigInt, _>(limit)
+                .load(conn)
+                .await
+                .map_err(unknown)?
+        });
         Ok(rows.into_iter().map(|r| r.id).collect())
+    }
+
+    /// Records a failed attempt: due again at `next_at`, or failed for good (kept with its
+    /// last error) when there is none.
+    pub(crate) async fn job_failed(
+        &self,
+        queue: &QueueTable,
+        job: i64,
+        attempts: i64,
+        next_at: Option<Timestamp>,
+        error: &str,
+    ) -> anyhow::Result<()> {
+        let QueueTable { table, id } = queue;
+        let p: Vec<String> = (1..=5).map(|n| self.placeholder(n)).collect();
+        let sql = format!(
+            "UPDATE {table} SET attempts = {}, next_attempt_at = {}, failed = {}, \
+             last_error = {} WHERE {id} = {}",
+            p[0], p[1], p[2], p[3], p[4]
+        );
+        let error: String = error.chars().take(ERROR_CHARS).collect();
+        with_conn!(self, |conn| {
+            diesel::sql_query(&sql)
+                .bind::<BigInt, _>(attempts)
+                .bind::<BigInt, _>(next_at.map_or(0, |t| t.0))
+                .bind::<Bool, _>(next_at.is_none())
+                .bind::<Text, _>(&error)
+                .bind::<BigInt, _>(job)
+                .execute(conn)
+                .await
+                .map_err(unknown)?
+        });
+        Ok(())
     }
 }

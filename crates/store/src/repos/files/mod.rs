@@ -265,20 +265,9 @@ impl JobQueue<ObjectDeletion> for Store {
         next_at: Option<Timestamp>,
         error: &str,
     ) -> Result<(), RepoError> {
-        let error: String = error.chars().take(1000).collect();
-        with_conn!(self, |conn| {
-            diesel::update(file_deletions::table.find(id))
-                .set((
-                    file_deletions::attempts.eq(attempts),
-                    file_deletions::next_attempt_at.eq(next_at.map_or(0, |t| t.0)),
-                    file_deletions::failed.eq(next_at.is_none()),
-                    file_deletions::last_error.eq(&error),
-                ))
-                .execute(conn)
-                .await
-                .map_err(err)?
-        });
-        Ok(())
+        self.job_failed(&crate::jobs::FILE_DELETIONS, id, attempts, next_at, error)
+            .await
+            .map_err(RepoError)
     }
 }
 

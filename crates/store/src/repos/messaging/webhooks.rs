@@ -162,19 +162,8 @@ impl JobQueue<WebhookJob> for Store {
         next_at: Option<Timestamp>,
         error: &str,
     ) -> Result<(), RepoError> {
-        let error: String = error.chars().take(500).collect();
-        with_conn!(self, |conn| {
-            diesel::update(webhook_outbox::table.filter(webhook_outbox::message_id.eq(message)))
-                .set((
-                    webhook_outbox::attempts.eq(attempts),
-                    webhook_outbox::next_attempt_at.eq(next_at.map_or(0, |t| t.0)),
-                    webhook_outbox::failed.eq(next_at.is_none()),
-                    webhook_outbox::last_error.eq(&error),
-                ))
-                .execute(conn)
-                .await
-                .map_err(err)?
-        });
-        Ok(())
+        self.job_failed(&crate::jobs::WEBHOOKS, message, attempts, next_at, error)
+            .await
+            .map_err(RepoError)
     }
 }
