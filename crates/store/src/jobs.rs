@@ -63,7 +63,11 @@ impl Store {
             Pools::Pg(_) => " FOR UPDATE SKIP LOCKED",
             Pools::Sqlite(_) => "",
         };
-        let (p1, p2, p3) = (self.placeholder(1), self.placeholder(2), self.placeholder(3));
+        let (p1, p2, p3) = (
+            self.placeholder(1),
+            self.placeholder(2),
+            self.placeholder(3),
+        );
         let sql = format!(
             "UPDATE {table} SET next_attempt_at = {p1} WHERE {id} IN \
              (SELECT {id} FROM {table} WHERE failed = FALSE AND next_attempt_at <= {p2} \
