@@ -86,6 +86,8 @@ pub struct FileSettings {
     /// `TIDINGS_MAX_FILE_BYTES` (100 MiB), `TIDINGS_MAX_IMAGE_BYTES` (20 MiB),
     /// `TIDINGS_MAX_AVATAR_BYTES` (5 MiB), `TIDINGS_UPLOAD_URL_TTL_SECS` (3600).
     pub policy: FilesPolicy,
+    /// `TIDINGS_MAX_CONCURRENT_UPLOADS` (32): uploads one node streams at once.
+    pub max_concurrent_uploads: usize,
 }
 
 /// How the webhook runner polls, waits and retries.
@@ -266,6 +268,7 @@ impl Config {
                 };
                 FileSettings {
                     location,
+                    max_concurrent_uploads: parsed("TIDINGS_MAX_CONCURRENT_UPLOADS", 32)?,
                     public_url: var("TIDINGS_PUBLIC_URL")
                         .map(|u| u.trim().trim_end_matches('/').to_owned()),
                     policy: FilesPolicy {
@@ -376,6 +379,10 @@ impl Config {
              TIDINGS_WS_TOKEN_RECHECK_SECS positive"
         );
         let files = &self.files;
+        anyhow::ensure!(
+            files.max_concurrent_uploads > 0,
+            "TIDINGS_MAX_CONCURRENT_UPLOADS must be at least 1"
+        );
         anyhow::ensure!(
             files.policy.upload_ttl_ms > 0
                 && files.policy.max_file_bytes > 0

@@ -107,6 +107,9 @@ pub async fn start(config: Config) -> anyhow::Result<RunningServer> {
         messaging: services.messaging,
         files: services.files,
         public_url: config.files.public_url.clone(),
+        uploads: std::sync::Arc::new(tokio::sync::Semaphore::new(
+            config.files.max_concurrent_uploads,
+        )),
         readiness: std::sync::Arc::new(wiring::StoreReadiness(store)),
         hub: services.hub,
         gateway: config.gateway.clone(),

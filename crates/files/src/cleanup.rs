@@ -153,7 +153,7 @@ mod tests {
         async fn put(&self, _: &str, _: &str, _: ByteStream) -> anyhow::Result<u64> {
             anyhow::bail!("not used")
         }
-        async fn fetch(&self, _: &str, _: &str, _: &str) -> anyhow::Result<Fetched> {
+        async fn fetch(&self, _: &str, _: &str, _: &str) -> anyhow::Result<Option<Fetched>> {
             anyhow::bail!("not used")
         }
         async fn delete(&self, key: &str) -> anyhow::Result<()> {

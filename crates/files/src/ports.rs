@@ -18,8 +18,9 @@ pub trait FileRepository: Send + Sync {
     /// Records a file about to be uploaded (not readable until [`FileRepository::stored`]):
     /// `false` when its sign is recorded already (the upload URL was used).
     async fn claim(&self, file: &StoredFile) -> Result<bool, RepoError>;
-    /// The upload of a claimed file finished: its size; the file becomes readable.
-    async fn stored(&self, app: &AppId, id: i64, size: u64) -> Result<(), RepoError>;
+    /// The upload of a claimed file finished: its size; the file becomes readable. `false`
+    /// when the record is gone (deleted with its user or group meanwhile).
+    async fn stored(&self, app: &AppId, id: i64, size: u64) -> Result<bool, RepoError>;
     /// Forgets a claimed file whose upload failed.
     async fn discard(&self, app: &AppId, id: i64) -> Result<(), RepoError>;
     /// Records a readable file at once (a forward of a stored object).
@@ -70,13 +71,14 @@ pub trait FileStore: Send + Sync {
     /// Stores `body` under `key`, streaming; the body's error ends the upload and nothing is
     /// kept. The size stored.
     async fn put(&self, key: &str, content_type: &str, body: ByteStream) -> anyhow::Result<u64>;
-    /// The object under `key`, for a download named `file_name` of `content_type`.
+    /// The object under `key`, for a download named `file_name` of `content_type`; `None`
+    /// when it is known not to be there.
     async fn fetch(
         &self,
         key: &str,
         content_type: &str,
         file_name: &str,
-    ) -> anyhow::Result<Fetched>;
+    ) -> anyhow::Result<Option<Fetched>>;
     /// Deletes the object under `key`; one that is not there is deleted already.
     async fn delete(&self, key: &str) -> anyhow::Result<()>;
 }

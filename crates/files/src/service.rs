@@ -165,23 +165,47 @@ impl Files {
             return Err(FileError::AlreadyUploaded);
         }
         let limit = d.policy.limit(file.purpose);
-        let over = Arc::new(AtomicBool::new(false));
-        let body = limited(body, limit, over.clone());
+        let outcome = Arc::new(BodyOutcome::default());
+        let body = limited(body, limit, outcome.clone());
         match d.store.put(&file.key(), &file.content_type, body).await {
             Ok(size) => {
-                d.repo.stored(&file.app, file.id, size).await?;
-                file.size = size;
-                Ok(file)
+                if d.repo.stored(&file.app, file.id, size).await? {
+                    file.size = size;
+                    return Ok(file);
+                }
+                // The record went meanwhile (its user or group was deleted): so do the bytes.
+                // A failed delete leaves unreachable bytes, nothing readable.
+                let _ = d.store.delete(&file.key()).await;
+                Err(FileError::NotFound)
             }
             Err(e) => {
                 d.repo.discard(&file.app, file.id).await?;
-                if over.load(Ordering::Relaxed) {
-                    Err(FileError::TooLarge { limit })
-                } else {
-                    Err(FileError::Unknown(e.context("the upload was not stored")))
+                if outcome.over.load(Ordering::Relaxed) {
+                    return Err(FileError::TooLarge { limit });
+                }
+                let broken = outcome
+                    .broken
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .take();
+                match broken {
+                    // The body failed (cut off, malformed, too slow): the client's doing.
+                    Some(why) => Err(FileError::invalid(format!(
+                        "the upload did not complete: {why}"
+                    ))),
+                    None => Err(FileError::Unknown(e.context("the upload was not stored"))),
                 }
             }
         }
+    }
+
+    /// The grant of an upload URL's ticket, if it checks and has not expired (what
+    /// [`Files::upload`] checks first; a surface may check it before reading the body).
+    ///
+    /// # Errors
+    /// [`FileError::BadTicket`].
+    pub fn check_ticket(&self, ticket: &str) -> Result<UploadGrant, FileError> {
+        self.deps.key.verify(ticket, self.deps.clock.now())
     }
 
     /// Forwards a chat file the caller may read to another conversation: a new record of the
@@ -250,7 +274,8 @@ impl Files {
             .deps
             .store
             .fetch(&file.key(), &file.content_type, &file.name)
-            .await?;
+            .await?
+            .ok_or(FileError::NotFound)?;
         Ok(Download { file, from })
     }
 
@@ -416,14 +441,28 @@ fn clean_name(name: &str) -> String {
     clean
 }
 
-/// `body`, ending with an error (and `over` set) once it passes `limit` bytes.
-fn limited(body: ByteStream, limit: u64, over: Arc<AtomicBool>) -> ByteStream {
+/// How an upload's body ended, when it failed.
+#[derive(Default)]
+struct BodyOutcome {
+    /// It grew past the limit.
+    over: AtomicBool,
+    /// It failed itself (its error).
+    broken: std::sync::Mutex<Option<String>>,
+}
+
+/// `body`, ending with an error once it passes `limit` bytes; `outcome` says why it failed.
+fn limited(body: ByteStream, limit: u64, outcome: Arc<BodyOutcome>) -> ByteStream {
     let mut seen = 0u64;
     body.map(move |chunk| {
-        let chunk = chunk?;
+        let chunk = chunk.inspect_err(|e| {
+            *outcome
+                .broken
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(e.to_string());
+        })?;
         seen = seen.saturating_add(chunk.len() as u64);
         if seen > limit {
-            over.store(true, Ordering::Relaxed);
+            outcome.over.store(true, Ordering::Relaxed);
             return Err(std::io::Error::other(format!(
                 "the file is over {limit} bytes"
             )));

@@ -23,6 +23,9 @@ pub struct ApiState {
     pub groups: Groups,
     pub messaging: Messaging,
     pub files: Files,
+    /// Uploads this node streams at once (each holds a few MiB while it streams); one more
+    /// is refused with 10429.
+    pub uploads: Arc<tokio::sync::Semaphore>,
     /// The public base of the URLs the server hands out (upload and download URLs), such as
     /// `https://im.example.com`; `None`: `http://` and the request's `Host`.
     pub public_url: Option<String>,

@@ -20,9 +20,11 @@ use object_store::{
 use tidings_files::disposition;
 use tidings_files::ports::{ByteStream, Fetched, FileStore};
 
-/// Bytes kept in memory before an upload becomes a multipart upload, and the size of each
-/// part (S3's minimum part size is 5 MiB).
-const PART_BYTES: usize = 5 << 20;
+/// Bytes kept in memory before an upload to S3 becomes a multipart upload, and the size of
+/// each part (S3's minimum part size is 5 MiB).
+const S3_PART_BYTES: usize = 5 << 20;
+/// The same on local disk, where parts have no minimum.
+const DISK_PART_BYTES: usize = 1 << 20;
 /// Parts of one upload in flight at once.
 const PARTS_IN_FLIGHT: usize = 2;
 
@@ -110,6 +112,14 @@ impl ObjectFiles {
         }
     }
 
+    fn part_bytes(&self) -> usize {
+        if self.s3.is_some() {
+            S3_PART_BYTES
+        } else {
+            DISK_PART_BYTES
+        }
+    }
+
     async fn put_multipart(
         &self,
         path: &Path,
@@ -122,7 +132,7 @@ impl ObjectFiles {
             ..PutMultipartOptions::default()
         };
         let upload = self.store.put_multipart_opts(path, opts).await?;
-        let mut writer = WriteMultipart::new_with_chunk_size(upload, PART_BYTES);
+        let mut writer = WriteMultipart::new_with_chunk_size(upload, self.part_bytes());
         let mut size = first.len() as u64;
         writer.put(first);
         loop {
@@ -166,7 +176,7 @@ impl FileStore for ObjectFiles {
         // Small files in one request; larger ones as a multipart upload, part by part, so
         // memory stays bounded whatever the size.
         let mut buffered = BytesMut::new();
-        while buffered.len() < PART_BYTES {
+        while buffered.len() < self.part_bytes() {
             match body.next().await {
                 Some(chunk) => buffered.extend_from_slice(&chunk?),
                 None => {
@@ -191,7 +201,7 @@ impl FileStore for ObjectFiles {
         key: &str,
         content_type: &str,
         file_name: &str,
-    ) -> anyhow::Result<Fetched> {
+    ) -> anyhow::Result<Option<Fetched>> {
         let path = Path::parse(key)?;
         if let Some((s3, ttl)) = &self.s3 {
             let options = SignedUrlOptions::new().with_query([
@@ -204,12 +214,16 @@ impl FileStore for ObjectFiles {
             let url = s3
                 .signed_url_opts(Method::GET, &path, *ttl, &options)
                 .await?;
-            return Ok(Fetched::Redirect(url.to_string()));
+            return Ok(Some(Fetched::Redirect(url.to_string())));
         }
-        let got = self.store.get(&path).await?;
-        Ok(Fetched::Bytes(
+        let got = match self.store.get(&path).await {
+            Ok(got) => got,
+            Err(object_store::Error::NotFound { .. }) => return Ok(None),
+            Err(e) => return Err(e.into()),
+        };
+        Ok(Some(Fetched::Bytes(
             got.into_stream().map_err(std::io::Error::other).boxed(),
-        ))
+        )))
     }
 
     async fn delete(&self, key: &str) -> anyhow::Result<()> {

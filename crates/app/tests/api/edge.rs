@@ -384,3 +384,32 @@ async fn without_configured_origins_there_is_no_cors(app: &TestApp) -> anyhow::R
     Ok(())
 }
 api_test!(without_configured_origins_there_is_no_cors);
+
+async fn pipelined_requests_are_served_in_order_without_false_refusals(
+    app: &TestApp,
+) -> anyhow::Result<()> {
+    // A body of binary bytes (NUL among them) and a second request in one write: the body's
+    // bytes are the body's, not a head's; the second request is served normally.
+    let mut raw = connect_from(app, [127, 0, 0, 1]).await?;
+    let both = [
+        format!(
+            "POST /user/private HTTP/1.1\r\nHost: x\r\napp_id: {}\r\n\
+             Content-Length: 4\r\n\r\n",
+            app.app.app_id
+        )
+        .into_bytes(),
+        b"a\0b\0".to_vec(),
+        b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".to_vec(),
+    ]
+    .concat();
+    raw.write_all(&both).await?;
+    let answer = until_eof(&mut raw, Duration::from_secs(10))
+        .await
+        .unwrap_or_default();
+    let answers: Vec<&str> = answer.matches("HTTP/1.1 ").collect();
+    assert_eq!(answers.len(), 2, "{answer}");
+    let second = answer.rsplit("HTTP/1.1 ").next().unwrap_or_default();
+    assert!(second.starts_with("200"), "{answer}");
+    Ok(())
+}
+api_test!(pipelined_requests_are_served_in_order_without_false_refusals);

@@ -9,6 +9,8 @@ use serde_json::{Value, json};
 use tidings_objects::Location;
 use tidings_objects::testing::S3Server;
 
+use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+
 use crate::groups::create as create_group;
 use crate::support::{Backend, TestApp, api_test, text};
 
@@ -546,3 +548,52 @@ async fn s3_downloads_redirect_to_presigned_urls_on_sqlite() -> anyhow::Result<(
 async fn s3_downloads_redirect_to_presigned_urls_on_postgres() -> anyhow::Result<()> {
     on_s3(Backend::Postgres).await
 }
+
+/// A raw connection to the server.
+async fn connect(app: &TestApp) -> anyhow::Result<tokio::net::TcpStream> {
+    Ok(tokio::net::TcpStream::connect(app.base.trim_start_matches("http://")).await?)
+}
+
+async fn an_upload_cut_off_or_without_a_valid_ticket_keeps_nothing(
+    app: &TestApp,
+) -> anyhow::Result<()> {
+    let (_, ta) = app.user("ann").await?;
+    let (bob, tb) = app.user("bob").await?;
+    let dto = chat_url(app, &ta, 100, bob, 1).await?;
+    let path = path_of(app, &text(&dto["upload_url"])?)?;
+    let body = form("cut.bin", "application/octet-stream", &vec![9u8; 200_000]);
+    let head = |path: &str| {
+        format!(
+            "POST {path} HTTP/1.1\r\nHost: x\r\n\
+             Content-Type: multipart/form-data; boundary={BOUNDARY}\r\n\
+             Content-Length: {}\r\n\r\n",
+            body.len()
+        )
+    };
+    // Half the form, then the client goes away.
+    let mut raw = connect(app).await?;
+    raw.write_all(head(&path).as_bytes()).await?;
+    raw.write_all(&body[..100_000]).await?;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    drop(raw);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let url = text(&dto["download_url"])?;
+    assert_eq!(
+        download(app, &url, Some(&tb), false).await?.0,
+        StatusCode::NOT_FOUND
+    );
+    // The URL was not used up: the whole upload then works.
+    let (status, v) = upload(app, &dto, "whole.bin", "application/octet-stream", b"whole").await?;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    assert_eq!(download(app, &url, Some(&tb), false).await?.2, b"whole");
+
+    // A forged ticket is refused at once, before the body is sent.
+    let mut raw = connect(app).await?;
+    raw.write_all(head("/file/upload?ticket=forged").as_bytes())
+        .await?;
+    let mut answer = vec![0u8; 12];
+    tokio::time::timeout(Duration::from_secs(5), raw.read_exact(&mut answer)).await??;
+    assert_eq!(&answer, b"HTTP/1.1 403");
+    Ok(())
+}
+api_test!(an_upload_cut_off_or_without_a_valid_ticket_keeps_nothing);

@@ -92,6 +92,7 @@ impl TestApp {
                 location: tidings_objects::Location::Disk(data_dir.join("files")),
                 public_url: None,
                 policy: tidings_files::FilesPolicy::default(),
+                max_concurrent_uploads: 32,
             },
         };
         configure(&mut config);

@@ -27,17 +27,18 @@ impl FileStore for MemoryStore {
         Ok(size)
     }
 
-    async fn fetch(&self, key: &str, _: &str, _: &str) -> anyhow::Result<Fetched> {
+    async fn fetch(&self, key: &str, _: &str, _: &str) -> anyhow::Result<Option<Fetched>> {
         let bytes = self
             .0
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .get(key)
-            .cloned()
-            .ok_or_else(|| anyhow::anyhow!("missing"))?;
-        Ok(Fetched::Bytes(
-            futures_util::stream::once(async move { Ok(bytes::Bytes::from(bytes)) }).boxed(),
-        ))
+            .cloned();
+        Ok(bytes.map(|bytes| {
+            Fetched::Bytes(
+                futures_util::stream::once(async move { Ok(bytes::Bytes::from(bytes)) }).boxed(),
+            )
+        }))
     }
 
     async fn delete(&self, key: &str) -> anyhow::Result<()> {
@@ -158,7 +159,7 @@ async fn an_upload_over_its_limit_keeps_nothing() {
     let mut repo = MockFileRepository::new();
     repo.expect_claim().times(2).returning(|_| Ok(true));
     repo.expect_discard().times(1).returning(|_, _| Ok(()));
-    repo.expect_stored().times(1).returning(|_, _, _| Ok(()));
+    repo.expect_stored().times(1).returning(|_, _, _| Ok(true));
     let f = files(
         repo,
         parties_with_group(&[(1, Standing::Member)]),

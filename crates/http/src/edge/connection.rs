@@ -64,6 +64,8 @@ pub struct Connection {
     timer: Pin<Box<Sleep>>,
     /// Where the scan of the current head is (reset when a new head phase begins).
     scan: HeadScan,
+    /// Bytes passed to the server so far.
+    read_total: u64,
     /// An answer the connection gives itself, then closes.
     refusal: Option<Refusal>,
     /// Whether the last write to the socket could not complete: then an answer of the
@@ -77,6 +79,8 @@ pub struct ConnectionWatch {
     phase: Cell<Phase>,
     /// Counts the head phases, so the connection knows when to scan a new head.
     heads: Cell<u64>,
+    /// The length of the last request's body, when it was known.
+    body_len: Cell<Option<u64>>,
     deadline: Cell<Option<Instant>>,
     waker: Cell<Option<Waker>>,
     deadlines: HeadDeadlines,
@@ -87,7 +91,7 @@ enum Phase {
     /// Every byte that arrives belongs to the next request head.
     Head,
     /// A request is being served.
-    Request { body: Body, answered: bool },
+    Request { body: Body },
     /// The last request's body was not read to its end: the server drains or closes.
     Draining,
 }
@@ -104,33 +108,35 @@ impl ConnectionWatch {
         Self {
             phase: Cell::new(Phase::Head),
             heads: Cell::new(0),
+            body_len: Cell::new(Some(0)),
             deadline: Cell::new(Some(Instant::now() + deadlines.header_timeout)),
             waker: Cell::new(None),
             deadlines,
         }
     }
 
-    fn request_started(&self, bodiless: bool) {
-        let body = if bodiless { Body::Read } else { Body::Reading };
-        self.phase.set(Phase::Request {
-            body,
-            answered: false,
-        });
+    /// A request's head was parsed; its body is `body_len` bytes long (`None`: unknown, as
+    /// chunked bodies and upgraded connections are).
+    fn request_started(&self, body_len: Option<u64>) {
+        let body = if body_len == Some(0) {
+            Body::Read
+        } else {
+            Body::Reading
+        };
+        self.phase.set(Phase::Request { body });
+        self.body_len.set(body_len);
         self.deadline.set(None);
     }
 
     fn body_ended(&self, whole: bool) {
-        if let Phase::Request { answered, .. } = self.phase.get() {
+        if let Phase::Request { .. } = self.phase.get() {
             let body = if whole { Body::Read } else { Body::Abandoned };
-            self.phase.set(Phase::Request { body, answered });
-            if answered {
-                self.between_requests(body == Body::Read);
-            }
+            self.phase.set(Phase::Request { body });
         }
     }
 
     fn answered(&self) {
-        if let Phase::Request { body, .. } = self.phase.get() {
+        if let Phase::Request { body } = self.phase.get() {
             // A body still open when the answer is done is one nobody will read to its end.
             self.between_requests(body == Body::Read);
         }
@@ -190,7 +196,8 @@ impl Connection {
             io,
             watch,
             timer: Box::pin(tokio::time::sleep_until(first)),
-            scan: HeadScan::new(0),
+            scan: HeadScan::new(0, 0),
+            read_total: 0,
             refusal: None,
             write_blocked: false,
             _slot: slot,
@@ -258,6 +265,15 @@ impl AsyncRead for Connection {
                 this.timer.as_mut().reset(deadline);
             }
             if this.timer.as_mut().poll(cx).is_ready() {
+                let d = this.watch.deadlines;
+                if this.write_blocked {
+                    // The client is still reading the last answer: the next head's time
+                    // has not begun.
+                    this.watch
+                        .deadline
+                        .set(Some(Instant::now() + d.keep_alive + d.header_timeout));
+                    return Pin::new(this).poll_read(cx, buf);
+                }
                 if phase != Phase::Head {
                     return Poll::Ready(Err(io::ErrorKind::TimedOut.into()));
                 }
@@ -268,10 +284,24 @@ impl AsyncRead for Connection {
         }
         let before = buf.filled().len();
         std::task::ready!(Pin::new(&mut this.io).poll_read(cx, buf))?;
+        let start = this.read_total;
+        this.read_total += (buf.filled().len() - before) as u64;
         if phase == Phase::Head {
             let heads = this.watch.heads.get();
             if this.scan.head != heads {
-                this.scan = HeadScan::new(heads);
+                // The new head starts exactly here only if the server has been given
+                // precisely the last head and its body; otherwise (a pipelined head, a body
+                // of unknown length) this head is not scanned, rather than risk reading a
+                // body as a head.
+                let expected = this
+                    .scan
+                    .end
+                    .zip(this.watch.body_len.get())
+                    .map(|(end, body)| end + body);
+                this.scan = HeadScan::new(heads, start);
+                if expected != Some(start) {
+                    this.scan.done = true;
+                }
             }
             if this.scan.finds_nul(&buf.filled()[before..]) {
                 buf.set_filled(before);
@@ -337,15 +367,21 @@ impl AsyncWrite for Connection {
 struct HeadScan {
     /// The head phase it belongs to.
     head: u64,
+    /// The stream position of the next byte it will see.
+    at: u64,
+    /// The stream position just past the head's blank line, once found.
+    end: Option<u64>,
     /// 0: within a line; 1: after `\n`; 2: after `\n\r`.
     line_end: u8,
     done: bool,
 }
 
 impl HeadScan {
-    fn new(head: u64) -> Self {
+    fn new(head: u64, at: u64) -> Self {
         Self {
             head,
+            at,
+            end: None,
             line_end: 0,
             done: false,
         }
@@ -357,9 +393,13 @@ impl HeadScan {
             if self.done {
                 return false;
             }
+            self.at += 1;
             match (b, self.line_end) {
                 (0, _) => return true,
-                (b'\n', 1 | 2) => self.done = true,
+                (b'\n', 1 | 2) => {
+                    self.done = true;
+                    self.end = Some(self.at);
+                }
                 (b'\n', _) => self.line_end = 1,
                 (b'\r', 1) => self.line_end = 2,
                 _ => self.line_end = 0,
@@ -413,7 +453,12 @@ pub async fn watch_requests(
     };
     let payload = req.take_payload();
     let bodiless = matches!(payload, Payload::None);
-    watch.request_started(bodiless);
+    let declared = req
+        .headers()
+        .get(actix_web::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    watch.request_started(if bodiless { Some(0) } else { declared });
     if !bodiless {
         req.set_payload(Payload::Stream {
             payload: Box::pin(WatchedBody {
@@ -558,16 +603,17 @@ mod tests {
 
     #[test]
     fn a_head_is_scanned_for_nul_up_to_its_blank_line_only() {
-        let mut scan = HeadScan::new(0);
+        let mut scan = HeadScan::new(0, 0);
         assert!(!scan.finds_nul(b"GET / HTTP/1.1\r\nHost: x\r\n"));
         assert!(scan.finds_nul(b"X-A: a\0b\r\n\r\n"));
         // Split across reads, and a body with NUL bytes after the blank line.
-        let mut scan = HeadScan::new(0);
+        let mut scan = HeadScan::new(0, 0);
         assert!(!scan.finds_nul(b"POST / HTTP/1.1\r\nContent-Length: 3\r\n\r"));
         assert!(!scan.finds_nul(b"\n\0\0\0"));
         assert!(!scan.finds_nul(b"\0"));
+        assert_eq!(scan.end, Some(38), "just past the blank line");
         // Bare line feeds end a head too.
-        let mut scan = HeadScan::new(0);
+        let mut scan = HeadScan::new(0, 0);
         assert!(!scan.finds_nul(b"GET / HTTP/1.1\nHost: x\n\n\0"));
     }
 

@@ -30,6 +30,10 @@ use crate::{Operation, op};
 
 /// How long an upload may go without a byte arriving before it is abandoned.
 const UPLOAD_IDLE: Duration = Duration::from_secs(30);
+/// The whole upload must arrive within this time plus its kind's size limit at
+/// [`MIN_UPLOAD_BYTES_PER_SEC`] (100 MiB: about 55 minutes).
+const UPLOAD_GRACE: Duration = Duration::from_secs(60);
+const MIN_UPLOAD_BYTES_PER_SEC: u64 = 32 << 10;
 /// Form fields other than `file` (the `oss_body_param` an uploader echoes) are read and
 /// dropped, up to this many bytes in all.
 const MAX_OTHER_FIELDS_BYTES: usize = 64 << 10;
@@ -302,9 +306,29 @@ async fn receive(
     ticket: &str,
     payload: web::Payload,
 ) -> Result<StoredFile, ApiError> {
+    // The ticket first: a client without one is refused before it may send anything more.
+    let grant = state.files.check_ticket(ticket).map_err(upload_refusal)?;
+    // Bounded uploads at once on this node: each holds up to a few MiB while it streams.
+    let Ok(_slot) = state.uploads.clone().try_acquire_owned() else {
+        return Err(ApiError::from(crate::limits::Refused {
+            what: "too many uploads at once on this server",
+            retry_after: Duration::from_secs(1),
+        }));
+    };
+    // However slowly it trickles in, the whole form must arrive by a deadline that allows
+    // the kind's largest file at a slow mobile rate.
+    let limit = state.files.policy().limit(grant.purpose);
+    let deadline = tokio::time::Instant::now()
+        + UPLOAD_GRACE
+        + Duration::from_secs(limit / MIN_UPLOAD_BYTES_PER_SEC);
+    let idle = || tokio::time::Instant::now() + UPLOAD_IDLE;
     let mut form = Multipart::new(req.headers(), payload);
     let mut other_bytes = 0usize;
-    while let Some(field) = form.next().await {
+    loop {
+        let field = tokio::time::timeout_at(idle().min(deadline), form.next()).await;
+        let Some(field) = arrived(field, "form part")? else {
+            break;
+        };
         let mut field = field.map_err(|e| ApiError::bad_parameter(format!("bad form: {e}")))?;
         let disposition = field.content_disposition().cloned();
         let is_file = disposition
@@ -312,7 +336,11 @@ async fn receive(
             .and_then(|d| d.get_name())
             .is_some_and(|n| n == "file");
         if !is_file {
-            while let Some(chunk) = field.next().await {
+            loop {
+                let chunk = tokio::time::timeout_at(idle().min(deadline), field.next()).await;
+                let Some(chunk) = arrived(chunk, "form field")? else {
+                    break;
+                };
                 let chunk = chunk.map_err(|e| ApiError::bad_parameter(format!("bad form: {e}")))?;
                 other_bytes += chunk.len();
                 if other_bytes > MAX_OTHER_FIELDS_BYTES {
@@ -332,28 +360,39 @@ async fn receive(
             content_type: field.content_type().map(ToString::to_string),
         };
         // The file store runs on the multi-thread runtime; the form is read here and handed
-        // over chunk by chunk (bounded, so a slow store slows the upload, not memory).
-        let (tx, rx) = tokio::sync::mpsc::channel::<std::io::Result<Bytes>>(CHANNEL_CHUNKS);
+        // over chunk by chunk (bounded, so a slow store slows the upload, not memory). The
+        // end of the file is said explicitly (`None`): a channel closed without it (this
+        // request dropped mid-way: the client went away) fails the upload, never stores a
+        // truncated file.
+        let (tx, rx) = tokio::sync::mpsc::channel::<Option<std::io::Result<Bytes>>>(CHANNEL_CHUNKS);
         let files = state.files.clone();
         let ticket = ticket.to_owned();
         let stored = state.runtime.spawn(async move {
-            let body = futures_util::stream::unfold(rx, |mut rx| async move {
-                rx.recv().await.map(|chunk| (chunk, rx))
+            let body = futures_util::stream::unfold(Some(rx), |rx| async move {
+                let mut rx = rx?;
+                match rx.recv().await {
+                    Some(Some(chunk)) => Some((chunk, Some(rx))),
+                    Some(None) => None,
+                    None => Some((Err(std::io::Error::other("the upload was cut off")), None)),
+                }
             })
             .boxed();
             files.upload(&ticket, meta, body).await
         });
         loop {
-            let next = tokio::time::timeout(UPLOAD_IDLE, field.next()).await;
-            let chunk = match next {
-                Ok(Some(Ok(chunk))) => Ok(chunk),
-                Ok(None) => break,
-                Ok(Some(Err(e))) => Err(std::io::Error::other(format!("bad form: {e}"))),
-                Err(_) => Err(std::io::Error::other("no bytes arrived for 30 s")),
+            let waited = tokio::time::timeout_at(idle().min(deadline), field.next()).await;
+            let chunk = match waited {
+                Ok(Some(Ok(chunk))) => Some(Ok(chunk)),
+                Ok(None) => None,
+                Ok(Some(Err(e))) => Some(Err(std::io::Error::other(format!("bad form: {e}")))),
+                Err(_) => Some(Err(std::io::Error::other(format!(
+                    "no bytes arrived within {} s, or past the upload's deadline",
+                    UPLOAD_IDLE.as_secs()
+                )))),
             };
-            let failed = chunk.is_err();
+            let last = !matches!(chunk, Some(Ok(_)));
             // A closed channel: the upload was refused (its answer follows).
-            if tx.send(chunk).await.is_err() || failed {
+            if tx.send(chunk).await.is_err() || last {
                 break;
             }
         }
@@ -364,8 +403,24 @@ async fn receive(
     Err(ApiError::bad_parameter("the form has no `file` field"))
 }
 
+/// What a wait for the next part of an upload gave: refused when it timed out.
+fn arrived<T>(
+    waited: Result<Option<T>, tokio::time::error::Elapsed>,
+    what: &str,
+) -> Result<Option<T>, ApiError> {
+    waited.map_err(|_| {
+        ApiError::bad_parameter(format!(
+            "the upload stalled: no {what} within {} s, or past its deadline",
+            UPLOAD_IDLE.as_secs()
+        ))
+        .with_status(StatusCode::REQUEST_TIMEOUT)
+    })
+}
+
 fn upload_refusal(e: FileError) -> ApiError {
     let status = match &e {
+        FileError::InvalidInput(_) => StatusCode::BAD_REQUEST,
+        FileError::NotFound => StatusCode::NOT_FOUND,
         FileError::BadTicket(_) => StatusCode::FORBIDDEN,
         FileError::AlreadyUploaded => StatusCode::CONFLICT,
         FileError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,

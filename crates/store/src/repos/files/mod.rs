@@ -129,16 +129,16 @@ impl FileRepository for Store {
         })
     }
 
-    async fn stored(&self, app: &AppId, id: i64, size: u64) -> Result<(), RepoError> {
+    async fn stored(&self, app: &AppId, id: i64, size: u64) -> Result<bool, RepoError> {
         let size = i64::try_from(size).unwrap_or(i64::MAX);
-        with_conn!(self, |conn| {
+        let changed = with_conn!(self, |conn| {
             diesel::update(in_app::files(app.as_str()).filter(files::id.eq(id)))
                 .set((files::stored.eq(true), files::size.eq(size)))
                 .execute(conn)
                 .await
-                .map_err(err)?;
+                .map_err(err)?
         });
-        Ok(())
+        Ok(changed > 0)
     }
 
     async fn discard(&self, app: &AppId, id: i64) -> Result<(), RepoError> {
