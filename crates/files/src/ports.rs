@@ -23,8 +23,10 @@ pub trait FileRepository: Send + Sync {
     async fn stored(&self, app: &AppId, id: i64, size: u64) -> Result<bool, RepoError>;
     /// Forgets a claimed file whose upload failed.
     async fn discard(&self, app: &AppId, id: i64) -> Result<(), RepoError>;
-    /// Records a readable file at once (a forward of a stored object).
-    async fn insert(&self, file: &StoredFile) -> Result<(), RepoError>;
+    /// Records `file`, a forward of the stored file `source` (same object, size, type and
+    /// name), readable at once; atomically with `source` still being there (`false` when it
+    /// is gone: deleted with its user or group meanwhile).
+    async fn forward(&self, source: i64, file: &StoredFile) -> Result<bool, RepoError>;
     /// A readable file by its sign.
     async fn by_sign(&self, app: &AppId, sign: &str) -> Result<Option<StoredFile>, RepoError>;
     /// A readable avatar by its object name.

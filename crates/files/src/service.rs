@@ -232,9 +232,11 @@ impl Files {
             purpose: Purpose::Chat { file_type, to },
             uploader: principal.user().unwrap_or(UserId::SYSTEM),
             created_at: d.clock.now(),
-            ..source
+            ..source.clone()
         };
-        d.repo.insert(&forwarded).await?;
+        if !d.repo.forward(source.id, &forwarded).await? {
+            return Err(FileError::NotFound);
+        }
         Ok(forwarded)
     }
 

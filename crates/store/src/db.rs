@@ -236,6 +236,20 @@ impl Store {
     }
 }
 
+impl Store {
+    pub(crate) fn is_postgres(&self) -> bool {
+        matches!(self.pools, Pools::Pg(_))
+    }
+
+    /// The n-th bind placeholder of this backend's SQL.
+    pub(crate) fn placeholder(&self, n: usize) -> String {
+        match self.pools {
+            Pools::Pg(_) => format!("${n}"),
+            Pools::Sqlite(_) => "?".into(),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

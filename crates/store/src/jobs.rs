@@ -11,7 +11,7 @@ use diesel_async::RunQueryDsl;
 use tidings_kernel::Timestamp;
 
 use crate::Store;
-use crate::db::{Pools, with_conn};
+use crate::db::with_conn;
 use crate::error::unknown;
 
 /// A queue table with `attempts`, `next_attempt_at`, `failed` and `last_error` columns.
@@ -41,14 +41,6 @@ struct Leased {
 }
 
 impl Store {
-    /// The n-th bind placeholder of this backend's SQL.
-    fn placeholder(&self, n: usize) -> String {
-        match self.pools {
-            Pools::Pg(_) => format!("${n}"),
-            Pools::Sqlite(_) => "?".into(),
-        }
-    }
-
     /// Leases up to `limit` jobs due at `now` until `lease_until`, oldest due first: their
     /// ids.
     pub(crate) async fn lease_ids(
@@ -59,9 +51,10 @@ impl Store {
         limit: i64,
     ) -> anyhow::Result<Vec<i64>> {
         let QueueTable { table, id } = queue;
-        let lock = match self.pools {
-            Pools::Pg(_) => " FOR UPDATE SKIP LOCKED",
-            Pools::Sqlite(_) => "",
+        let lock = if self.is_postgres() {
+            " FOR UPDATE SKIP LOCKED"
+        } else {
+            ""
         };
         let (p1, p2, p3) = (
             self.placeholder(1),

@@ -229,21 +229,46 @@ impl Connection {
         self.poll_refusal(cx)
     }
 
-    /// Writes the refusal; once it is out, the server reads the end of the stream.
+    /// Writes the refusal and ends the connection's sending side; then, for a moment, reads
+    /// and drops what the client still sends (closing with unread bytes would reset the
+    /// connection, and the client could lose the answer before reading it). Once done, the
+    /// server reads the end of the stream.
     fn poll_refusal(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        let Some(refusal) = self.refusal.as_mut() else {
+        let Self { io, refusal, .. } = self;
+        let Some(refusal) = refusal.as_mut() else {
             return Poll::Ready(Ok(()));
         };
         while refusal.written < refusal.bytes.len() {
             let n = std::task::ready!(
-                Pin::new(&mut self.io).poll_write(cx, &refusal.bytes[refusal.written..])
+                Pin::new(&mut *io).poll_write(cx, &refusal.bytes[refusal.written..])
             )?;
             if n == 0 {
                 return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
             }
             refusal.written += n;
         }
-        Pin::new(&mut self.io).poll_flush(cx)
+        if refusal.linger.is_none() {
+            std::task::ready!(Pin::new(&mut *io).poll_flush(cx))?;
+            std::task::ready!(Pin::new(&mut *io).poll_shutdown(cx))?;
+            refusal.linger = Some(Box::pin(tokio::time::sleep(LINGER)));
+        }
+        let Some(linger) = refusal.linger.as_mut() else {
+            return Poll::Ready(Ok(()));
+        };
+        let mut scratch = [0u8; 4096];
+        while refusal.drained < LINGER_BYTES {
+            if linger.as_mut().poll(cx).is_ready() {
+                break;
+            }
+            let mut drop_buf = ReadBuf::new(&mut scratch);
+            match Pin::new(&mut *io).poll_read(cx, &mut drop_buf) {
+                Poll::Ready(Ok(())) if drop_buf.filled().is_empty() => break,
+                Poll::Ready(Ok(())) => refusal.drained += drop_buf.filled().len(),
+                Poll::Ready(Err(_)) => break,
+                Poll::Pending => return Poll::Pending,
+            }
+        }
+        Poll::Ready(Ok(()))
     }
 }
 
@@ -356,7 +381,10 @@ impl AsyncWrite for Connection {
 
     fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         let this = self.get_mut();
-        std::task::ready!(this.poll_refusal(cx))?;
+        if this.refusal.is_some() {
+            // Its sending side is shut already.
+            return this.poll_refusal(cx);
+        }
         Pin::new(&mut this.io).poll_shutdown(cx)
     }
 }
@@ -413,7 +441,14 @@ impl HeadScan {
 struct Refusal {
     bytes: Vec<u8>,
     written: usize,
+    /// Set once the answer is out and the sending side shut.
+    linger: Option<Pin<Box<Sleep>>>,
+    drained: usize,
 }
+
+/// How long, and how much, a refusing connection reads and drops before it closes.
+const LINGER: Duration = Duration::from_secs(1);
+const LINGER_BYTES: usize = 1 << 20;
 
 impl Refusal {
     fn new(status: StatusCode, message: &str) -> Self {
@@ -432,7 +467,12 @@ impl Refusal {
         )
         .into_bytes();
         bytes.extend_from_slice(&body);
-        Self { bytes, written: 0 }
+        Self {
+            bytes,
+            written: 0,
+            linger: None,
+            drained: 0,
+        }
     }
 }
 

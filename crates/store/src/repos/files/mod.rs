@@ -155,16 +155,40 @@ impl FileRepository for Store {
         Ok(())
     }
 
-    async fn insert(&self, file: &StoredFile) -> Result<(), RepoError> {
+    async fn forward(&self, source: i64, file: &StoredFile) -> Result<bool, RepoError> {
         let row = FileRow::of(file, true);
-        with_conn!(self, |conn| {
-            diesel::insert_into(files::table)
-                .values(&row)
+        // One statement, the source row locked on PostgreSQL: a deletion of the source
+        // either waits for the forward (and its cleanup then sees the forward naming the
+        // object) or wins (and nothing is inserted).
+        let p: Vec<String> = (1..=8).map(|n| self.placeholder(n)).collect();
+        let lock = if self.is_postgres() {
+            " FOR UPDATE"
+        } else {
+            ""
+        };
+        let sql = format!(
+            "INSERT INTO files (id, app_id, sign, object, purpose, file_type, to_type, to_id, \
+             uploader, size, content_type, name, stored, created_at) \
+             SELECT {}, app_id, {}, object, 0, file_type, {}, {}, {}, size, content_type, \
+             name, TRUE, {} FROM files WHERE id = {} AND app_id = {} AND stored = TRUE{lock}",
+            p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7]
+        );
+        use diesel::sql_types::{BigInt, Text};
+        let inserted = with_conn!(self, |conn| {
+            diesel::sql_query(&sql)
+                .bind::<BigInt, _>(row.id)
+                .bind::<Text, _>(&row.sign)
+                .bind::<BigInt, _>(row.to_type)
+                .bind::<BigInt, _>(row.to_id)
+                .bind::<BigInt, _>(row.uploader)
+                .bind::<BigInt, _>(row.created_at)
+                .bind::<BigInt, _>(source)
+                .bind::<Text, _>(&row.app_id)
                 .execute(conn)
                 .await
-                .map_err(err)?;
+                .map_err(err)?
         });
-        Ok(())
+        Ok(inserted > 0)
     }
 
     async fn by_sign(&self, app: &AppId, sign: &str) -> Result<Option<StoredFile>, RepoError> {
