@@ -65,26 +65,40 @@ const CLEANUP_POLL: Duration = Duration::from_secs(1);
 /// Backlog of connections not yet accepted, per listening socket.
 const BACKLOG: i32 = 1024;
 
-/// Binds every address `listen` names (a host name may name several).
+/// Binds the addresses `listen` names (a host name may name several, as `localhost` names
+/// 127.0.0.1 and ::1): those that can be bound; an error only when none can.
 fn listeners(listen: &str) -> anyhow::Result<Vec<std::net::TcpListener>> {
     use std::net::ToSocketAddrs as _;
     let addrs = listen
         .to_socket_addrs()
         .map_err(|e| anyhow::anyhow!("TIDINGS_LISTEN={listen}: {e}"))?;
-    addrs
-        .map(|addr| {
-            let socket = socket2::Socket::new(
-                socket2::Domain::for_address(addr),
-                socket2::Type::STREAM,
-                Some(socket2::Protocol::TCP),
-            )?;
-            socket.set_reuse_address(true)?;
-            socket.bind(&addr.into())?;
-            socket.listen(BACKLOG)?;
-            Ok(socket.into())
-        })
-        .collect::<std::io::Result<Vec<_>>>()
-        .map_err(|e| anyhow::anyhow!("TIDINGS_LISTEN={listen}: {e}"))
+    let bind = |addr: std::net::SocketAddr| -> std::io::Result<std::net::TcpListener> {
+        let socket = socket2::Socket::new(
+            socket2::Domain::for_address(addr),
+            socket2::Type::STREAM,
+            Some(socket2::Protocol::TCP),
+        )?;
+        socket.set_reuse_address(true)?;
+        socket.bind(&addr.into())?;
+        socket.listen(BACKLOG)?;
+        Ok(socket.into())
+    };
+    let mut bound = Vec::new();
+    let mut failure = None;
+    for addr in addrs {
+        match bind(addr) {
+            Ok(listener) => bound.push(listener),
+            Err(e) => {
+                tracing::warn!(%addr, error = %e, "an address of TIDINGS_LISTEN was not bound");
+                failure = Some(e);
+            }
+        }
+    }
+    match (bound.is_empty(), failure) {
+        (false, _) => Ok(bound),
+        (true, Some(e)) => Err(anyhow::anyhow!("TIDINGS_LISTEN={listen}: {e}")),
+        (true, None) => Err(anyhow::anyhow!("TIDINGS_LISTEN={listen} names no address")),
+    }
 }
 
 /// Opens and migrates the database, creates the default app on an empty database, binds
