@@ -36,14 +36,31 @@ user=$(call -d '{"name":"ann","password":"secret-pw"}' "$base/token/user" | pyth
 status=0
 # Half the time with the admin token (every operation, as any user via user_id), half
 # with ann's user token (what a client app can do).
+# CPython 3.11.7 (this machine's) sometimes raises "AST constructor recursion depth
+# mismatch" (CPython gh-106905, fixed in 3.11.8) while hypothesis describes a strategy: an
+# error of the tool, not a finding. A half that failed with only that error is run again
+# once; a real failure (a FAILURES section) never is.
 for token in "$admin" "$user"; do
-  echo "fuzzing $base for $((seconds / 2)) s (app $app_id, users $ann and $bob)"
-  SCHEMATHESIS_HOOKS=scripts.fuzz_hooks PYTHONPATH=. "$bin/schemathesis" run "$base/openapi.json" \
-    --header "app_id: $app_id" --header "access-token: $token" \
-    --checks not_a_server_error,response_schema_conformance,no_internal_error \
-    --max-time $((seconds / 2)) --workers 2 --seed 1 \
-    --phases examples,coverage,fuzzing \
-    --request-timeout 10 --no-color || status=$?
+  for attempt in 1 2; do
+    echo "fuzzing $base for $((seconds / 2)) s (app $app_id, users $ann and $bob)"
+    log="$work/schemathesis-$attempt.log"
+    set +e
+    SCHEMATHESIS_HOOKS=scripts.fuzz_hooks PYTHONPATH=. "$bin/schemathesis" run "$base/openapi.json" \
+      --header "app_id: $app_id" --header "access-token: $token" \
+      --checks not_a_server_error,response_schema_conformance,no_internal_error \
+      --max-time $((seconds / 2)) --workers 2 --seed 1 \
+      --phases examples,coverage,fuzzing \
+      --request-timeout 10 --no-color 2>&1 | tee "$log"
+    rc=${PIPESTATUS[0]}
+    set -e
+    if [ "$rc" -ne 0 ] && [ "$attempt" -eq 1 ] && ! grep -q "= FAILURES =" "$log" \
+      && grep -q "AST constructor recursion depth mismatch" "$log"; then
+      echo "schemathesis hit CPython gh-106905 inside hypothesis (not a finding): again"
+      continue
+    fi
+    [ "$rc" -eq 0 ] || status=$rc
+    break
+  done
 done
 # actix logs a request its HTTP parser refused (answered 400) as an ERROR of its own: that
 # is the client's error, not the server's.
