@@ -62,6 +62,25 @@ const KEEP_ALIVE: Duration = Duration::from_secs(5);
 /// How often the queue of file deletions is looked at when it was empty.
 const CLEANUP_POLL: Duration = Duration::from_secs(1);
 
+/// Runs a durable job queue in the background: `run_once` again at once while it finds
+/// jobs, else after `poll`; a failure is logged and retried after `poll`.
+fn poll_jobs<F, Fut>(what: &'static str, poll: Duration, run_once: F) -> tokio::task::JoinHandle<()>
+where
+    F: Fn() -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = anyhow::Result<usize>> + Send,
+{
+    tokio::spawn(async move {
+        loop {
+            match run_once().await {
+                Ok(taken) if taken > 0 => continue,
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %format!("{e:#}"), what),
+            }
+            tokio::time::sleep(poll).await;
+        }
+    })
+}
+
 /// Backlog of connections not yet accepted, per listening socket.
 const BACKLOG: i32 = 1024;
 
@@ -200,16 +219,13 @@ pub async fn start(config: Config) -> anyhow::Result<RunningServer> {
     }
     let server = server.run();
     // Started once the address is bound, so a failed start leaves nothing running.
-    let webhooks = crate::webhooks::spawn_runner(runner, config.webhooks.poll);
-    let file_cleanup = tokio::spawn(async move {
-        loop {
-            match cleanup.run_once().await {
-                Ok(taken) if taken > 0 => continue,
-                Ok(_) => {}
-                Err(e) => tracing::warn!(error = %format!("{:#}", e.0), "file deletions"),
-            }
-            tokio::time::sleep(CLEANUP_POLL).await;
-        }
+    let webhooks = poll_jobs("webhook outbox", config.webhooks.poll, move || {
+        let runner = runner.clone();
+        async move { runner.run_once().await.map_err(|e| e.0) }
+    });
+    let file_cleanup = poll_jobs("file deletions", CLEANUP_POLL, move || {
+        let cleanup = cleanup.clone();
+        async move { cleanup.run_once().await.map_err(|e| e.0) }
     });
     let sweeper = tokio::spawn(async move {
         let mut every = tokio::time::interval(tidings_http::limits::SWEEP_EVERY);

@@ -10,7 +10,7 @@ use serde::Serialize;
 use sha2::Sha256;
 use tidings_kernel::AppId;
 use tidings_messaging::model::{ContentType, Message, Target};
-use tidings_messaging::webhooks::{Callback, WebhookSender, Webhooks};
+use tidings_messaging::webhooks::{Callback, WebhookSender};
 
 /// The JSON body of a webhook request (NOTES.md §5).
 #[derive(Serialize)]
@@ -118,21 +118,6 @@ impl WebhookSender for HttpSender {
             Err(format!("HTTP {}", answer.status().as_u16()))
         }
     }
-}
-
-/// Drains the outbox until the server stops: a run every `poll`, at once again after a
-/// full batch.
-pub(crate) fn spawn_runner(webhooks: Webhooks, poll: Duration) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
-        loop {
-            match webhooks.run_once().await {
-                Ok(taken) if taken > 0 => continue,
-                Ok(_) => {}
-                Err(e) => tracing::warn!(error = %e.0, "webhook outbox"),
-            }
-            tokio::time::sleep(poll).await;
-        }
-    })
 }
 
 /// The adapter as a trait object.

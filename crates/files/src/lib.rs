@@ -9,5 +9,5 @@ mod ticket;
 
 pub use error::{FileError, RepoError};
 pub use model::disposition;
-pub use service::{Download, Files, FilesDeps, FilesPolicy};
+pub use service::{CheckedUpload, Download, Files, FilesDeps, FilesPolicy};
 pub use ticket::TicketKey;

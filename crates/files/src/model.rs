@@ -155,14 +155,21 @@ pub fn disposition(content_type: &str, file_name: &str) -> String {
     if file_name.is_empty() {
         return kind.to_owned();
     }
-    let mut encoded = String::new();
-    for b in file_name.bytes() {
-        if b.is_ascii_alphanumeric() || b"!#$&+-.^_`|~".contains(&b) {
-            encoded.push(char::from(b));
-        } else {
-            encoded.push_str(&format!("%{b:02X}"));
-        }
-    }
+    // RFC 8187 `attr-char`: letters, digits and `!#$&+-.^_`|~`; everything else encoded.
+    const ATTR_CHAR: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+        .remove(b'!')
+        .remove(b'#')
+        .remove(b'$')
+        .remove(b'&')
+        .remove(b'+')
+        .remove(b'-')
+        .remove(b'.')
+        .remove(b'^')
+        .remove(b'_')
+        .remove(b'`')
+        .remove(b'|')
+        .remove(b'~');
+    let encoded = percent_encoding::utf8_percent_encode(file_name, ATTR_CHAR);
     format!("{kind}; filename*=UTF-8''{encoded}")
 }
 

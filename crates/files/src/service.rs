@@ -67,6 +67,17 @@ pub struct Files {
     deps: Arc<FilesDeps>,
 }
 
+/// An upload URL whose ticket checked: only [`Files::check_ticket`] makes one.
+#[derive(Clone, Debug)]
+pub struct CheckedUpload(UploadGrant);
+
+impl CheckedUpload {
+    /// What the upload URL grants.
+    pub fn grant(&self) -> &UploadGrant {
+        &self.0
+    }
+}
+
 /// A file ready to be read.
 pub struct Download {
     pub file: StoredFile,
@@ -136,19 +147,20 @@ impl Files {
         self.slot(principal, Purpose::GroupAvatar(group), "avatar")
     }
 
-    /// Stores the body of an upload URL, enforcing its purpose's size limit while streaming.
+    /// Stores the body of a checked upload URL ([`Files::check_ticket`]), enforcing its
+    /// purpose's size limit while streaming.
     ///
     /// # Errors
-    /// A bad or expired ticket, one used already, a body over the limit, a store failure;
-    /// after any of them nothing is kept and the record is gone.
+    /// A URL used already, a body over the limit or broken, a store failure; after any of
+    /// them nothing is kept and the record is gone.
     pub async fn upload(
         &self,
-        ticket: &str,
+        checked: CheckedUpload,
         meta: UploadMeta,
         body: ByteStream,
     ) -> Result<StoredFile, FileError> {
         let d = &self.deps;
-        let grant = d.key.verify(ticket, d.clock.now())?;
+        let grant = checked.0;
         let mut file = StoredFile {
             id: d.ids.next_id(),
             app: grant.app,
@@ -199,13 +211,16 @@ impl Files {
         }
     }
 
-    /// The grant of an upload URL's ticket, if it checks and has not expired (what
-    /// [`Files::upload`] checks first; a surface may check it before reading the body).
+    /// Checks an upload URL's ticket (its signature and expiry) before anything of the
+    /// upload is read: what [`Files::upload`] takes.
     ///
     /// # Errors
     /// [`FileError::BadTicket`].
-    pub fn check_ticket(&self, ticket: &str) -> Result<UploadGrant, FileError> {
-        self.deps.key.verify(ticket, self.deps.clock.now())
+    pub fn check_ticket(&self, ticket: &str) -> Result<CheckedUpload, FileError> {
+        self.deps
+            .key
+            .verify(ticket, self.deps.clock.now())
+            .map(CheckedUpload)
     }
 
     /// Forwards a chat file the caller may read to another conversation: a new record of the
@@ -332,7 +347,10 @@ impl Files {
                 )));
             }
             None if p.group_exists(&principal.app, GroupId(to_id)).await? => {
-                Conversation::Group(GroupId(to_id))
+                // Known to be a live group: only the caller's rights are left to check.
+                let group = GroupId(to_id);
+                self.rights(principal, group, Standing::Member).await?;
+                return Ok(Conversation::Group(group));
             }
             None => Conversation::User(UserId(to_id)),
         };
@@ -349,16 +367,32 @@ impl Files {
         Ok(to)
     }
 
+    /// The group is live and the caller stands at least `need` in it.
     async fn need_group(
         &self,
         principal: &Principal,
         group: GroupId,
         need: Standing,
     ) -> Result<(), FileError> {
-        let p = &self.deps.parties;
-        if !p.group_exists(&principal.app, group).await? {
+        if !self
+            .deps
+            .parties
+            .group_exists(&principal.app, group)
+            .await?
+        {
             return Err(FileError::GroupNotFound);
         }
+        self.rights(principal, group, need).await
+    }
+
+    /// The caller stands at least `need` in a live group.
+    async fn rights(
+        &self,
+        principal: &Principal,
+        group: GroupId,
+        need: Standing,
+    ) -> Result<(), FileError> {
+        let p = &self.deps.parties;
         if let tidings_kernel::Actor::Admin = principal.actor {
             return Ok(());
         }

@@ -77,7 +77,7 @@ pub(crate) async fn authenticate_connection(
         .map_err(ApiError::from)
 }
 
-fn id_header(req: &HttpRequest, name: &str) -> Result<Option<i64>, ApiError> {
+pub(crate) fn id_header(req: &HttpRequest, name: &str) -> Result<Option<i64>, ApiError> {
     header(req, name)
         .map(|v| {
             v.parse::<i64>().map_err(|_| {

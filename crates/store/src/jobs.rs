@@ -1,5 +1,5 @@
 //! The durable job queue tables (`webhook_outbox`, `file_deletions`): leasing due jobs in
-//! one statement on either backend, and recording a failed attempt. On PostgreSQL the due
+//! one statement on either backend, forgetting done ones, and recording a failed attempt. On PostgreSQL the due
 //! rows are locked with `FOR UPDATE SKIP LOCKED`, so concurrent runners on several nodes
 //! take disjoint jobs without waiting on each other; SQLite has one writer at a time, and one
 //! `UPDATE … RETURNING` never has to turn a read into a write inside a transaction (two such
@@ -77,6 +77,20 @@ impl Store {
                 .map_err(unknown)?
         });
         Ok(rows.into_iter().map(|r| r.id).collect())
+    }
+
+    /// Forgets a job that is done.
+    pub(crate) async fn job_done(&self, queue: &QueueTable, job: i64) -> anyhow::Result<()> {
+        let QueueTable { table, id } = queue;
+        let sql = format!("DELETE FROM {table} WHERE {id} = {}", self.placeholder(1));
+        with_conn!(self, |conn| {
+            diesel::sql_query(&sql)
+                .bind::<BigInt, _>(job)
+                .execute(conn)
+                .await
+                .map_err(unknown)?
+        });
+        Ok(())
     }
 
     /// Records a failed attempt: due again at `next_at`, or failed for good (kept with its

@@ -167,13 +167,17 @@ async fn an_upload_over_its_limit_keeps_nothing() {
     );
     let slot = f.chat_upload(&user(1), 102, 2, Some(1)).await;
     let ticket = slot.map(|s| s.ticket).unwrap_or_default();
+    let checked = f.check_ticket(&ticket);
+    let Ok(checked) = checked else {
+        panic!("the ticket should check: {checked:?}");
+    };
     let refused = f
-        .upload(&ticket, UploadMeta::default(), body(b"eleven byte"))
+        .upload(checked.clone(), UploadMeta::default(), body(b"eleven byte"))
         .await;
     assert!(matches!(refused, Err(FileError::TooLarge { limit: 10 })));
     let stored = f
         .upload(
-            &ticket,
+            checked,
             UploadMeta {
                 name: "../../etc/a.png".into(),
                 content_type: Some("Image/PNG; x=1".into()),
@@ -204,13 +208,17 @@ async fn a_used_or_forged_upload_url_is_refused() {
     let f = files(repo, parties_with_group(&[]), Arc::default());
     let slot = f.user_avatar_upload(&user(1)).await;
     let ticket = slot.map(|s| s.ticket).unwrap_or_default();
+    let checked = f.check_ticket(&ticket);
+    let Ok(checked) = checked else {
+        panic!("the ticket should check: {checked:?}");
+    };
     assert!(matches!(
-        f.upload(&ticket, UploadMeta::default(), body(b"x")).await,
+        f.upload(checked, UploadMeta::default(), body(b"x")).await,
         Err(FileError::AlreadyUploaded)
     ));
     let forged = format!("{ticket}x");
     assert!(matches!(
-        f.upload(&forged, UploadMeta::default(), body(b"x")).await,
+        f.check_ticket(&forged),
         Err(FileError::BadTicket(_))
     ));
 }

@@ -22,7 +22,7 @@ use tidings_files::{Download, FileError};
 use tidings_kernel::{GroupId, Principal, UserId};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::auth::{Caller, authenticate, header as header_value, parse_app_id};
+use crate::auth::{Caller, authenticate, header as header_value, id_header, parse_app_id};
 use crate::envelope::{ApiResult, Envelope, ok};
 use crate::error::ApiError;
 use crate::state::ApiState;
@@ -174,16 +174,14 @@ impl actix_web::FromRequest for UrlBase {
     }
 }
 
+/// A value as it goes into a URL's query (RFC 3986 unreserved characters kept).
 fn query_value(value: &str) -> String {
-    let mut out = String::new();
-    for b in value.bytes() {
-        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
+    const QUERY_VALUE: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+        .remove(b'-')
+        .remove(b'_')
+        .remove(b'.')
+        .remove(b'~');
+    percent_encoding::utf8_percent_encode(value, QUERY_VALUE).to_string()
 }
 
 fn chat_download_url(base: &str, file: &StoredFile) -> String {
@@ -307,7 +305,7 @@ async fn receive(
     payload: web::Payload,
 ) -> Result<StoredFile, ApiError> {
     // The ticket first: a client without one is refused before it may send anything more.
-    let grant = state.files.check_ticket(ticket).map_err(upload_refusal)?;
+    let checked = state.files.check_ticket(ticket).map_err(upload_refusal)?;
     // Bounded uploads at once on this node: each holds up to a few MiB while it streams.
     let Ok(_slot) = state.uploads.clone().try_acquire_owned() else {
         return Err(ApiError::from(crate::limits::Refused {
@@ -317,7 +315,7 @@ async fn receive(
     };
     // However slowly it trickles in, the whole form must arrive by a deadline that allows
     // the kind's largest file at a slow mobile rate.
-    let limit = state.files.policy().limit(grant.purpose);
+    let limit = state.files.policy().limit(checked.grant().purpose);
     let deadline = tokio::time::Instant::now()
         + UPLOAD_GRACE
         + Duration::from_secs(limit / MIN_UPLOAD_BYTES_PER_SEC);
@@ -366,7 +364,7 @@ async fn receive(
         // truncated file.
         let (tx, rx) = tokio::sync::mpsc::channel::<Option<std::io::Result<Bytes>>>(CHANNEL_CHUNKS);
         let files = state.files.clone();
-        let ticket = ticket.to_owned();
+        let checked = checked.clone();
         let stored = state.runtime.spawn(async move {
             let body = futures_util::stream::unfold(Some(rx), |rx| async move {
                 let mut rx = rx?;
@@ -377,7 +375,7 @@ async fn receive(
                 }
             })
             .boxed();
-            files.upload(&ticket, meta, body).await
+            files.upload(checked, meta, body).await
         });
         loop {
             let waited = tokio::time::timeout_at(idle().min(deadline), field.next()).await;
@@ -499,16 +497,8 @@ async fn download_principal(
     let token = header_value(req, "access-token")
         .map(str::to_owned)
         .or(token);
-    let id = |name: &str| {
-        header_value(req, name)
-            .map(|v| {
-                v.parse::<i64>().map_err(|_| {
-                    ApiError::bad_parameter(format!("the {name} header must be an integer"))
-                })
-            })
-            .transpose()
-    };
-    let (as_user, as_group) = (id("user_id")?.map(UserId), id("group_id")?.map(GroupId));
+    let as_user = id_header(req, "user_id")?.map(UserId);
+    let as_group = id_header(req, "group_id")?.map(GroupId);
     authenticate(state, app, token, as_user, as_group)
         .await
         .map_err(|e| {

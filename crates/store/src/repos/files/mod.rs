@@ -102,24 +102,14 @@ impl FileRow {
 impl FileRepository for Store {
     async fn claim(&self, file: &StoredFile) -> Result<bool, RepoError> {
         let row = FileRow::of(file, false);
-        let app = file.app.as_str();
         with_conn!(self, |conn| {
-            let taken = in_app::files(app)
-                .filter(files::sign.eq(&row.sign))
-                .count()
-                .get_result::<i64>(conn)
-                .await
-                .map_err(err)?;
-            if taken > 0 {
-                return Ok(false);
-            }
+            // The unique (app, sign) index decides: a second upload on one URL loses.
             match diesel::insert_into(files::table)
                 .values(&row)
                 .execute(conn)
                 .await
             {
                 Ok(_) => Ok(true),
-                // Two uploads racing on one URL: the second loses.
                 Err(diesel::result::Error::DatabaseError(
                     diesel::result::DatabaseErrorKind::UniqueViolation,
                     _,
@@ -273,13 +263,9 @@ impl JobQueue<ObjectDeletion> for Store {
     }
 
     async fn done(&self, id: i64) -> Result<(), RepoError> {
-        with_conn!(self, |conn| {
-            diesel::delete(file_deletions::table.find(id))
-                .execute(conn)
-                .await
-                .map_err(err)?
-        });
-        Ok(())
+        self.job_done(&crate::jobs::FILE_DELETIONS, id)
+            .await
+            .map_err(RepoError)
     }
 
     async fn failed(

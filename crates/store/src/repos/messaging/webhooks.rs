@@ -146,13 +146,9 @@ impl JobQueue<WebhookJob> for Store {
     }
 
     async fn done(&self, message: i64) -> Result<(), RepoError> {
-        with_conn!(self, |conn| {
-            diesel::delete(webhook_outbox::table.filter(webhook_outbox::message_id.eq(message)))
-                .execute(conn)
-                .await
-                .map_err(err)?
-        });
-        Ok(())
+        self.job_done(&crate::jobs::WEBHOOKS, message)
+            .await
+            .map_err(RepoError)
     }
 
     async fn failed(
