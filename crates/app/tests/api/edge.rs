@@ -1,4 +1,5 @@
-//! The request edge: NUL characters refused in every field family alike on both databases,
+//! The request edge: NUL characters refused in every field family alike on both databases
+//! (in a header wherever its head is: first, pipelined, or after a chunked body),
 //! bodies over the limit or too slow answered in the envelope, slow heads cut off, and a
 //! cap on each client IP's connections.
 
@@ -47,6 +48,26 @@ fn body_of(answer: &str) -> serde_json::Value {
         .split_once("\r\n\r\n")
         .and_then(|(_, body)| serde_json::from_str(body).ok())
         .unwrap_or_default()
+}
+
+/// Reads one answer on a kept-alive connection: the refusal of a body holding NUL bytes.
+async fn body_refused(raw: &mut TcpStream) -> anyhow::Result<()> {
+    let mut answer = Vec::new();
+    while !String::from_utf8_lossy(&answer).contains("U+0000") {
+        let mut chunk = [0u8; 1024];
+        let n = tokio::time::timeout(Duration::from_secs(10), raw.read(&mut chunk)).await??;
+        anyhow::ensure!(n > 0, "closed after {:?}", String::from_utf8_lossy(&answer));
+        answer.extend_from_slice(&chunk[..n]);
+    }
+    let answer = String::from_utf8_lossy(&answer).into_owned();
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(
+        body_of(&answer)["message"]
+            .as_str()
+            .is_some_and(|m| m.starts_with("the body")),
+        "{answer}"
+    );
+    Ok(())
 }
 
 async fn nul_is_refused_with_10002_in_every_field_family(app: &TestApp) -> anyhow::Result<()> {
@@ -115,21 +136,7 @@ async fn nul_is_refused_with_10002_in_every_field_family(app: &TestApp) -> anyho
     raw.write_all(&[first.as_bytes(), b"\0\0\0"].concat())
         .await?;
     // The body's refusal (not the header's: the NUL bytes after the head are the body's).
-    let mut answer = Vec::new();
-    while !String::from_utf8_lossy(&answer).contains("U+0000") {
-        let mut chunk = [0u8; 1024];
-        let n = tokio::time::timeout(Duration::from_secs(10), raw.read(&mut chunk)).await??;
-        anyhow::ensure!(n > 0, "closed after {:?}", String::from_utf8_lossy(&answer));
-        answer.extend_from_slice(&chunk[..n]);
-    }
-    let answer = String::from_utf8_lossy(&answer).into_owned();
-    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
-    assert!(
-        body_of(&answer)["message"]
-            .as_str()
-            .is_some_and(|m| m.starts_with("the body")),
-        "{answer}"
-    );
+    body_refused(&mut raw).await?;
     raw.write_all(header_nul.as_bytes()).await?;
     let answer = until_eof(&mut raw, Duration::from_secs(10))
         .await
@@ -415,3 +422,68 @@ async fn pipelined_requests_are_served_in_order_without_false_refusals(
     Ok(())
 }
 api_test!(pipelined_requests_are_served_in_order_without_false_refusals);
+
+async fn a_nul_in_a_pipelined_head_or_after_a_chunked_body_is_refused_in_order(
+    app: &TestApp,
+) -> anyhow::Result<()> {
+    let nul_head = b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Note: a\0b\r\n\r\n".to_vec();
+    let refused = |answer: &str| {
+        let last = answer.rsplit("HTTP/1.1 ").next().unwrap_or_default();
+        last.starts_with("400")
+            && body_of(&format!("HTTP/1.1 {last}"))["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("U+0000"))
+    };
+    // Pipelined: two ordinary requests and the refused head in one write. Both are answered,
+    // in order, then the refusal in the envelope.
+    let mut raw = connect_from(app, [127, 0, 0, 1]).await?;
+    let ordinary = b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n".to_vec();
+    raw.write_all(&[ordinary.clone(), ordinary.clone(), nul_head.clone()].concat())
+        .await?;
+    let answer = until_eof(&mut raw, Duration::from_secs(10))
+        .await
+        .unwrap_or_default();
+    let statuses: Vec<&str> = answer
+        .split("HTTP/1.1 ")
+        .skip(1)
+        .map(|a| a.get(..3).unwrap_or_default())
+        .collect();
+    assert_eq!(statuses, ["200", "200", "400"], "{answer}");
+    assert!(refused(&answer), "{answer}");
+
+    // After a chunked body whose chunks hold NUL bytes (and a trailer): the body is the
+    // body's, the next head is refused.
+    let mut raw = connect_from(app, [127, 0, 0, 1]).await?;
+    let chunked = [
+        format!(
+            "POST /no/such/operation HTTP/1.1\r\nHost: x\r\napp_id: {}\r\n\
+             Transfer-Encoding: chunked\r\n\r\n",
+            app.app.app_id
+        )
+        .into_bytes(),
+        b"3\r\n\0\0\0\r\n5;x=y\r\n\0a\0b\0\r\n0\r\nX-Trailer: t\r\n\r\n".to_vec(),
+    ]
+    .concat();
+    raw.write_all(&chunked).await?;
+    // The first answer arrives before the next head is sent (not pipelined this time).
+    // The body's refusal, not the header's.
+    body_refused(&mut raw).await?;
+    raw.write_all(&nul_head).await?;
+    let answer = until_eof(&mut raw, Duration::from_secs(10))
+        .await
+        .unwrap_or_default();
+    assert!(answer.starts_with("HTTP/1.1 400"), "{answer:?}");
+    assert!(refused(&answer), "{answer}");
+
+    // A chunked body and the refused head pipelined behind it.
+    let mut raw = connect_from(app, [127, 0, 0, 1]).await?;
+    raw.write_all(&[chunked, nul_head].concat()).await?;
+    let answer = until_eof(&mut raw, Duration::from_secs(10))
+        .await
+        .unwrap_or_default();
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer:?}");
+    assert_eq!(answer.matches("HTTP/1.1 ").count(), 2, "{answer}");
+    assert!(refused(&answer), "{answer}");
+    Ok(())
+}
+api_test!(a_nul_in_a_pipelined_head_or_after_a_chunked_body_is_refused_in_order);

@@ -7,19 +7,18 @@
 //! it answers a malformed head, such as a raw NUL byte in a header, with a bare HTTP 400.
 //! So the server reads and writes each TCP stream through a [`Connection`], and
 //! [`watch_requests`], the outermost middleware, tells the connection's [`ConnectionWatch`]
-//! where each request begins and ends. Between requests (the *head phase*: from the
-//! connection's start, or from the end of an answer whose request body was read to its end)
-//! every byte that arrives belongs to the next request head, up to its blank line. So:
+//! where each request begins and ends.
 //!
-//! - the head must be complete within `header_timeout` of the connection's start, or within
-//!   keep-alive + `header_timeout` of the previous answer; otherwise the connection answers
-//!   HTTP 408 with the envelope (code 10002) and closes;
-//! - a NUL byte in a head is answered HTTP 400 with the envelope (code 10002), and the
-//!   connection closes (the request is never parsed).
-//!
-//! A head pipelined behind a request still being served is not scanned (the HTTP parser still
-//! refuses a NUL in it, with a bare 400). When a request's body was left unread, the server
-//! drains or closes the connection; the next head is timed but not scanned.
+//! - Between requests (the *head phase*: from the connection's start, or from the end of an
+//!   answer) the next head must be complete within `header_timeout` of the connection's
+//!   start, or within keep-alive + `header_timeout` of the previous answer; otherwise the
+//!   connection answers HTTP 408 with the envelope (code 10002) and closes.
+//! - The input is followed as HTTP/1.1 frames it (the `framing` module: heads, bodies of a
+//!   known length, chunked bodies), so every head is found wherever it is: first, after a
+//!   chunked body, or pipelined behind requests still being served. A NUL byte in a head is
+//!   answered HTTP 400 with the envelope (code 10002), and the connection closes: the head is
+//!   never passed to the parser, and the answer waits until every request before it has been
+//!   answered, so it comes after their answers, in order.
 
 use std::cell::Cell;
 use std::collections::HashMap;
@@ -45,6 +44,7 @@ use tokio::net::TcpStream;
 use tokio::time::{Instant, Sleep};
 
 use super::TrustedProxies;
+use super::framing::Framing;
 use crate::envelope::Envelope;
 use crate::error::code;
 
@@ -62,10 +62,11 @@ pub struct Connection {
     io: TcpStream,
     watch: Rc<ConnectionWatch>,
     timer: Pin<Box<Sleep>>,
-    /// Where the scan of the current head is (reset when a new head phase begins).
-    scan: HeadScan,
-    /// Bytes passed to the server so far.
-    read_total: u64,
+    /// Where the heads of the input are.
+    framing: Framing,
+    /// Whether a NUL was found in a head: nothing more is passed to the server, and the
+    /// refusal waits until the requests before that head are answered.
+    held: bool,
     /// An answer the connection gives itself, then closes.
     refusal: Option<Refusal>,
     /// Whether the last write to the socket could not complete: then an answer of the
@@ -77,10 +78,8 @@ pub struct Connection {
 /// Where each request of one connection is, as the middleware reports it.
 pub struct ConnectionWatch {
     phase: Cell<Phase>,
-    /// Counts the head phases, so the connection knows when to scan a new head.
-    heads: Cell<u64>,
-    /// The length of the last request's body, when it was known.
-    body_len: Cell<Option<u64>>,
+    /// How many requests have been answered.
+    answers: Cell<u64>,
     deadline: Cell<Option<Instant>>,
     waker: Cell<Option<Waker>>,
     deadlines: HeadDeadlines,
@@ -107,24 +106,17 @@ impl ConnectionWatch {
     fn new(deadlines: HeadDeadlines) -> Self {
         Self {
             phase: Cell::new(Phase::Head),
-            heads: Cell::new(0),
-            body_len: Cell::new(Some(0)),
+            answers: Cell::new(0),
             deadline: Cell::new(Some(Instant::now() + deadlines.header_timeout)),
             waker: Cell::new(None),
             deadlines,
         }
     }
 
-    /// A request's head was parsed; its body is `body_len` bytes long (`None`: unknown, as
-    /// chunked bodies and upgraded connections are).
-    fn request_started(&self, body_len: Option<u64>) {
-        let body = if body_len == Some(0) {
-            Body::Read
-        } else {
-            Body::Reading
-        };
+    /// A request's head was parsed (a request with no body has read it whole already).
+    fn request_started(&self, bodiless: bool) {
+        let body = if bodiless { Body::Read } else { Body::Reading };
         self.phase.set(Phase::Request { body });
-        self.body_len.set(body_len);
         self.deadline.set(None);
     }
 
@@ -136,6 +128,7 @@ impl ConnectionWatch {
     }
 
     fn answered(&self) {
+        self.answers.set(self.answers.get().wrapping_add(1));
         if let Phase::Request { body } = self.phase.get() {
             // A body still open when the answer is done is one nobody will read to its end.
             self.between_requests(body == Body::Read);
@@ -145,7 +138,6 @@ impl ConnectionWatch {
     fn between_requests(&self, body_read: bool) {
         if body_read {
             self.phase.set(Phase::Head);
-            self.heads.set(self.heads.get().wrapping_add(1));
         } else {
             self.phase.set(Phase::Draining);
         }
@@ -196,8 +188,8 @@ impl Connection {
             io,
             watch,
             timer: Box::pin(tokio::time::sleep_until(first)),
-            scan: HeadScan::new(0, 0),
-            read_total: 0,
+            framing: Framing::new(),
+            held: false,
             refusal: None,
             write_blocked: false,
             _slot: slot,
@@ -209,6 +201,15 @@ impl Connection {
     /// (`HttpServiceBuilder::on_connect_ext`).
     pub fn watch(&self) -> Rc<ConnectionWatch> {
         self.watch.clone()
+    }
+
+    /// Notes whether a write blocked. A refusal held for the server's answers waits for them
+    /// to be written: a write that completes after blocking polls the read side again.
+    fn wrote(&mut self, blocked: bool, cx: &Context<'_>) {
+        if self.held && self.write_blocked && !blocked {
+            cx.waker().wake_by_ref();
+        }
+        self.write_blocked = blocked;
     }
 
     fn refuse(
@@ -284,6 +285,14 @@ impl AsyncRead for Connection {
             return this.poll_refusal(cx);
         }
         this.watch.remember(cx.waker());
+        if this.held {
+            // The requests before the refused head are answered and their answers written:
+            // the refusal comes after them. Until then, nothing more is read.
+            if this.watch.answers.get() == this.framing.heads() && !this.write_blocked {
+                return this.refuse(StatusCode::BAD_REQUEST, NUL_IN_HEAD, cx);
+            }
+            return Poll::Pending;
+        }
         let phase = this.watch.phase.get();
         if let Some(deadline) = this.watch.deadline.get() {
             if this.timer.deadline() != deadline {
@@ -309,32 +318,13 @@ impl AsyncRead for Connection {
         }
         let before = buf.filled().len();
         std::task::ready!(Pin::new(&mut this.io).poll_read(cx, buf))?;
-        let start = this.read_total;
-        this.read_total += (buf.filled().len() - before) as u64;
-        if phase == Phase::Head {
-            let heads = this.watch.heads.get();
-            if this.scan.head != heads {
-                // The new head starts exactly here only if the server has been given
-                // precisely the last head and its body; otherwise (a pipelined head, a body
-                // of unknown length) this head is not scanned, rather than risk reading a
-                // body as a head.
-                let expected = this
-                    .scan
-                    .end
-                    .zip(this.watch.body_len.get())
-                    .map(|(end, body)| end + body);
-                this.scan = HeadScan::new(heads, start);
-                if expected != Some(start) {
-                    this.scan.done = true;
-                }
-            }
-            if this.scan.finds_nul(&buf.filled()[before..]) {
-                buf.set_filled(before);
-                return this.refuse(
-                    StatusCode::BAD_REQUEST,
-                    "a request header contains the NUL character (U+0000), which no field accepts",
-                    cx,
-                );
+        if let Some(at) = this.framing.feed(&buf.filled()[before..]) {
+            // What came before the NUL (the requests before its head, the head's start) is
+            // the server's; the rest is never passed on.
+            buf.set_filled(before + at);
+            this.held = true;
+            if at == 0 {
+                return Pin::new(this).poll_read(cx, buf);
             }
         }
         Poll::Ready(Ok(()))
@@ -353,7 +343,7 @@ impl AsyncWrite for Connection {
             return Poll::Ready(Ok(buf.len()));
         }
         let written = Pin::new(&mut this.io).poll_write(cx, buf);
-        this.write_blocked = written.is_pending();
+        this.wrote(written.is_pending(), cx);
         written
     }
 
@@ -367,7 +357,7 @@ impl AsyncWrite for Connection {
             return Poll::Ready(Ok(bufs.iter().map(|b| b.len()).sum()));
         }
         let written = Pin::new(&mut this.io).poll_write_vectored(cx, bufs);
-        this.write_blocked = written.is_pending();
+        this.wrote(written.is_pending(), cx);
         written
     }
 
@@ -389,54 +379,6 @@ impl AsyncWrite for Connection {
     }
 }
 
-/// The scan of one request head for NUL bytes, up to its blank line (`\n\n` or `\n\r\n`, as
-/// the HTTP parser accepts both).
-#[derive(Debug)]
-struct HeadScan {
-    /// The head phase it belongs to.
-    head: u64,
-    /// The stream position of the next byte it will see.
-    at: u64,
-    /// The stream position just past the head's blank line, once found.
-    end: Option<u64>,
-    /// 0: within a line; 1: after `\n`; 2: after `\n\r`.
-    line_end: u8,
-    done: bool,
-}
-
-impl HeadScan {
-    fn new(head: u64, at: u64) -> Self {
-        Self {
-            head,
-            at,
-            end: None,
-            line_end: 0,
-            done: false,
-        }
-    }
-
-    /// Whether `bytes`, the next bytes of the stream, hold a NUL before the head's end.
-    fn finds_nul(&mut self, bytes: &[u8]) -> bool {
-        for &b in bytes {
-            if self.done {
-                return false;
-            }
-            self.at += 1;
-            match (b, self.line_end) {
-                (0, _) => return true,
-                (b'\n', 1 | 2) => {
-                    self.done = true;
-                    self.end = Some(self.at);
-                }
-                (b'\n', _) => self.line_end = 1,
-                (b'\r', 1) => self.line_end = 2,
-                _ => self.line_end = 0,
-            }
-        }
-        false
-    }
-}
-
 /// An answer written by the connection itself: the envelope, then the connection closes.
 struct Refusal {
     bytes: Vec<u8>,
@@ -445,6 +387,10 @@ struct Refusal {
     linger: Option<Pin<Box<Sleep>>>,
     drained: usize,
 }
+
+/// The refusal of a head with a NUL byte.
+const NUL_IN_HEAD: &str =
+    "a request header contains the NUL character (U+0000), which no field accepts";
 
 /// How long, and how much, a refusing connection reads and drops before it closes.
 const LINGER: Duration = Duration::from_secs(1);
@@ -493,12 +439,7 @@ pub async fn watch_requests(
     };
     let payload = req.take_payload();
     let bodiless = matches!(payload, Payload::None);
-    let declared = req
-        .headers()
-        .get(actix_web::http::header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<u64>().ok());
-    watch.request_started(if bodiless { Some(0) } else { declared });
+    watch.request_started(bodiless);
     if !bodiless {
         req.set_payload(Payload::Stream {
             payload: Box::pin(WatchedBody {
@@ -640,22 +581,6 @@ impl Drop for ConnectionSlot {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a_head_is_scanned_for_nul_up_to_its_blank_line_only() {
-        let mut scan = HeadScan::new(0, 0);
-        assert!(!scan.finds_nul(b"GET / HTTP/1.1\r\nHost: x\r\n"));
-        assert!(scan.finds_nul(b"X-A: a\0b\r\n\r\n"));
-        // Split across reads, and a body with NUL bytes after the blank line.
-        let mut scan = HeadScan::new(0, 0);
-        assert!(!scan.finds_nul(b"POST / HTTP/1.1\r\nContent-Length: 3\r\n\r"));
-        assert!(!scan.finds_nul(b"\n\0\0\0"));
-        assert!(!scan.finds_nul(b"\0"));
-        assert_eq!(scan.end, Some(38), "just past the blank line");
-        // Bare line feeds end a head too.
-        let mut scan = HeadScan::new(0, 0);
-        assert!(!scan.finds_nul(b"GET / HTTP/1.1\nHost: x\n\n\0"));
-    }
 
     #[test]
     fn a_refusal_is_a_whole_http_answer_in_the_envelope() {

@@ -24,6 +24,7 @@ use actix_web::{HttpMessage as _, ResponseError as _};
 use futures_util::StreamExt as _;
 
 pub mod connection;
+mod framing;
 
 pub use connection::{Connection, ConnectionLimiter, HeadDeadlines};
 
