@@ -22,7 +22,7 @@ check() {
 
 web='actix-web|actix-http|actix-server|hyper|axum|utoipa|utoipa-swagger-ui|reqwest'
 db='diesel|diesel-async|diesel_migrations|libsqlite3-sys|tokio-postgres|postgres|sqlx|deadpool'
-for domain in tidings-kernel tidings-users tidings-roster tidings-groups tidings-messaging tidings-files tidings-gateway; do
+for domain in tidings-kernel tidings-users tidings-roster tidings-groups tidings-messaging tidings-files tidings-push tidings-gateway; do
   check "$domain" "$web|$db|serde"
 done
 check tidings-http "$db"

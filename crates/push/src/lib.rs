@@ -1,0 +1,12 @@
+#![doc = include_str!("../README.md")]
+
+mod error;
+pub mod model;
+pub mod ports;
+pub mod receipts;
+mod service;
+
+pub use error::{PushError, RepoError};
+pub use service::{
+    Deliveries, DeliveryQueue, MAX_DETAIL_IDS, NotifyRequest, Push, PushDeps, TaskDelivery,
+};

@@ -1,0 +1,88 @@
+//! Outbound ports of the push domain. The diesel store implements [`TaskRepository`] and
+//! [`Recipients`] on SQLite and PostgreSQL; the gateway implements [`LiveChannel`]. Every
+//! method is scoped by app.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use tidings_kernel::{AppId, DeviceSn, Timestamp, UserId};
+
+use crate::RepoError;
+use crate::model::{Audience, Cursor, Notification, Recipient, Task, TaskDetail, TaskId};
+use crate::receipts::Receipt;
+
+/// Push tasks, their counts, and where their delivery stands.
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
+#[async_trait]
+pub trait TaskRepository: Send + Sync {
+    /// Stores `task` (all counts 0, no cursor) and queues its delivery, due at `due`,
+    /// atomically. When the task's request id was used by the app before, stores nothing and
+    /// answers the earlier task's id.
+    ///
+    /// # Errors
+    /// [`RepoError`] on storage failure.
+    async fn create(&self, task: &Task, due: Timestamp) -> Result<Option<TaskId>, RepoError>;
+    /// The task with where its delivery stands.
+    ///
+    /// # Errors
+    /// [`RepoError`] on storage failure.
+    async fn find(&self, app: &AppId, id: TaskId) -> Result<Option<(Task, Cursor)>, RepoError>;
+    /// The counts of those of `ids` that are tasks of the app, in the order of `ids`.
+    ///
+    /// # Errors
+    /// [`RepoError`] on storage failure.
+    async fn details(&self, app: &AppId, ids: &[TaskId]) -> Result<Vec<TaskDetail>, RepoError>;
+    /// Adds `added` to the task's counts and, with `cursor`, moves its delivery there,
+    /// atomically.
+    ///
+    /// # Errors
+    /// [`RepoError`] on storage failure.
+    async fn progress(
+        &self,
+        app: &AppId,
+        added: &TaskDetail,
+        cursor: Option<Cursor>,
+    ) -> Result<(), RepoError>;
+}
+
+/// The devices an audience names, and their users' badges.
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
+#[async_trait]
+pub trait Recipients: Send + Sync {
+    /// Up to `limit` devices of the audience after `after`, ordered by user, then device.
+    ///
+    /// # Errors
+    /// [`RepoError`] on storage failure.
+    async fn page(
+        &self,
+        app: &AppId,
+        audience: &Audience,
+        after: Cursor,
+        limit: i64,
+    ) -> Result<Vec<Recipient>, RepoError>;
+    /// Sets each user's app icon badge.
+    ///
+    /// # Errors
+    /// [`RepoError`] on storage failure.
+    async fn set_badges(&self, app: &AppId, badges: &[(UserId, i64)]) -> Result<(), RepoError>;
+}
+
+/// One push on its way over the server's own connections to one device.
+#[derive(Clone, Debug)]
+pub struct LivePush {
+    pub task: TaskId,
+    pub notification: Arc<Notification>,
+    /// The user's badge with this push.
+    pub badge: i64,
+    /// To call once the push was written to a connection.
+    pub receipt: Receipt,
+}
+
+/// The server's own connections (the "mxpush" channel).
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
+pub trait LiveChannel: Send + Sync {
+    /// Whether the device has a connection open.
+    fn is_connected(&self, app: &AppId, user: UserId, device: DeviceSn) -> bool;
+    /// Hands the push to the device's connections: how many took it (0 when none is open).
+    fn deliver(&self, app: &AppId, user: UserId, device: DeviceSn, push: LivePush) -> usize;
+}

@@ -1,0 +1,349 @@
+//! The push use cases: creating a task (`/push/notify`), reading its counts
+//! (`/push/task/detail`), and delivering it (the durable job [`TaskDelivery`]).
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use tidings_kernel::jobs::{JobHandler, JobQueue, JobRunner, RetryPolicy};
+use tidings_kernel::{AppId, Clock, IdGenerator, Principal, UserId};
+
+use crate::model::{
+    Audience, Channel, Kind, Notification, Recipient, Strategy, Task, TaskDetail, TaskId,
+};
+use crate::ports::{LiveChannel, LivePush, Recipients, TaskRepository};
+use crate::receipts::Receipts;
+use crate::{PushError, RepoError};
+
+#[cfg(test)]
+mod tests;
+
+/// Text limits of a notification, in characters.
+const MAX_TITLE: usize = 256;
+const MAX_BODY: usize = 4_000;
+const MAX_URL: usize = 2_048;
+/// The most bytes of `ext`.
+const MAX_EXT: usize = 4_096;
+const MAX_REQUEST_ID: usize = 128;
+/// The most task ids one `/push/task/detail` reads.
+pub const MAX_DETAIL_IDS: usize = 100;
+/// Devices delivered per page of a task.
+const PAGE: i64 = 500;
+
+/// What `/push/notify` asks for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NotifyRequest {
+    pub audience: Audience,
+    pub strategy: Strategy,
+    pub request_id: Option<String>,
+    pub notification: Notification,
+}
+
+/// The delivery of one task: a durable job, queued with the task.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TaskDelivery {
+    pub app: AppId,
+    pub task: TaskId,
+}
+
+/// The durable queue of task deliveries (filled by the store with each task).
+pub trait DeliveryQueue: JobQueue<TaskDelivery, Error = RepoError> {}
+
+impl<T: JobQueue<TaskDelivery, Error = RepoError> + ?Sized> DeliveryQueue for T {}
+
+/// What the push use cases need.
+#[derive(Clone)]
+pub struct PushDeps {
+    pub tasks: Arc<dyn TaskRepository>,
+    pub recipients: Arc<dyn Recipients>,
+    pub live: Arc<dyn LiveChannel>,
+    pub ids: Arc<dyn IdGenerator>,
+    pub clock: Arc<dyn Clock>,
+}
+
+/// The push use cases.
+#[derive(Clone)]
+pub struct Push {
+    deps: PushDeps,
+    receipts: Arc<Receipts>,
+}
+
+impl Push {
+    pub fn new(deps: PushDeps) -> Self {
+        Self {
+            deps,
+            receipts: Arc::default(),
+        }
+    }
+
+    /// Creates a push task and queues its delivery: the task's id. A request id the app used
+    /// before answers that task's id, and nothing more is sent.
+    ///
+    /// # Errors
+    /// [`PushError::NoPermission`] for a user token; [`PushError::AudienceTooLarge`],
+    /// [`PushError::InvalidInput`] and the image errors for a bad request;
+    /// [`PushError::NotEnabled`] for `ospush_only`, as no vendor channel is served yet.
+    pub async fn notify(
+        &self,
+        principal: &Principal,
+        request: NotifyRequest,
+    ) -> Result<TaskId, PushError> {
+        admin_only(principal)?;
+        let audience = request.audience.checked()?;
+        check_notification(&request.notification)?;
+        let request_id = match request.request_id.map(|r| r.trim().to_owned()) {
+            Some(r) if r.chars().count() > MAX_REQUEST_ID => {
+                return Err(PushError::invalid(format!(
+                    "request_id may be at most {MAX_REQUEST_ID} characters"
+                )));
+            }
+            Some(r) if !r.is_empty() => Some(r),
+            _ => None,
+        };
+        if request.strategy == Strategy::OspushOnly {
+            return Err(PushError::NotEnabled(
+                "no vendor push channel (APNs, FCM) is available to this app: use combined or \
+                 mxpush_only"
+                    .into(),
+            ));
+        }
+        let now = self.deps.clock.now();
+        let task = Task {
+            id: TaskId(self.deps.ids.next_id()),
+            app: principal.app.clone(),
+            request_id,
+            audience,
+            strategy: request.strategy,
+            notification: request.notification,
+            created_at: now,
+        };
+        let due = task
+            .notification
+            .show_begin
+            .filter(|begin| *begin > now)
+            .unwrap_or(now);
+        let earlier = self.deps.tasks.create(&task, due).await?;
+        Ok(earlier.unwrap_or(task.id))
+    }
+
+    /// The counts of the app's tasks among `ids`, in their order (ids of no task of the app
+    /// are left out).
+    ///
+    /// # Errors
+    /// [`PushError::NoPermission`] for a user token; [`PushError::InvalidInput`] for no ids
+    /// or more than [`MAX_DETAIL_IDS`].
+    pub async fn task_details(
+        &self,
+        principal: &Principal,
+        ids: Vec<i64>,
+    ) -> Result<Vec<TaskDetail>, PushError> {
+        admin_only(principal)?;
+        if ids.is_empty() || ids.len() > MAX_DETAIL_IDS {
+            return Err(PushError::invalid(format!(
+                "list must hold 1 to {MAX_DETAIL_IDS} task ids"
+            )));
+        }
+        let ids: Vec<TaskId> = ids.into_iter().map(TaskId).collect();
+        Ok(self.deps.tasks.details(&principal.app, &ids).await?)
+    }
+
+    /// Adds the pushes written to connections since the last call to their tasks'
+    /// `mxpush_received` counts (what cannot be added now is kept for the next call).
+    ///
+    /// # Errors
+    /// [`PushError::Unknown`] when the store cannot be written.
+    pub async fn flush_receipts(&self) -> Result<(), PushError> {
+        let mut failure = None;
+        for (app, task, n) in self.receipts.take() {
+            let mut added = TaskDetail::new(task);
+            added.on_mut(Channel::Mxpush).received = n;
+            if let Err(e) = self.deps.tasks.progress(&app, &added, None).await {
+                self.receipts.restore(app, task, n);
+                failure = Some(e);
+            }
+        }
+        failure.map_or(Ok(()), |e| Err(e.into()))
+    }
+
+    /// The runner of the delivery queue.
+    pub fn deliveries(&self, queue: Arc<dyn DeliveryQueue>, policy: RetryPolicy) -> Deliveries {
+        let handler: Arc<dyn JobHandler<TaskDelivery>> = Arc::new(self.clone());
+        Deliveries {
+            runner: JobRunner::new(queue, handler, self.deps.clock.clone(), policy),
+        }
+    }
+
+    /// Delivers a task from where its delivery stands, a page of devices at a time; each
+    /// page's counts and the task's new position are stored together, so a retry resumes
+    /// after the last whole page.
+    async fn deliver(&self, job: &TaskDelivery) -> Result<(), RepoError> {
+        let Some((task, mut cursor)) = self.deps.tasks.find(&job.app, job.task).await? else {
+            return Ok(());
+        };
+        let now = self.deps.clock.now();
+        if task.notification.show_end.is_some_and(|end| end <= now) {
+            tracing::debug!(
+                task = task.id.0,
+                "push task past its show_end_time: not sent"
+            );
+            return Ok(());
+        }
+        let notification = Arc::new(task.notification.clone());
+        // The badge given to the last user of the previous page (a user's devices may span
+        // two pages; the badge changes once per task).
+        let mut last_badge: Option<(UserId, i64)> = None;
+        loop {
+            let page = self
+                .deps
+                .recipients
+                .page(&task.app, &task.audience, cursor, PAGE)
+                .await?;
+            let Some(last) = page.last() else {
+                return Ok(());
+            };
+            cursor = Some((last.user, last.device));
+            let routed: Vec<&Recipient> = page
+                .iter()
+                .filter(|r| self.deps.live.is_connected(&task.app, r.user, r.device))
+                .collect();
+            // Each routed user's badge with this push, once per user; written where it
+            // changes (a user of the previous page has had it written already).
+            let mut badges: Vec<(UserId, i64)> = Vec::new();
+            let mut changed: Vec<(UserId, i64)> = Vec::new();
+            for r in &routed {
+                if badges.last().is_some_and(|(u, _)| *u == r.user) {
+                    continue;
+                }
+                let badge = match last_badge {
+                    Some((user, badge)) if user == r.user => badge,
+                    _ => {
+                        let badge = if task.notification.kind == Kind::Cmd {
+                            r.badge
+                        } else {
+                            task.notification.badge.apply(r.badge)
+                        };
+                        if badge != r.badge {
+                            changed.push((r.user, badge));
+                        }
+                        badge
+                    }
+                };
+                badges.push((r.user, badge));
+            }
+            if !changed.is_empty() {
+                self.deps.recipients.set_badges(&task.app, &changed).await?;
+            }
+            let mut added = TaskDetail::new(task.id);
+            let mxpush = added.on_mut(Channel::Mxpush);
+            for r in &routed {
+                let badge = badges
+                    .iter()
+                    .find(|(u, _)| *u == r.user)
+                    .map_or(r.badge, |(_, b)| *b);
+                mxpush.target += 1;
+                let push = LivePush {
+                    task: task.id,
+                    notification: notification.clone(),
+                    badge,
+                    receipt: self.receipts.receipt(&task.app, task.id),
+                };
+                if self.deps.live.deliver(&task.app, r.user, r.device, push) > 0 {
+                    mxpush.sent += 1;
+                }
+            }
+            if let Some(&(user, badge)) = badges.last() {
+                last_badge = Some((user, badge));
+            }
+            self.deps
+                .tasks
+                .progress(&task.app, &added, Some(cursor))
+                .await?;
+            if (page.len() as i64) < PAGE {
+                return Ok(());
+            }
+        }
+    }
+}
+
+#[async_trait]
+impl JobHandler<TaskDelivery> for Push {
+    async fn handle(&self, job: &TaskDelivery) -> Result<(), String> {
+        self.deliver(job).await.map_err(|e| format!("{:#}", e.0))
+    }
+}
+
+/// Works the delivery queue.
+#[derive(Clone)]
+pub struct Deliveries {
+    runner: JobRunner<TaskDelivery, dyn DeliveryQueue, dyn JobHandler<TaskDelivery>>,
+}
+
+impl Deliveries {
+    /// Leases the due deliveries and works them: how many were taken.
+    ///
+    /// # Errors
+    /// [`RepoError`] when the queue cannot be read or updated.
+    pub async fn run_once(&self) -> Result<usize, RepoError> {
+        self.runner.run_once().await
+    }
+}
+
+fn admin_only(principal: &Principal) -> Result<(), PushError> {
+    if principal.is_admin() {
+        Ok(())
+    } else {
+        Err(PushError::NoPermission(
+            "push tasks need the app's admin token".into(),
+        ))
+    }
+}
+
+fn check_notification(n: &Notification) -> Result<(), PushError> {
+    let chars = |s: &str| s.chars().count();
+    if chars(&n.title) > MAX_TITLE {
+        return Err(PushError::invalid(format!(
+            "title may be at most {MAX_TITLE} characters"
+        )));
+    }
+    if chars(&n.body) > MAX_BODY || chars(&n.big_text) > MAX_BODY {
+        return Err(PushError::invalid(format!(
+            "body and big_text may be at most {MAX_BODY} characters each"
+        )));
+    }
+    if n.ext.len() > MAX_EXT {
+        return Err(PushError::invalid(format!(
+            "ext may be at most {MAX_EXT} bytes"
+        )));
+    }
+    if let (Some(begin), Some(end)) = (n.show_begin, n.show_end)
+        && end <= begin
+    {
+        return Err(PushError::invalid(
+            "show_end_time must be after show_begin_time",
+        ));
+    }
+    let url = n.attachment_url.trim();
+    if url.is_empty() {
+        return if n.kind == Kind::Image {
+            Err(PushError::ImageMissing)
+        } else {
+            Ok(())
+        };
+    }
+    let lower = url.to_ascii_lowercase();
+    let rest = lower
+        .strip_prefix("https://")
+        .or_else(|| lower.strip_prefix("http://"));
+    if url.len() > MAX_URL || rest.is_none_or(|r| r.is_empty() || r.contains(char::is_whitespace)) {
+        return Err(PushError::ImageUrl);
+    }
+    if n.kind == Kind::Image {
+        let path = lower.split(['?', '#']).next().unwrap_or_default();
+        if ![".jpg", ".jpeg", ".png"]
+            .iter()
+            .any(|ext| path.ends_with(ext))
+        {
+            return Err(PushError::ImageType);
+        }
+    }
+    Ok(())
+}

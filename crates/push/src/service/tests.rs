@@ -1,0 +1,383 @@
+use std::sync::{Arc, Mutex};
+
+use tidings_kernel::{Actor, DeviceSn, MockClock, MockIdGenerator, Timestamp};
+
+use super::*;
+use crate::model::{Badge, Counts, Cursor, Recipient};
+use crate::ports::{MockLiveChannel, MockRecipients, MockTaskRepository};
+
+fn app() -> AppId {
+    AppId::parse("app1").unwrap_or_else(|_| unreachable!())
+}
+
+fn admin() -> Principal {
+    Principal {
+        app: app(),
+        actor: Actor::Admin,
+    }
+}
+
+fn text(badge: Badge) -> Notification {
+    Notification {
+        kind: Kind::Text,
+        title: "t".into(),
+        body: "b".into(),
+        big_text: String::new(),
+        attachment_url: String::new(),
+        badge,
+        ext: String::new(),
+        show_begin: None,
+        show_end: None,
+    }
+}
+
+fn request(audience: Audience) -> NotifyRequest {
+    NotifyRequest {
+        audience,
+        strategy: Strategy::Combined,
+        request_id: None,
+        notification: text(Badge::Add(1)),
+    }
+}
+
+struct Mocks {
+    tasks: MockTaskRepository,
+    recipients: MockRecipients,
+    live: MockLiveChannel,
+    now: i64,
+}
+
+impl Mocks {
+    fn new() -> Self {
+        Self {
+            tasks: MockTaskRepository::new(),
+            recipients: MockRecipients::new(),
+            live: MockLiveChannel::new(),
+            now: 1_000_000,
+        }
+    }
+
+    fn push(self) -> Push {
+        let mut clock = MockClock::new();
+        let now = self.now;
+        clock.expect_now().returning(move || Timestamp(now));
+        let mut ids = MockIdGenerator::new();
+        ids.expect_next_id().returning(|| 77);
+        Push::new(PushDeps {
+            tasks: Arc::new(self.tasks),
+            recipients: Arc::new(self.recipients),
+            live: Arc::new(self.live),
+            ids: Arc::new(ids),
+            clock: Arc::new(clock),
+        })
+    }
+}
+
+async fn refused(push: &Push, principal: &Principal, request: NotifyRequest) -> PushError {
+    match push.notify(principal, request).await {
+        Err(e) => e,
+        Ok(id) => panic!("accepted as task {id:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_task_needs_an_admin_token_and_a_valid_request() {
+    let push = Mocks::new().push();
+    let user = Principal {
+        app: app(),
+        actor: Actor::User {
+            user: UserId(1),
+            device: DeviceSn(1),
+        },
+    };
+    let e = refused(&push, &user, request(Audience::All)).await;
+    assert!(matches!(e, PushError::NoPermission(_)), "{e:?}");
+
+    let too_many = Audience::Users((0..501).map(UserId).collect());
+    let e = refused(&push, &admin(), request(too_many)).await;
+    assert!(matches!(e, PushError::AudienceTooLarge), "{e:?}");
+    let e = refused(&push, &admin(), request(Audience::Tags(vec![]))).await;
+    assert!(matches!(e, PushError::InvalidInput(_)), "{e:?}");
+    let e = refused(&push, &admin(), request(Audience::Tags(vec![" ".into()]))).await;
+    assert!(matches!(e, PushError::InvalidInput(_)), "{e:?}");
+
+    let image = |url: &str| {
+        let mut r = request(Audience::All);
+        r.notification.kind = Kind::Image;
+        r.notification.attachment_url = url.into();
+        r
+    };
+    let e = refused(&push, &admin(), image("")).await;
+    assert!(matches!(e, PushError::ImageMissing), "{e:?}");
+    let e = refused(&push, &admin(), image("ftp://x/a.png")).await;
+    assert!(matches!(e, PushError::ImageUrl), "{e:?}");
+    let e = refused(&push, &admin(), image("https://x/a.gif")).await;
+    assert!(matches!(e, PushError::ImageType), "{e:?}");
+
+    let mut window = request(Audience::All);
+    window.notification.show_begin = Some(Timestamp(10));
+    window.notification.show_end = Some(Timestamp(10));
+    let e = refused(&push, &admin(), window).await;
+    assert!(matches!(e, PushError::InvalidInput(_)), "{e:?}");
+
+    let mut vendors = request(Audience::All);
+    vendors.strategy = Strategy::OspushOnly;
+    let e = refused(&push, &admin(), vendors).await;
+    assert!(matches!(e, PushError::NotEnabled(_)), "{e:?}");
+}
+
+#[tokio::test]
+async fn a_task_is_stored_due_at_its_show_begin_time_and_a_repeated_request_id_answers_the_first()
+-> anyhow::Result<()> {
+    let mut mocks = Mocks::new();
+    let stored = Arc::new(Mutex::new(Vec::new()));
+    let seen = stored.clone();
+    mocks
+        .tasks
+        .expect_create()
+        .times(2)
+        .returning(move |task, due| {
+            let mut seen = seen.lock().unwrap_or_else(|p| p.into_inner());
+            seen.push((task.clone(), due));
+            Ok((seen.len() == 2).then_some(TaskId(5)))
+        });
+    let push = mocks.push();
+    let mut first = request(Audience::Tags(vec!["b".into(), " a ".into(), "b".into()]));
+    first.request_id = Some(" r-1 ".into());
+    first.notification.show_begin = Some(Timestamp(2_000_000));
+    assert_eq!(push.notify(&admin(), first.clone()).await?, TaskId(77));
+    assert_eq!(push.notify(&admin(), first).await?, TaskId(5));
+    let stored = stored.lock().unwrap_or_else(|p| p.into_inner());
+    let (task, due) = &stored[0];
+    assert_eq!(*due, Timestamp(2_000_000));
+    assert_eq!(task.request_id.as_deref(), Some("r-1"));
+    assert_eq!(task.audience, Audience::Tags(vec!["a".into(), "b".into()]));
+    assert_eq!(task.app, app());
+    Ok(())
+}
+
+fn task(notification: Notification) -> Task {
+    Task {
+        id: TaskId(9),
+        app: app(),
+        request_id: None,
+        audience: Audience::All,
+        strategy: Strategy::Combined,
+        notification,
+        created_at: Timestamp(0),
+    }
+}
+
+fn recipient(user: i64, device: i64, badge: i64) -> Recipient {
+    Recipient {
+        user: UserId(user),
+        device: DeviceSn(device),
+        badge,
+    }
+}
+
+fn taken<T>(shared: &Mutex<Vec<T>>) -> Vec<T> {
+    std::mem::take(&mut *shared.lock().unwrap_or_else(|p| p.into_inner()))
+}
+
+/// Delivers `task` to pages of recipients where the devices in `connected` have a
+/// connection: the badges written, the pushes handed over, and the progress recorded.
+#[allow(clippy::type_complexity)]
+async fn deliver(
+    task: Task,
+    pages: Vec<Vec<Recipient>>,
+    connected: &'static [(i64, i64)],
+) -> anyhow::Result<(
+    Vec<Vec<(UserId, i64)>>,
+    Vec<(UserId, DeviceSn, i64)>,
+    Vec<(Counts, Option<Cursor>)>,
+)> {
+    let mut mocks = Mocks::new();
+    mocks
+        .tasks
+        .expect_find()
+        .returning(move |_, _| Ok(Some((task.clone(), None))));
+    let pages = Arc::new(Mutex::new(pages.into_iter()));
+    mocks.recipients.expect_page().returning(move |_, _, _, _| {
+        Ok(pages
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .next()
+            .unwrap_or_default())
+    });
+    let badges = Arc::new(Mutex::new(Vec::new()));
+    let seen = badges.clone();
+    mocks.recipients.expect_set_badges().returning(move |_, b| {
+        seen.lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(b.to_vec());
+        Ok(())
+    });
+    mocks
+        .live
+        .expect_is_connected()
+        .returning(|_, u, d| connected.contains(&(u.0, d.0)));
+    let pushes = Arc::new(Mutex::new(Vec::new()));
+    let seen = pushes.clone();
+    mocks.live.expect_deliver().returning(move |_, u, d, push| {
+        seen.lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push((u, d, push.badge));
+        push.receipt.written();
+        1
+    });
+    let progress = Arc::new(Mutex::new(Vec::new()));
+    let seen = progress.clone();
+    mocks
+        .tasks
+        .expect_progress()
+        .returning(move |_, added, cursor| {
+            seen.lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .push((added.on(Channel::Mxpush), cursor));
+            Ok(())
+        });
+    let push = mocks.push();
+    push.deliver(&TaskDelivery {
+        app: app(),
+        task: TaskId(9),
+    })
+    .await
+    .map_err(|e| e.0)?;
+    push.flush_receipts().await?;
+    Ok((taken(&badges), taken(&pushes), taken(&progress)))
+}
+
+#[tokio::test]
+async fn connected_devices_get_the_push_with_their_users_badge_changed_once() -> anyhow::Result<()>
+{
+    // User 1 has devices 1 and 2 connected; user 2's device is not connected;
+    // user 3 is connected with a badge of 4.
+    let page = vec![
+        recipient(1, 1, 0),
+        recipient(1, 2, 0),
+        recipient(2, 1, 7),
+        recipient(3, 1, 4),
+    ];
+    let (badges, pushes, progress) = deliver(
+        task(text(Badge::Add(2))),
+        vec![page],
+        &[(1, 1), (1, 2), (3, 1)],
+    )
+    .await?;
+    assert_eq!(badges, [vec![(UserId(1), 2), (UserId(3), 6)]]);
+    assert_eq!(
+        pushes,
+        [
+            (UserId(1), DeviceSn(1), 2),
+            (UserId(1), DeviceSn(2), 2),
+            (UserId(3), DeviceSn(1), 6)
+        ]
+    );
+    let cursor = Some(Some((UserId(3), DeviceSn(1))));
+    assert_eq!(
+        progress,
+        [
+            (
+                Counts {
+                    target: 3,
+                    sent: 3,
+                    received: 0
+                },
+                cursor
+            ),
+            (
+                Counts {
+                    target: 0,
+                    sent: 0,
+                    received: 3
+                },
+                None
+            )
+        ]
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_badge_is_set_once_even_when_a_users_devices_span_two_pages() -> anyhow::Result<()> {
+    // A full first page ends with user 600's first device; the next page starts with its
+    // second.
+    let mut first: Vec<Recipient> = (1..PAGE).map(|u| recipient(u, 1, 1)).collect();
+    first.push(recipient(600, 1, 1));
+    let second = vec![recipient(600, 2, 1)];
+    let (badges, pushes, progress) = deliver(
+        task(text(Badge::Set(3))),
+        vec![first, second],
+        &[(600, 1), (600, 2)],
+    )
+    .await?;
+    assert_eq!(badges, [vec![(UserId(600), 3)]]);
+    assert_eq!(
+        pushes,
+        [(UserId(600), DeviceSn(1), 3), (UserId(600), DeviceSn(2), 3)]
+    );
+    assert_eq!(progress.len(), 3, "two pages and the receipts");
+    assert_eq!(progress[1].1, Some(Some((UserId(600), DeviceSn(2)))));
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_cmd_push_leaves_the_badge_and_a_task_past_its_end_sends_nothing() -> anyhow::Result<()> {
+    let mut cmd = text(Badge::Add(1));
+    cmd.kind = Kind::Cmd;
+    let (badges, pushes, _) = deliver(task(cmd), vec![vec![recipient(1, 1, 4)]], &[(1, 1)]).await?;
+    assert!(badges.is_empty());
+    assert_eq!(pushes, [(UserId(1), DeviceSn(1), 4)]);
+
+    let mut ended = text(Badge::Add(1));
+    ended.show_end = Some(Timestamp(1));
+    let (badges, pushes, progress) =
+        deliver(task(ended), vec![vec![recipient(1, 1, 4)]], &[(1, 1)]).await?;
+    assert!(badges.is_empty() && pushes.is_empty() && progress.is_empty());
+    Ok(())
+}
+
+#[tokio::test]
+async fn receipts_that_cannot_be_stored_are_kept_for_the_next_flush() -> anyhow::Result<()> {
+    let mut mocks = Mocks::new();
+    let mut calls = 0;
+    mocks.tasks.expect_progress().returning(move |_, added, _| {
+        calls += 1;
+        assert_eq!(added.on(Channel::Mxpush).received, 2);
+        if calls == 1 {
+            Err(RepoError(anyhow::anyhow!("down")))
+        } else {
+            Ok(())
+        }
+    });
+    let push = mocks.push();
+    let receipt = push.receipts.receipt(&app(), TaskId(1));
+    receipt.written();
+    receipt.written();
+    assert!(push.flush_receipts().await.is_err());
+    push.flush_receipts().await?;
+    push.flush_receipts().await?;
+    Ok(())
+}
+
+#[test]
+fn badges_set_add_and_default_to_plus_one() {
+    assert_eq!(Badge::parse("").ok(), Some(Badge::Add(1)));
+    assert_eq!(Badge::parse("+3").ok(), Some(Badge::Add(3)));
+    assert_eq!(Badge::parse("7").ok(), Some(Badge::Set(7)));
+    for bad in ["-1", "+", "x", "+-2", "100000", "1.5"] {
+        assert!(Badge::parse(bad).is_err(), "{bad}");
+    }
+    assert_eq!(Badge::Add(3).apply(4), 7);
+    assert_eq!(Badge::Add(5).apply(99_998), 99_999);
+    assert_eq!(Badge::Set(2).apply(40), 2);
+    assert_eq!(Strategy::parse("").ok(), Some(Strategy::Combined));
+    assert_eq!(
+        Strategy::parse("MXPUSH_ONLY").ok(),
+        Some(Strategy::MxpushOnly)
+    );
+    assert!(Strategy::parse("both").is_err());
+    assert_eq!(Kind::parse("").ok(), Some(Kind::Text));
+    assert!(Kind::parse("video").is_err());
+}
