@@ -95,6 +95,12 @@ impl From<PoolError> for tidings_files::RepoError {
     }
 }
 
+impl From<PoolError> for tidings_push::RepoError {
+    fn from(e: PoolError) -> Self {
+        tidings_push::RepoError(e.0)
+    }
+}
+
 impl From<PoolError> for anyhow::Error {
     fn from(e: PoolError) -> Self {
         e.0
@@ -104,6 +110,11 @@ impl From<PoolError> for anyhow::Error {
 /// Maps a diesel error to the files' repository error.
 pub(crate) fn files_error(err: DieselError) -> tidings_files::RepoError {
     tidings_files::RepoError(unknown(err))
+}
+
+/// Maps a diesel error to the push repository error.
+pub(crate) fn push_error(err: DieselError) -> tidings_push::RepoError {
+    tidings_push::RepoError(unknown(err))
 }
 
 /// Maps a diesel error to the messaging repository error.

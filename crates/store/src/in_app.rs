@@ -152,3 +152,21 @@ pub(crate) fn webhook_outbox<'a>(app: &'a str) -> _ {
 pub(crate) fn files<'a>(app: &'a str) -> _ {
     schema::files::table.filter(schema::files::app_id.eq(app))
 }
+
+/// `push_tasks` rows of one app.
+#[dsl::auto_type(no_type_alias)]
+pub(crate) fn push_tasks<'a>(app: &'a str) -> _ {
+    schema::push_tasks::table.filter(schema::push_tasks::app_id.eq(app))
+}
+
+/// `push_task_entries` rows of one app.
+#[dsl::auto_type(no_type_alias)]
+pub(crate) fn push_task_entries<'a>(app: &'a str) -> _ {
+    schema::push_task_entries::table.filter(schema::push_task_entries::app_id.eq(app))
+}
+
+/// `push_task_counts` rows of one app.
+#[dsl::auto_type(no_type_alias)]
+pub(crate) fn push_task_counts<'a>(app: &'a str) -> _ {
+    schema::push_task_counts::table.filter(schema::push_task_counts::app_id.eq(app))
+}

@@ -1,4 +1,4 @@
-//! The durable job queue tables (`webhook_outbox`, `file_deletions`): leasing due jobs in
+//! The durable job queue tables (`webhook_outbox`, `file_deletions`, `push_deliveries`): leasing due jobs in
 //! one statement on either backend, forgetting done ones, and recording a failed attempt. On PostgreSQL the due
 //! rows are locked with `FOR UPDATE SKIP LOCKED`, so concurrent runners on several nodes
 //! take disjoint jobs without waiting on each other; SQLite has one writer at a time, and one
@@ -28,6 +28,11 @@ pub(crate) const WEBHOOKS: QueueTable = QueueTable {
 
 pub(crate) const FILE_DELETIONS: QueueTable = QueueTable {
     table: "file_deletions",
+    id: "id",
+};
+
+pub(crate) const PUSH_DELIVERIES: QueueTable = QueueTable {
+    table: "push_deliveries",
     id: "id",
 };
 

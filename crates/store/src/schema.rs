@@ -353,8 +353,63 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    push_tasks (id) {
+        id -> BigInt,
+        app_id -> Text,
+        request_id -> Nullable<Text>,
+        audience_kind -> Text,
+        strategy -> Text,
+        kind -> Text,
+        title -> Text,
+        body -> Text,
+        big_text -> Text,
+        attachment_url -> Text,
+        badge -> Text,
+        ext -> Text,
+        show_begin -> Nullable<BigInt>,
+        show_end -> Nullable<BigInt>,
+        cursor_user -> Nullable<BigInt>,
+        cursor_device -> Nullable<BigInt>,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    push_task_entries (task_id, position) {
+        app_id -> Text,
+        task_id -> BigInt,
+        position -> BigInt,
+        entry -> Text,
+    }
+}
+
+diesel::table! {
+    push_task_counts (task_id, channel) {
+        app_id -> Text,
+        task_id -> BigInt,
+        channel -> Text,
+        target -> BigInt,
+        sent -> BigInt,
+        received -> BigInt,
+    }
+}
+
+diesel::table! {
+    push_deliveries (id) {
+        id -> BigInt,
+        app_id -> Text,
+        task_id -> BigInt,
+        attempts -> BigInt,
+        next_attempt_at -> BigInt,
+        failed -> Bool,
+        last_error -> Text,
+    }
+}
+
 diesel::joinable!(group_members -> chat_groups (group_id));
 diesel::joinable!(inbox -> messages (message_id));
+diesel::joinable!(devices -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     apps,
@@ -384,4 +439,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     files,
     file_deletions,
     server_keys,
+    push_tasks,
+    push_task_entries,
+    push_task_counts,
+    push_deliveries,
 );

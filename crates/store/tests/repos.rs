@@ -1544,3 +1544,158 @@ mod messages {
     }
     store_test!(concurrent_sends_with_one_transaction_id_store_once);
 }
+
+mod push {
+    use tidings_kernel::jobs::JobQueue;
+    use tidings_kernel::{DeviceSn, Timestamp, UserId};
+    use tidings_push::TaskDelivery;
+    use tidings_push::model::{
+        Audience, Badge, Channel, Kind, Notification, Recipient, Strategy, Task, TaskDetail, TaskId,
+    };
+    use tidings_push::ports::{Recipients, TaskRepository};
+    use tidings_store::{Store, store_test};
+    use tidings_users::ports::{DeviceRepository, UserRepository};
+
+    use super::{login, setup, user};
+
+    fn task(app: &tidings_users::model::App, id: i64, audience: Audience) -> Task {
+        Task {
+            id: TaskId(id),
+            app: app.id.clone(),
+            request_id: Some(format!("r-{id}")),
+            audience,
+            strategy: Strategy::MxpushOnly,
+            notification: Notification {
+                kind: Kind::Image,
+                title: "t".into(),
+                body: "b".into(),
+                big_text: "big".into(),
+                attachment_url: "https://x/a.png".into(),
+                badge: Badge::Add(2),
+                ext: r#"{"k":1}"#.into(),
+                show_begin: Some(Timestamp(5)),
+                show_end: None,
+            },
+            created_at: Timestamp(3),
+        }
+    }
+
+    async fn tasks_round_trip_dedup_by_request_id_and_count_per_channel(
+        store: Store,
+    ) -> anyhow::Result<()> {
+        let app = setup(&store).await?;
+        let first = task(&app, 10, Audience::Users(vec![UserId(2), UserId(1)]));
+        assert_eq!(store.create(&first, Timestamp(5)).await?, None);
+        // The same request id answers the first task; nothing new is stored or queued.
+        let mut again = task(&app, 11, Audience::All);
+        again.request_id = first.request_id.clone();
+        assert_eq!(store.create(&again, Timestamp(5)).await?, Some(TaskId(10)));
+        assert!(store.find(&app.id, TaskId(11)).await?.is_none());
+        let (found, cursor) = store
+            .find(&app.id, TaskId(10))
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("missing"))?;
+        assert_eq!((found, cursor), (first, None));
+
+        // One delivery is queued, due at its time.
+        let early = JobQueue::<TaskDelivery>::lease_due(&store, Timestamp(4), Timestamp(9), 10);
+        assert!(early.await?.is_empty());
+        let leased =
+            JobQueue::<TaskDelivery>::lease_due(&store, Timestamp(5), Timestamp(99), 10).await?;
+        assert_eq!(leased.len(), 1);
+        assert_eq!(leased[0].job.task, TaskId(10));
+        JobQueue::<TaskDelivery>::done(&store, leased[0].id).await?;
+
+        let mut added = TaskDetail::new(TaskId(10));
+        added.on_mut(Channel::Mxpush).target = 3;
+        added.on_mut(Channel::Mxpush).sent = 2;
+        let at = Some((UserId(2), DeviceSn(1)));
+        store.progress(&app.id, &added, Some(at)).await?;
+        store.progress(&app.id, &added, None).await?;
+        let details = store
+            .details(&app.id, &[TaskId(99), TaskId(10), TaskId(10)])
+            .await?;
+        assert_eq!(details.len(), 1);
+        assert_eq!(details[0].on(Channel::Mxpush).target, 6);
+        assert_eq!(details[0].on(Channel::Mxpush).sent, 4);
+        assert_eq!(details[0].on(Channel::Apns).target, 0);
+        let (_, cursor) = store
+            .find(&app.id, TaskId(10))
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("missing"))?;
+        assert_eq!(cursor, at);
+        // Another app sees none of it.
+        let other = super::app_named(&store, "app2").await?;
+        assert!(store.details(&other.id, &[TaskId(10)]).await?.is_empty());
+        assert!(store.find(&other.id, TaskId(10)).await?.is_none());
+        Ok(())
+    }
+    store_test!(tasks_round_trip_dedup_by_request_id_and_count_per_channel);
+
+    async fn audiences_name_devices_in_pages_and_badges_are_set(
+        store: Store,
+    ) -> anyhow::Result<()> {
+        let app = setup(&store).await?;
+        for (id, name) in [(1, "ann"), (2, "bob"), (3, "cyd")] {
+            store.insert_user(&user(&app, id, name), 0, None).await?;
+        }
+        for guid in ["a1", "a2"] {
+            store.login_device(&app.id, UserId(1), &login(guid)).await?;
+        }
+        store.login_device(&app.id, UserId(2), &login("b1")).await?;
+        store
+            .add_push_tags(&app.id, UserId(2), &["t".into()])
+            .await?;
+        store.set_push_alias(&app.id, UserId(1), "al").await?;
+        store.set_badge(&app.id, UserId(1), 4).await?;
+        let ids = |r: Vec<Recipient>| -> Vec<(i64, i64, i64)> {
+            r.into_iter()
+                .map(|r| (r.user.0, r.device.0, r.badge))
+                .collect()
+        };
+        let all = store.page(&app.id, &Audience::All, None, 10).await?;
+        assert_eq!(ids(all), [(1, 1, 4), (1, 2, 4), (2, 1, 0)]);
+        // Pages continue after the cursor.
+        let first = store.page(&app.id, &Audience::All, None, 2).await?;
+        let next = store
+            .page(&app.id, &Audience::All, Some((UserId(1), DeviceSn(2))), 2)
+            .await?;
+        assert_eq!((first.len(), ids(next)), (2, vec![(2, 1, 0)]));
+        let tags = store
+            .page(&app.id, &Audience::Tags(vec!["t".into()]), None, 10)
+            .await?;
+        assert_eq!(ids(tags), [(2, 1, 0)]);
+        let alias = store
+            .page(&app.id, &Audience::Aliases(vec!["al".into()]), None, 10)
+            .await?;
+        assert_eq!(ids(alias).len(), 2);
+        let tokens = Audience::PushTokens(vec!["push-a2".into(), "push-b1".into()]);
+        let tokens = store.page(&app.id, &tokens, None, 10).await?;
+        assert_eq!(ids(tokens), [(1, 2, 4), (2, 1, 0)]);
+        let users = Audience::Users(vec![UserId(2), UserId(3)]);
+        assert_eq!(
+            ids(store.page(&app.id, &users, None, 10).await?),
+            [(2, 1, 0)]
+        );
+        let other = super::app_named(&store, "app2").await?;
+        assert!(
+            store
+                .page(&other.id, &Audience::All, None, 10)
+                .await?
+                .is_empty()
+        );
+
+        store
+            .set_badges(&app.id, &[(UserId(1), 9), (UserId(2), 9), (UserId(3), 1)])
+            .await?;
+        let badges: Vec<i64> = store
+            .page(&app.id, &Audience::All, None, 10)
+            .await?
+            .iter()
+            .map(|r| r.badge)
+            .collect();
+        assert_eq!(badges, [9, 9, 9]);
+        Ok(())
+    }
+    store_test!(audiences_name_devices_in_pages_and_badges_are_set);
+}

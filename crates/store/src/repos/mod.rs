@@ -4,5 +4,6 @@
 pub(crate) mod files;
 mod groups;
 pub(crate) mod messaging;
+mod push;
 mod roster;
 mod users;

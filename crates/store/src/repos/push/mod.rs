@@ -1,0 +1,486 @@
+//! Push tasks (`push_tasks` with their audience entries and counts per channel), the queue of
+//! their deliveries (`push_deliveries`), and the devices an audience names.
+
+use async_trait::async_trait;
+use diesel::prelude::*;
+use diesel_async::{AsyncConnection, RunQueryDsl};
+use tidings_kernel::jobs::{JobQueue, Leased};
+use tidings_kernel::{AppId, DeviceSn, Timestamp, UserId};
+use tidings_push::model::{
+    Audience, Badge, Channel, Counts, Cursor, Kind, Notification, Recipient, Strategy, Task,
+    TaskDetail, TaskId,
+};
+use tidings_push::ports::{Recipients, TaskRepository};
+use tidings_push::{RepoError, TaskDelivery};
+
+use crate::Store;
+use crate::db::with_conn;
+use crate::error::push_error as err;
+use crate::in_app;
+use crate::schema::{
+    devices, push_deliveries, push_task_counts, push_task_entries, push_tasks, user_push_tags,
+    users,
+};
+
+#[derive(Queryable, Selectable, Insertable)]
+#[diesel(table_name = push_tasks)]
+struct TaskRow {
+    id: i64,
+    app_id: String,
+    request_id: Option<String>,
+    audience_kind: String,
+    strategy: String,
+    kind: String,
+    title: String,
+    body: String,
+    big_text: String,
+    attachment_url: String,
+    badge: String,
+    ext: String,
+    show_begin: Option<i64>,
+    show_end: Option<i64>,
+    cursor_user: Option<i64>,
+    cursor_device: Option<i64>,
+    created_at: i64,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = push_task_entries)]
+struct EntryRow {
+    app_id: String,
+    task_id: i64,
+    position: i64,
+    entry: String,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = push_task_counts)]
+struct CountRow {
+    app_id: String,
+    task_id: i64,
+    channel: String,
+    target: i64,
+    sent: i64,
+    received: i64,
+}
+
+fn corrupt(what: impl std::fmt::Display) -> RepoError {
+    RepoError(anyhow::anyhow!("stored push task is invalid: {what}"))
+}
+
+impl TaskRow {
+    fn of(task: &Task) -> Self {
+        let n = &task.notification;
+        Self {
+            id: task.id.0,
+            app_id: task.app.as_str().to_owned(),
+            request_id: task.request_id.clone(),
+            audience_kind: audience_kind(&task.audience).to_owned(),
+            strategy: task.strategy.name().to_owned(),
+            kind: n.kind.name().to_owned(),
+            title: n.title.clone(),
+            body: n.body.clone(),
+            big_text: n.big_text.clone(),
+            attachment_url: n.attachment_url.clone(),
+            badge: n.badge.text(),
+            ext: n.ext.clone(),
+            show_begin: n.show_begin.map(|t| t.0),
+            show_end: n.show_end.map(|t| t.0),
+            cursor_user: None,
+            cursor_device: None,
+            created_at: task.created_at.0,
+        }
+    }
+
+    fn into_task(self, entries: Vec<String>) -> Result<(Task, Cursor), RepoError> {
+        let app = AppId::parse(&self.app_id).map_err(|_| corrupt("app id"))?;
+        let audience = match self.audience_kind.as_str() {
+            "all" => Audience::All,
+            "tag" => Audience::Tags(entries),
+            "alias" => Audience::Aliases(entries),
+            "push_token" => Audience::PushTokens(entries),
+            "user_id" => Audience::Users(
+                entries
+                    .iter()
+                    .map(|e| e.parse().map(UserId))
+                    .collect::<Result<_, _>>()
+                    .map_err(|_| corrupt("user id entry"))?,
+            ),
+            other => return Err(corrupt(format!("audience kind {other}"))),
+        };
+        let notification = Notification {
+            kind: Kind::parse(&self.kind).map_err(|_| corrupt("kind"))?,
+            title: self.title,
+            body: self.body,
+            big_text: self.big_text,
+            attachment_url: self.attachment_url,
+            badge: Badge::parse(&self.badge).map_err(|_| corrupt("badge"))?,
+            ext: self.ext,
+            show_begin: self.show_begin.map(Timestamp),
+            show_end: self.show_end.map(Timestamp),
+        };
+        let cursor = self
+            .cursor_user
+            .zip(self.cursor_device)
+            .map(|(u, d)| (UserId(u), DeviceSn(d)));
+        let task = Task {
+            id: TaskId(self.id),
+            app,
+            request_id: self.request_id,
+            audience,
+            strategy: Strategy::parse(&self.strategy).map_err(|_| corrupt("strategy"))?,
+            notification,
+            created_at: Timestamp(self.created_at),
+        };
+        Ok((task, cursor))
+    }
+}
+
+fn audience_kind(audience: &Audience) -> &'static str {
+    match audience {
+        Audience::All => "all",
+        Audience::Tags(_) => "tag",
+        Audience::Aliases(_) => "alias",
+        Audience::Users(_) => "user_id",
+        Audience::PushTokens(_) => "push_token",
+    }
+}
+
+fn entries(audience: &Audience) -> Vec<String> {
+    match audience {
+        Audience::All => Vec::new(),
+        Audience::Tags(v) | Audience::Aliases(v) | Audience::PushTokens(v) => v.clone(),
+        Audience::Users(v) => v.iter().map(|u| u.0.to_string()).collect(),
+    }
+}
+
+#[async_trait]
+impl TaskRepository for Store {
+    async fn create(&self, task: &Task, due: Timestamp) -> Result<Option<TaskId>, RepoError> {
+        let row = TaskRow::of(task);
+        let app = row.app_id.clone();
+        let entry_rows: Vec<EntryRow> = entries(&task.audience)
+            .into_iter()
+            .enumerate()
+            .map(|(i, entry)| EntryRow {
+                app_id: app.clone(),
+                task_id: row.id,
+                position: i as i64,
+                entry,
+            })
+            .collect();
+        let count_rows: Vec<CountRow> = Channel::ALL
+            .iter()
+            .map(|c| CountRow {
+                app_id: app.clone(),
+                task_id: row.id,
+                channel: c.name().to_owned(),
+                target: 0,
+                sent: 0,
+                received: 0,
+            })
+            .collect();
+        let delivery = (
+            push_deliveries::app_id.eq(app.clone()),
+            push_deliveries::task_id.eq(row.id),
+            push_deliveries::attempts.eq(0_i64),
+            push_deliveries::next_attempt_at.eq(due.0),
+            push_deliveries::failed.eq(false),
+            push_deliveries::last_error.eq(""),
+        );
+        let inserted = with_conn!(self, |conn| {
+            conn.transaction(async |c| {
+                diesel::insert_into(push_tasks::table)
+                    .values(&row)
+                    .execute(c)
+                    .await?;
+                // Row by row: diesel has no multi-row insert on SQLite through diesel-async.
+                for entry in &entry_rows {
+                    diesel::insert_into(push_task_entries::table)
+                        .values(entry)
+                        .execute(c)
+                        .await?;
+                }
+                for count in &count_rows {
+                    diesel::insert_into(push_task_counts::table)
+                        .values(count)
+                        .execute(c)
+                        .await?;
+                }
+                diesel::insert_into(push_deliveries::table)
+                    .values(delivery.clone())
+                    .execute(c)
+                    .await?;
+                Ok::<_, diesel::result::Error>(())
+            })
+            .await
+        });
+        match inserted {
+            Ok(()) => Ok(None),
+            // The unique (app, request_id) index decides between concurrent repeats.
+            Err(diesel::result::Error::DatabaseError(
+                diesel::result::DatabaseErrorKind::UniqueViolation,
+                _,
+            )) if row.request_id.is_some() => {
+                let earlier: Option<i64> = with_conn!(self, |conn| {
+                    in_app::push_tasks(&app)
+                        .filter(push_tasks::request_id.eq(&row.request_id))
+                        .select(push_tasks::id)
+                        .first(conn)
+                        .await
+                        .optional()
+                        .map_err(err)?
+                });
+                earlier
+                    .map(|id| Some(TaskId(id)))
+                    .ok_or_else(|| RepoError(anyhow::anyhow!("push task id taken")))
+            }
+            Err(e) => Err(err(e)),
+        }
+    }
+
+    async fn find(&self, app: &AppId, id: TaskId) -> Result<Option<(Task, Cursor)>, RepoError> {
+        let app = app.as_str();
+        let (row, entries): (Option<TaskRow>, Vec<String>) = with_conn!(self, |conn| {
+            let row = in_app::push_tasks(app)
+                .filter(push_tasks::id.eq(id.0))
+                .select(TaskRow::as_select())
+                .first(conn)
+                .await
+                .optional()
+                .map_err(err)?;
+            let entries = in_app::push_task_entries(app)
+                .filter(push_task_entries::task_id.eq(id.0))
+                .order(push_task_entries::position)
+                .select(push_task_entries::entry)
+                .load(conn)
+                .await
+                .map_err(err)?;
+            (row, entries)
+        });
+        row.map(|r| r.into_task(entries)).transpose()
+    }
+
+    async fn details(&self, app: &AppId, ids: &[TaskId]) -> Result<Vec<TaskDetail>, RepoError> {
+        let raw: Vec<i64> = ids.iter().map(|t| t.0).collect();
+        let rows: Vec<(i64, String, i64, i64, i64)> = with_conn!(self, |conn| {
+            in_app::push_task_counts(app.as_str())
+                .filter(push_task_counts::task_id.eq_any(&raw))
+                .select((
+                    push_task_counts::task_id,
+                    push_task_counts::channel,
+                    push_task_counts::target,
+                    push_task_counts::sent,
+                    push_task_counts::received,
+                ))
+                .load(conn)
+                .await
+                .map_err(err)?
+        });
+        let mut details: Vec<TaskDetail> = Vec::new();
+        for id in ids {
+            if details.iter().any(|d| d.task == *id) {
+                continue;
+            }
+            let mut detail = TaskDetail::new(*id);
+            let mut found = false;
+            for (_, channel, target, sent, received) in rows.iter().filter(|r| r.0 == id.0) {
+                let channel =
+                    Channel::from_name(channel).ok_or_else(|| corrupt(format!("{channel}")))?;
+                *detail.on_mut(channel) = Counts {
+                    target: *target,
+                    sent: *sent,
+                    received: *received,
+                };
+                found = true;
+            }
+            if found {
+                details.push(detail);
+            }
+        }
+        Ok(details)
+    }
+
+    async fn progress(
+        &self,
+        app: &AppId,
+        added: &TaskDetail,
+        cursor: Option<Cursor>,
+    ) -> Result<(), RepoError> {
+        let app = app.as_str();
+        let task = added.task.0;
+        let changes: Vec<(Channel, Counts)> = Channel::ALL
+            .iter()
+            .map(|c| (*c, added.on(*c)))
+            .filter(|(_, counts)| !counts.is_zero())
+            .collect();
+        with_conn!(self, |conn| {
+            conn.transaction(async |c| {
+                for (channel, counts) in &changes {
+                    diesel::update(
+                        in_app::push_task_counts(app)
+                            .filter(push_task_counts::task_id.eq(task))
+                            .filter(push_task_counts::channel.eq(channel.name())),
+                    )
+                    .set((
+                        push_task_counts::target.eq(push_task_counts::target + counts.target),
+                        push_task_counts::sent.eq(push_task_counts::sent + counts.sent),
+                        push_task_counts::received.eq(push_task_counts::received + counts.received),
+                    ))
+                    .execute(c)
+                    .await?;
+                }
+                if let Some(cursor) = cursor {
+                    diesel::update(in_app::push_tasks(app).filter(push_tasks::id.eq(task)))
+                        .set((
+                            push_tasks::cursor_user.eq(cursor.map(|(u, _)| u.0)),
+                            push_tasks::cursor_device.eq(cursor.map(|(_, d)| d.0)),
+                        ))
+                        .execute(c)
+                        .await?;
+                }
+                Ok::<_, diesel::result::Error>(())
+            })
+            .await
+            .map_err(err)
+        })
+    }
+}
+
+#[async_trait]
+impl Recipients for Store {
+    async fn page(
+        &self,
+        app: &AppId,
+        audience: &Audience,
+        after: Cursor,
+        limit: i64,
+    ) -> Result<Vec<Recipient>, RepoError> {
+        let app = app.as_str();
+        let rows: Vec<(i64, i64, i64)> = with_conn!(self, |conn| {
+            let mut query = in_app::devices(app)
+                .inner_join(users::table)
+                .select((devices::user_id, devices::device_sn, users::badge))
+                .order((devices::user_id, devices::device_sn))
+                .limit(limit)
+                .into_boxed();
+            if let Some((user, device)) = after {
+                query = query.filter(
+                    devices::user_id.gt(user.0).or(devices::user_id
+                        .eq(user.0)
+                        .and(devices::device_sn.gt(device.0))),
+                );
+            }
+            query = match audience {
+                Audience::All => query,
+                Audience::Users(ids) => {
+                    query.filter(devices::user_id.eq_any(ids.iter().map(|u| u.0)))
+                }
+                Audience::PushTokens(tokens) => query.filter(devices::push_token.eq_any(tokens)),
+                Audience::Aliases(aliases) => query.filter(users::push_alias.eq_any(aliases)),
+                Audience::Tags(tags) => query.filter(
+                    devices::user_id.eq_any(
+                        in_app::user_push_tags(app)
+                            .filter(user_push_tags::tag.eq_any(tags))
+                            .select(user_push_tags::user_id),
+                    ),
+                ),
+            };
+            query.load(conn).await.map_err(err)?
+        });
+        Ok(rows
+            .into_iter()
+            .map(|(user, device, badge)| Recipient {
+                user: UserId(user),
+                device: DeviceSn(device),
+                badge,
+            })
+            .collect())
+    }
+
+    async fn set_badges(&self, app: &AppId, badges: &[(UserId, i64)]) -> Result<(), RepoError> {
+        let app = app.as_str();
+        // One statement per badge value (a "set" push has one).
+        let mut by_value: Vec<(i64, Vec<i64>)> = Vec::new();
+        for &(user, badge) in badges {
+            match by_value.iter_mut().find(|(b, _)| *b == badge) {
+                Some((_, users)) => users.push(user.0),
+                None => by_value.push((badge, vec![user.0])),
+            }
+        }
+        with_conn!(self, |conn| {
+            conn.transaction(async |c| {
+                for (badge, ids) in &by_value {
+                    diesel::update(in_app::users(app).filter(users::id.eq_any(ids)))
+                        .set(users::badge.eq(badge))
+                        .execute(c)
+                        .await?;
+                }
+                Ok::<_, diesel::result::Error>(())
+            })
+            .await
+            .map_err(err)
+        })
+    }
+}
+
+#[async_trait]
+impl JobQueue<TaskDelivery> for Store {
+    type Error = RepoError;
+
+    async fn lease_due(
+        &self,
+        now: Timestamp,
+        lease_until: Timestamp,
+        limit: i64,
+    ) -> Result<Vec<Leased<TaskDelivery>>, RepoError> {
+        let ids = self
+            .lease_ids(&crate::jobs::PUSH_DELIVERIES, now, lease_until, limit)
+            .await
+            .map_err(RepoError)?;
+        let rows: Vec<(i64, i64, String, i64)> = with_conn!(self, |conn| {
+            push_deliveries::table
+                .filter(push_deliveries::id.eq_any(&ids))
+                .select((
+                    push_deliveries::id,
+                    push_deliveries::attempts,
+                    push_deliveries::app_id,
+                    push_deliveries::task_id,
+                ))
+                .load(conn)
+                .await
+                .map_err(err)?
+        });
+        rows.into_iter()
+            .map(|(id, attempts, app, task)| {
+                let app = AppId::parse(&app).map_err(|_| corrupt("delivery app id"))?;
+                Ok(Leased {
+                    id,
+                    attempts,
+                    job: TaskDelivery {
+                        app,
+                        task: TaskId(task),
+                    },
+                })
+            })
+            .collect()
+    }
+
+    async fn done(&self, id: i64) -> Result<(), RepoError> {
+        self.job_done(&crate::jobs::PUSH_DELIVERIES, id)
+            .await
+            .map_err(RepoError)
+    }
+
+    async fn failed(
+        &self,
+        id: i64,
+        attempts: i64,
+        next_at: Option<Timestamp>,
+        error: &str,
+    ) -> Result<(), RepoError> {
+        self.job_failed(&crate::jobs::PUSH_DELIVERIES, id, attempts, next_at, error)
+            .await
+            .map_err(RepoError)
+    }
+}
