@@ -285,8 +285,8 @@ impl TaskRepository for Store {
             let mut detail = TaskDetail::new(*id);
             let mut found = false;
             for (_, channel, target, sent, received) in rows.iter().filter(|r| r.0 == id.0) {
-                let channel =
-                    Channel::from_name(channel).ok_or_else(|| corrupt(format!("{channel}")))?;
+                let channel = Channel::from_name(channel)
+                    .ok_or_else(|| corrupt(format!("channel {channel}")))?;
                 *detail.on_mut(channel) = Counts {
                     target: *target,
                     sent: *sent,
