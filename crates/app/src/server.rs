@@ -30,6 +30,8 @@ pub struct RunningServer {
     sweeper: tokio::task::JoinHandle<()>,
     /// Deletes the bytes of deleted files, stopped with the server.
     file_cleanup: tokio::task::JoinHandle<()>,
+    /// Delivers push tasks, stopped with the server.
+    push: tokio::task::JoinHandle<()>,
 }
 
 impl RunningServer {
@@ -42,6 +44,7 @@ impl RunningServer {
         self.webhooks.abort();
         self.sweeper.abort();
         self.file_cleanup.abort();
+        self.push.abort();
         result??;
         Ok(())
     }
@@ -61,6 +64,8 @@ const KEEP_ALIVE: Duration = Duration::from_secs(5);
 
 /// How often the queue of file deletions is looked at when it was empty.
 const CLEANUP_POLL: Duration = Duration::from_secs(1);
+/// How often due push deliveries are looked for (and written receipts counted).
+const PUSH_POLL: Duration = Duration::from_millis(200);
 
 /// Runs a durable job queue in the background: `run_once` again at once while it finds
 /// jobs, else after `poll`; a failure is logged and retried after `poll`.
@@ -132,6 +137,7 @@ pub async fn start(config: Config) -> anyhow::Result<RunningServer> {
     let default_app = ensure_default_app(&services.users, &config.data_dir).await?;
     let runner = services.webhooks.clone();
     let cleanup = services.cleanup.clone();
+    let (push, push_deliveries) = (services.push.clone(), services.push_deliveries.clone());
     let rate_limits = std::sync::Arc::new(RateLimits::new(config.limits.clone()));
     let state = ApiState {
         users: services.users,
@@ -139,6 +145,7 @@ pub async fn start(config: Config) -> anyhow::Result<RunningServer> {
         groups: services.groups,
         messaging: services.messaging,
         files: services.files,
+        push: services.push,
         public_url: config.files.public_url.clone(),
         uploads: std::sync::Arc::new(tokio::sync::Semaphore::new(
             config.files.max_concurrent_uploads,
@@ -227,6 +234,14 @@ pub async fn start(config: Config) -> anyhow::Result<RunningServer> {
         let cleanup = cleanup.clone();
         async move { cleanup.run_once().await.map_err(|e| e.0) }
     });
+    let push = poll_jobs("push deliveries", PUSH_POLL, move || {
+        let (push, deliveries) = (push.clone(), push_deliveries.clone());
+        async move {
+            let taken = deliveries.run_once().await.map_err(|e| e.0)?;
+            push.flush_receipts().await?;
+            Ok(taken)
+        }
+    });
     let sweeper = tokio::spawn(async move {
         let mut every = tokio::time::interval(tidings_http::limits::SWEEP_EVERY);
         loop {
@@ -245,5 +260,6 @@ pub async fn start(config: Config) -> anyhow::Result<RunningServer> {
         webhooks,
         sweeper,
         file_cleanup,
+        push,
     })
 }

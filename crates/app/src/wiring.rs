@@ -6,7 +6,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use tidings_files::cleanup::Cleanup;
 use tidings_files::{Files, FilesDeps, TicketKey};
-use tidings_gateway::{Fanout, Hub, LocalBus};
+use tidings_gateway::{Fanout, Hub, LivePushes, LocalBus};
 use tidings_groups::{Groups, GroupsDeps};
 use tidings_http::Readiness;
 use tidings_kernel::jobs::RetryPolicy;
@@ -15,6 +15,7 @@ use tidings_messaging::batched_audience::BatchedAudience;
 use tidings_messaging::group_commit::GroupCommit;
 use tidings_messaging::webhooks::Webhooks;
 use tidings_messaging::{Messaging, MessagingDeps, MessagingPolicy};
+use tidings_push::{Deliveries, Push, PushDeps};
 use tidings_roster::{Roster, RosterDeps, RosterPolicy};
 use tidings_store::Store;
 use tidings_users::{BcryptHasher, LocalTokenCache, Users, UsersDeps, UsersPolicy};
@@ -44,6 +45,9 @@ pub(crate) struct Services {
     pub files: Files,
     /// Deletes the bytes of objects whose records are gone.
     pub cleanup: Cleanup,
+    pub push: Push,
+    /// Delivers push tasks.
+    pub push_deliveries: Deliveries,
     /// This node's gateway connections.
     pub hub: Arc<Hub>,
     pub webhooks: Webhooks,
@@ -124,6 +128,14 @@ pub(crate) fn services(
         key: file_key,
         policy: config.files.policy.clone(),
     });
+    let push = Push::new(PushDeps {
+        tasks: store.clone(),
+        recipients: store.clone(),
+        live: Arc::new(LivePushes::new(hub.clone())),
+        ids: ids.clone(),
+        clock: clock.clone(),
+    });
+    let push_deliveries = push.deliveries(store.clone(), RetryPolicy::default());
     let messages = GroupCommit::new(store.clone(), &config.group_commit);
     let messaging = Messaging::new(MessagingDeps {
         store: Arc::new(messages),
@@ -144,6 +156,8 @@ pub(crate) fn services(
         messaging,
         files,
         cleanup,
+        push,
+        push_deliveries,
         hub,
         webhooks,
     })

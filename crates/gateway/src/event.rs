@@ -5,6 +5,7 @@ use std::sync::Arc;
 use tidings_groups::model::GroupEvent;
 use tidings_kernel::{DeviceSn, UserId};
 use tidings_messaging::model::Message;
+use tidings_push::ports::LivePush;
 use tidings_roster::model::RosterEvent;
 
 /// One event for one user's connections. Cheap to clone: the payloads are shared.
@@ -26,6 +27,9 @@ pub enum Event {
     },
     Roster(Arc<RosterEvent>),
     Group(Arc<GroupEvent>),
+    /// A push notification (the "mxpush" channel), for one device's connections: the
+    /// connection reports it with its receipt once written.
+    Push(LivePush),
     /// Close the user's connections on `device` (all with `None`), telling them they were
     /// kicked. Never queued: it acts when dispatched.
     Kick {
@@ -46,6 +50,15 @@ impl Event {
                     + message.attachment.len()
                     + message.config.len()
                     + message.ext.len()
+            }
+            Event::Push(push) => {
+                let n = &push.notification;
+                OVERHEAD
+                    + n.title.len()
+                    + n.body.len()
+                    + n.big_text.len()
+                    + n.attachment_url.len()
+                    + n.ext.len()
             }
             _ => OVERHEAD,
         }

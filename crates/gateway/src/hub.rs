@@ -189,17 +189,49 @@ impl Hub {
     /// matching ones instead). Never waits: a connection whose queue is full is closed as a
     /// slow consumer.
     pub fn dispatch(&self, app: &AppId, user: UserId, event: Event) {
+        self.dispatch_to(app, user, None, event);
+    }
+
+    /// Hands `event` to the user's connections on `device` only, as [`Self::dispatch`] does:
+    /// how many took it.
+    pub fn dispatch_to_device(
+        &self,
+        app: &AppId,
+        user: UserId,
+        device: DeviceSn,
+        event: Event,
+    ) -> usize {
+        self.dispatch_to(app, user, Some(device), event)
+    }
+
+    /// Whether the user has a connection open on `device` on this node.
+    pub fn is_connected(&self, app: &AppId, user: UserId, device: DeviceSn) -> bool {
+        self.shard(user)
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(&(app.clone(), user))
+            .is_some_and(|links| links.iter().any(|l| l.device == device))
+    }
+
+    fn dispatch_to(
+        &self,
+        app: &AppId,
+        user: UserId,
+        only: Option<DeviceSn>,
+        event: Event,
+    ) -> usize {
         let key = (app.clone(), user);
         let mut gone = Vec::new();
+        let mut taken = 0;
         {
             let shard = self
                 .shard(user)
                 .read()
                 .unwrap_or_else(PoisonError::into_inner);
             let Some(links) = shard.get(&key) else {
-                return;
+                return 0;
             };
-            for link in links {
+            for link in links.iter().filter(|l| only.is_none_or(|d| d == l.device)) {
                 if let Event::Kick { device } = &event {
                     if device.is_none_or(|d| d == link.device) {
                         link.closer.close(CloseReason::Kicked);
@@ -208,7 +240,7 @@ impl Hub {
                     continue;
                 }
                 match link.enqueue(&event, self.max_bytes) {
-                    Enqueued::Yes => {}
+                    Enqueued::Yes => taken += 1,
                     Enqueued::Full => {
                         tracing::debug!(user = user.0, "closing a connection that fell behind");
                         link.closer.close(CloseReason::SlowConsumer);
@@ -221,6 +253,7 @@ impl Hub {
         for id in gone {
             self.remove(&key, id);
         }
+        taken
     }
 
     /// Whether at least one device of the user is connected to this node.
@@ -335,6 +368,31 @@ mod tests {
         drop(other);
         assert!(!hub.is_online(&app(), UserId(2)));
         assert_eq!(hub.connections(), 2);
+    }
+
+    #[tokio::test]
+    async fn an_event_for_one_device_reaches_only_its_connections() {
+        let hub = Hub::new(8);
+        let mut phone = hub.connect(app(), UserId(1), DeviceSn(1));
+        let mut laptop = hub.connect(app(), UserId(1), DeviceSn(2));
+        assert!(hub.is_connected(&app(), UserId(1), DeviceSn(2)));
+        assert!(!hub.is_connected(&app(), UserId(1), DeviceSn(3)));
+        assert_eq!(
+            hub.dispatch_to_device(&app(), UserId(1), DeviceSn(2), read(1)),
+            1
+        );
+        assert_eq!(
+            hub.dispatch_to_device(&app(), UserId(1), DeviceSn(3), read(2)),
+            0
+        );
+        assert_eq!(
+            hub.dispatch_to_device(&app(), UserId(9), DeviceSn(1), read(3)),
+            0
+        );
+        hub.dispatch(&app(), UserId(1), read(4));
+        assert_eq!(next_read(&mut laptop).await, Some(1));
+        assert_eq!(next_read(&mut laptop).await, Some(4));
+        assert_eq!(next_read(&mut phone).await, Some(4));
     }
 
     #[tokio::test]

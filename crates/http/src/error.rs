@@ -8,6 +8,7 @@ use tidings_files::FileError;
 use tidings_groups::GroupError;
 use tidings_kernel::StorageUnavailable;
 use tidings_messaging::MessageError;
+use tidings_push::PushError;
 use tidings_roster::RosterError;
 use tidings_users::UserError;
 
@@ -35,6 +36,12 @@ pub mod code {
     pub const APP_NOT_FOUND: i32 = 40000;
     pub const REGISTRATION_CLOSED: i32 = 40001;
     pub const USER_LIMIT: i32 = 40002;
+    /// Push (§4): an image push without, or with a bad, image.
+    pub const PUSH_IMAGE_MISSING: i32 = 12001;
+    pub const PUSH_IMAGE_URL: i32 = 12002;
+    pub const PUSH_IMAGE_TYPE: i32 = 12003;
+    pub const PUSH_AUDIENCE_TOO_LARGE: i32 = 12005;
+    pub const PUSH_NOT_ENABLED: i32 = 12006;
     pub const WRONG_VERIFICATION_CODE: i32 = 10001;
 }
 
@@ -212,6 +219,22 @@ impl From<FileError> for ApiError {
             FileError::NeedAdmin => 20012,
             FileError::NoPermission(_) => code::NO_PERMISSION,
             FileError::Unknown(e) => return internal(e),
+        };
+        Self::new(code, err.to_string())
+    }
+}
+
+impl From<PushError> for ApiError {
+    fn from(err: PushError) -> Self {
+        let code = match &err {
+            PushError::InvalidInput(_) => code::BAD_PARAMETER,
+            PushError::ImageMissing => code::PUSH_IMAGE_MISSING,
+            PushError::ImageUrl => code::PUSH_IMAGE_URL,
+            PushError::ImageType => code::PUSH_IMAGE_TYPE,
+            PushError::AudienceTooLarge => code::PUSH_AUDIENCE_TOO_LARGE,
+            PushError::NotEnabled(_) => code::PUSH_NOT_ENABLED,
+            PushError::NoPermission(_) => code::NO_PERMISSION,
+            PushError::Unknown(e) => return internal(e),
         };
         Self::new(code, err.to_string())
     }

@@ -12,7 +12,7 @@ use crate::maxim::group::{content, info, join, members, moderation};
 use crate::maxim::roster::{applications, blocks, friends};
 use crate::maxim::token;
 use crate::maxim::user::{account, devices, profile, push, register, settings};
-use crate::maxim::{file, message};
+use crate::maxim::{file, message, push as push_api};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -71,6 +71,7 @@ business errors; `code` 200 is success.",
         message::unread, message::ack, message::recall,
         file::chat_upload_url, file::forward, file::user_avatar_upload_url,
         file::group_avatar_upload_url, file::upload, file::download_chat, file::download_avatar,
+        push_api::notify, push_api::task_detail,
     ),
     tags(
         (name = "health", description = "Liveness and readiness"),
@@ -80,6 +81,7 @@ business errors; `code` 200 is success.",
         (name = "group", description = "MaxIM §7: groups"),
         (name = "message", description = "MaxIM §6: messages"),
         (name = "file", description = "MaxIM §9: files (and Tidings' upload endpoint)"),
+        (name = "push", description = "MaxIM §4: push notifications"),
     )
 )]
 pub struct ApiDoc;

@@ -23,6 +23,7 @@ pub struct ApiState {
     pub groups: Groups,
     pub messaging: Messaging,
     pub files: Files,
+    pub push: tidings_push::Push,
     /// Uploads this node streams at once (each holds a few MiB while it streams); one more
     /// is refused with 10429.
     pub uploads: Arc<tokio::sync::Semaphore>,

@@ -36,6 +36,52 @@ impl Audience {
         }
     }
 
+    /// An audience from its kind's name (`all`, `tag`, `alias`, `user_id`, `push_token`)
+    /// and its entries as text.
+    ///
+    /// # Errors
+    /// [`PushError::InvalidInput`] for another kind, or a `user_id` entry that is not an id.
+    pub fn from_kind(kind: &str, entries: Vec<String>) -> Result<Self, PushError> {
+        Ok(match kind {
+            "all" => Audience::All,
+            "tag" => Audience::Tags(entries),
+            "alias" => Audience::Aliases(entries),
+            "push_token" => Audience::PushTokens(entries),
+            "user_id" => Audience::Users(
+                entries
+                    .iter()
+                    .map(|e| e.trim().parse().map(UserId))
+                    .collect::<Result<_, _>>()
+                    .map_err(|_| PushError::invalid("user_id entries must be user ids"))?,
+            ),
+            other => {
+                return Err(PushError::invalid(format!(
+                    "the audience is \"all\" or one of tag, alias, user_id, push_token, not {other}"
+                )));
+            }
+        })
+    }
+
+    /// The kind's name, as [`Audience::from_kind`] takes it.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Audience::All => "all",
+            Audience::Tags(_) => "tag",
+            Audience::Aliases(_) => "alias",
+            Audience::Users(_) => "user_id",
+            Audience::PushTokens(_) => "push_token",
+        }
+    }
+
+    /// The entries as text, as [`Audience::from_kind`] takes them.
+    pub fn entries(&self) -> Vec<String> {
+        match self {
+            Audience::All => Vec::new(),
+            Audience::Tags(v) | Audience::Aliases(v) | Audience::PushTokens(v) => v.clone(),
+            Audience::Users(v) => v.iter().map(|u| u.0.to_string()).collect(),
+        }
+    }
+
     /// Whether a list audience names nobody.
     pub fn is_empty(&self) -> bool {
         !matches!(self, Audience::All) && self.len() == 0

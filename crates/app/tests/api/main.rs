@@ -19,6 +19,7 @@ mod outage;
 mod platform;
 mod profile;
 mod push;
+mod push_notify;
 mod register;
 mod roster;
 mod settings;

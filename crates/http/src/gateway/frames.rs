@@ -101,6 +101,20 @@ pub(crate) enum ServerFrame<'a> {
         code: i32,
         message: String,
     },
+    /// A push notification of a `/push/notify` task (the "mxpush" channel).
+    Push {
+        task_id: i64,
+        #[serde(rename = "type")]
+        kind: &'static str,
+        title: &'a str,
+        body: &'a str,
+        big_text: &'a str,
+        attachment_url: &'a str,
+        /// The user's app icon badge with this push.
+        badge: i64,
+        /// The task's `ext` object, or `null`.
+        ext: Value,
+    },
     /// The connection is closed next: `/user/kick`, device removal, a password change, a
     /// ban or the user's deletion (or a revocation found when the token is looked up again).
     Kicked {},
@@ -175,6 +189,19 @@ pub(crate) fn notice(event: &Event) -> Option<String> {
         Event::Group(e) => {
             let to: Vec<i64> = e.to.iter().map(|u| u.0).collect();
             return Some(encode(&group(e, &to)));
+        }
+        Event::Push(push) => {
+            let n = &push.notification;
+            ServerFrame::Push {
+                task_id: push.task.0,
+                kind: n.kind.name(),
+                title: &n.title,
+                body: &n.body,
+                big_text: &n.big_text,
+                attachment_url: &n.attachment_url,
+                badge: push.badge,
+                ext: serde_json::from_str(&n.ext).unwrap_or(Value::Null),
+            }
         }
         Event::Message { .. } | Event::Kick { .. } => return None,
     };

@@ -230,7 +230,13 @@ impl Live {
                 }
             }
             other => match frames::notice(&other) {
-                Some(frame) => self.write(connection, frame).await,
+                Some(frame) => {
+                    self.write(connection, frame).await?;
+                    if let Event::Push(push) = &other {
+                        push.receipt.written();
+                    }
+                    Ok(())
+                }
                 None => Ok(()),
             },
         }

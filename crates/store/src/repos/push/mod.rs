@@ -75,7 +75,7 @@ impl TaskRow {
             id: task.id.0,
             app_id: task.app.as_str().to_owned(),
             request_id: task.request_id.clone(),
-            audience_kind: audience_kind(&task.audience).to_owned(),
+            audience_kind: task.audience.kind().to_owned(),
             strategy: task.strategy.name().to_owned(),
             kind: n.kind.name().to_owned(),
             title: n.title.clone(),
@@ -94,20 +94,8 @@ impl TaskRow {
 
     fn into_task(self, entries: Vec<String>) -> Result<(Task, Cursor), RepoError> {
         let app = AppId::parse(&self.app_id).map_err(|_| corrupt("app id"))?;
-        let audience = match self.audience_kind.as_str() {
-            "all" => Audience::All,
-            "tag" => Audience::Tags(entries),
-            "alias" => Audience::Aliases(entries),
-            "push_token" => Audience::PushTokens(entries),
-            "user_id" => Audience::Users(
-                entries
-                    .iter()
-                    .map(|e| e.parse().map(UserId))
-                    .collect::<Result<_, _>>()
-                    .map_err(|_| corrupt("user id entry"))?,
-            ),
-            other => return Err(corrupt(format!("audience kind {other}"))),
-        };
+        let audience = Audience::from_kind(&self.audience_kind, entries)
+            .map_err(|e| corrupt(format!("audience: {e}")))?;
         let notification = Notification {
             kind: Kind::parse(&self.kind).map_err(|_| corrupt("kind"))?,
             title: self.title,
@@ -136,30 +124,14 @@ impl TaskRow {
     }
 }
 
-fn audience_kind(audience: &Audience) -> &'static str {
-    match audience {
-        Audience::All => "all",
-        Audience::Tags(_) => "tag",
-        Audience::Aliases(_) => "alias",
-        Audience::Users(_) => "user_id",
-        Audience::PushTokens(_) => "push_token",
-    }
-}
-
-fn entries(audience: &Audience) -> Vec<String> {
-    match audience {
-        Audience::All => Vec::new(),
-        Audience::Tags(v) | Audience::Aliases(v) | Audience::PushTokens(v) => v.clone(),
-        Audience::Users(v) => v.iter().map(|u| u.0.to_string()).collect(),
-    }
-}
-
 #[async_trait]
 impl TaskRepository for Store {
     async fn create(&self, task: &Task, due: Timestamp) -> Result<Option<TaskId>, RepoError> {
         let row = TaskRow::of(task);
         let app = row.app_id.clone();
-        let entry_rows: Vec<EntryRow> = entries(&task.audience)
+        let entry_rows: Vec<EntryRow> = task
+            .audience
+            .entries()
             .into_iter()
             .enumerate()
             .map(|(i, entry)| EntryRow {
