@@ -28,4 +28,5 @@ done
 check tidings-http "$db"
 check tidings-store "$web"
 check tidings-objects "$db"
+check tidings-vendors "$db"
 exit $fail

@@ -44,7 +44,7 @@ pub enum AppCommand {
     /// Revoke one admin token of an app.
     RevokeToken { app_id: String, token: String },
     /// Change an app's settings.
-    Update(UpdateArgs),
+    Update(Box<UpdateArgs>),
 }
 
 #[derive(Args, Debug)]
@@ -69,6 +69,27 @@ pub struct UpdateArgs {
     /// Stop posting messages to the callback.
     #[arg(long, conflicts_with = "message_callback_url")]
     pub no_message_callback: bool,
+    /// APNs credentials: the `.p8` key file (token authentication), with `--apns-key-id`,
+    /// `--apns-team-id` and `--apns-topic`. Devices bind their tokens with
+    /// `notifier_name` `apns`.
+    #[arg(long, requires_all = ["apns_key_id", "apns_team_id", "apns_topic"])]
+    pub apns_key_file: Option<std::path::PathBuf>,
+    /// The APNs key's id (10 characters, from the Apple developer account).
+    #[arg(long, requires = "apns_key_file")]
+    pub apns_key_id: Option<String>,
+    /// The Apple developer team id.
+    #[arg(long, requires = "apns_key_file")]
+    pub apns_team_id: Option<String>,
+    /// The app's bundle id (the `apns-topic`).
+    #[arg(long, requires = "apns_key_file")]
+    pub apns_topic: Option<String>,
+    /// Use APNs' development environment.
+    #[arg(long, requires = "apns_key_file")]
+    pub apns_sandbox: bool,
+    /// FCM credentials: the service account file (JSON) from the Firebase console. Devices
+    /// bind their tokens with `notifier_name` `fcm`.
+    #[arg(long)]
+    pub fcm_service_account: Option<std::path::PathBuf>,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -138,12 +159,41 @@ pub async fn run_admin(config: &Config, command: Command) -> anyhow::Result<()> 
             if let Some(Some(c)) = &callback {
                 c.check()?;
             }
+            // Vendor credentials are read and checked before anything is written.
+            let read = |path: &std::path::Path| {
+                std::fs::read_to_string(path)
+                    .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
+            };
+            let mut credentials = Vec::new();
+            if let Some(path) = &args.apns_key_file {
+                let field = |v: &Option<String>| v.clone().unwrap_or_default();
+                credentials.push(tidings_vendors::apns::credential(
+                    &read(path)?,
+                    &field(&args.apns_key_id),
+                    &field(&args.apns_team_id),
+                    &field(&args.apns_topic),
+                    args.apns_sandbox,
+                )?);
+            }
+            if let Some(path) = &args.fcm_service_account {
+                credentials.push(tidings_vendors::fcm::credential(&read(path)?)?);
+            }
             let update = AppUpdate {
                 name: args.name,
                 registration_open: args.registration.map(|r| matches!(r, Registration::Open)),
                 user_limit: args.user_limit,
             };
             let app = users.update_app(&id, update).await?;
+            for credential in &credentials {
+                services.credentials.put_credential(&id, credential).await?;
+                let n = &credential.notifier;
+                println!(
+                    "{} credentials set for {} (notifier_name {:?})",
+                    n.provider.name(),
+                    n.app_id,
+                    n.name
+                );
+            }
             if let Some(callback) = callback {
                 let set = callback.is_some();
                 services.webhooks.set_callback(&id, callback).await?;

@@ -71,6 +71,10 @@ pub struct Config {
     pub group_commit: GroupCommitSettings,
     /// Files (MaxIM §9): see [`FileSettings`].
     pub files: FileSettings,
+    /// The vendors' push services: `TIDINGS_APNS_URL` and `TIDINGS_FCM_URL` (replace the
+    /// providers' hosts), `TIDINGS_PUSH_EXTRA_CA` (a PEM file of further trusted roots),
+    /// `TIDINGS_PUSH_MAX_IN_FLIGHT` (500 requests at once), `TIDINGS_PUSH_TIMEOUT_SECS` (10).
+    pub push: tidings_vendors::VendorSettings,
 }
 
 /// Where files are kept, how large they may be, and the URLs handed out for them.
@@ -283,6 +287,20 @@ impl Config {
                     },
                 }
             },
+            push: {
+                let d = tidings_vendors::VendorSettings::default();
+                tidings_vendors::VendorSettings {
+                    apns_url: var("TIDINGS_APNS_URL").map(|u| u.trim().to_owned()),
+                    fcm_url: var("TIDINGS_FCM_URL").map(|u| u.trim().to_owned()),
+                    extra_ca: var("TIDINGS_PUSH_EXTRA_CA").map(PathBuf::from),
+                    max_in_flight: parsed("TIDINGS_PUSH_MAX_IN_FLIGHT", d.max_in_flight)?,
+                    timeout: Duration::from_secs(parsed(
+                        "TIDINGS_PUSH_TIMEOUT_SECS",
+                        d.timeout.as_secs(),
+                    )?),
+                    ..d
+                }
+            },
             group_commit: {
                 let d = GroupCommitSettings::default();
                 GroupCommitSettings {
@@ -389,6 +407,21 @@ impl Config {
                 && files.policy.max_image_bytes > 0
                 && files.policy.max_avatar_bytes > 0,
             "TIDINGS_UPLOAD_URL_TTL_SECS and the TIDINGS_MAX_*_BYTES file limits must be positive"
+        );
+        for (name, url) in [
+            ("TIDINGS_APNS_URL", &self.push.apns_url),
+            ("TIDINGS_FCM_URL", &self.push.fcm_url),
+        ] {
+            if let Some(url) = url {
+                anyhow::ensure!(
+                    url.starts_with("https://") || url.starts_with("http://"),
+                    "{name}={url:?} must be an https:// (or http://) URL"
+                );
+            }
+        }
+        anyhow::ensure!(
+            self.push.max_in_flight > 0 && !self.push.timeout.is_zero(),
+            "TIDINGS_PUSH_MAX_IN_FLIGHT and TIDINGS_PUSH_TIMEOUT_SECS must be positive"
         );
         if let Some(url) = &files.public_url {
             anyhow::ensure!(

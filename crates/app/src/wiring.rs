@@ -46,6 +46,8 @@ pub(crate) struct Services {
     /// Deletes the bytes of objects whose records are gone.
     pub cleanup: Cleanup,
     pub push: Push,
+    /// Apps' vendor push credentials (set by `tidings app update`).
+    pub credentials: Arc<dyn tidings_push::ports::CredentialRepository>,
     /// Delivers push tasks.
     pub push_deliveries: Deliveries,
     /// This node's gateway connections.
@@ -128,10 +130,16 @@ pub(crate) fn services(
         key: file_key,
         policy: config.files.policy.clone(),
     });
+    let store_for_credentials: Arc<dyn tidings_push::ports::CredentialRepository> = store.clone();
+    let vendors = Arc::new(tidings_vendors::VendorClients::new(
+        config.push.clone(),
+        store.clone(),
+    )?);
     let push = Push::new(PushDeps {
         tasks: store.clone(),
         recipients: store.clone(),
         live: Arc::new(LivePushes::new(hub.clone())),
+        vendors,
         ids: ids.clone(),
         clock: clock.clone(),
     });
@@ -157,6 +165,7 @@ pub(crate) fn services(
         files,
         cleanup,
         push,
+        credentials: store_for_credentials,
         push_deliveries,
         hub,
         webhooks,

@@ -71,7 +71,7 @@ business errors; `code` 200 is success.",
         message::unread, message::ack, message::recall,
         file::chat_upload_url, file::forward, file::user_avatar_upload_url,
         file::group_avatar_upload_url, file::upload, file::download_chat, file::download_avatar,
-        push_api::notify, push_api::task_detail,
+        push_api::notify, push_api::task_detail, push_api::certificate,
     ),
     tags(
         (name = "health", description = "Liveness and readiness"),

@@ -373,12 +373,90 @@ pub struct Task {
 }
 
 /// One device of a task's audience, with its user's badge before the task.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Recipient {
     pub user: UserId,
     pub device: DeviceSn,
     pub badge: i64,
+    /// The vendor token bound with `/user/token/bind`, if any.
+    pub vendor: Option<VendorAddress>,
+}
+
+/// Where a vendor reaches a device: the app's notifier (credentials) the device named, and
+/// the device token the vendor gave it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VendorAddress {
+    pub notifier: String,
+    pub token: String,
+}
+
+/// A vendor's push service an app can configure credentials for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Provider {
+    Apns,
+    Fcm,
+}
+
+impl Provider {
+    /// `/push/certificate`'s `provider`: 1 APNs, 7 FCM (2–6, the Chinese vendors, are not
+    /// served).
+    pub fn from_code(code: i64) -> Option<Self> {
+        match code {
+            1 => Some(Self::Apns),
+            7 => Some(Self::Fcm),
+            _ => None,
+        }
+    }
+
+    pub fn channel(self) -> Channel {
+        match self {
+            Self::Apns => Channel::Apns,
+            Self::Fcm => Channel::Fcm,
+        }
+    }
+
+    /// The name of a notifier configured without one.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Apns => "apns",
+            Self::Fcm => "fcm",
+        }
+    }
+}
+
+/// What an app has configured for one provider, as `/push/certificate` shows it: never a
+/// private key.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Notifier {
+    pub provider: Provider,
+    /// The `notifier_name` devices bind their tokens with.
+    pub name: String,
+    /// APNs: the bundle id (topic); FCM: the project id.
+    pub app_id: String,
+    /// APNs: the key id; FCM: the service account's e-mail.
+    pub app_key: String,
 }
 
 /// Where the delivery of a task stands: the last device it was delivered to.
 pub type Cursor = Option<(UserId, DeviceSn)>;
+
+/// A private key or account file, kept as given: only the vendor adapter reads it, and it is
+/// never shown or logged (its `Debug` says nothing of it).
+#[derive(Clone, PartialEq, Eq)]
+pub struct SecretText(pub String);
+
+impl std::fmt::Debug for SecretText {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SecretText(…)")
+    }
+}
+
+/// An app's credentials for one provider, as stored: what the vendor adapter made of the
+/// operator's files.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Credential {
+    pub notifier: Notifier,
+    /// The adapter's own settings (JSON, nothing secret), such as APNs' team id.
+    pub settings: String,
+    pub secret: SecretText,
+}

@@ -8,7 +8,9 @@ use async_trait::async_trait;
 use tidings_kernel::{AppId, DeviceSn, Timestamp, UserId};
 
 use crate::RepoError;
-use crate::model::{Audience, Cursor, Notification, Recipient, Task, TaskDetail, TaskId};
+use crate::model::{
+    Audience, Credential, Cursor, Notification, Notifier, Recipient, Task, TaskDetail, TaskId,
+};
 use crate::receipts::Receipt;
 
 /// Push tasks, their counts, and where their delivery stands.
@@ -60,6 +62,18 @@ pub trait Recipients: Send + Sync {
         after: Cursor,
         limit: i64,
     ) -> Result<Vec<Recipient>, RepoError>;
+    /// Forgets a device's vendor token that its vendor reported dead (unless the device has
+    /// bound another one meanwhile).
+    ///
+    /// # Errors
+    /// [`RepoError`] on storage failure.
+    async fn forget_vendor_token(
+        &self,
+        app: &AppId,
+        user: UserId,
+        device: DeviceSn,
+        token: &str,
+    ) -> Result<(), RepoError>;
     /// Sets each user's app icon badge.
     ///
     /// # Errors
@@ -85,4 +99,54 @@ pub trait LiveChannel: Send + Sync {
     fn is_connected(&self, app: &AppId, user: UserId, device: DeviceSn) -> bool;
     /// Hands the push to the device's connections: how many took it (0 when none is open).
     fn deliver(&self, app: &AppId, user: UserId, device: DeviceSn, push: LivePush) -> usize;
+}
+
+/// One push on its way to one device through a vendor.
+#[derive(Clone, Debug)]
+pub struct VendorPush {
+    pub task: TaskId,
+    pub notification: Arc<Notification>,
+    /// The user's badge with this push.
+    pub badge: i64,
+}
+
+/// What a vendor made of a push.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Sent {
+    /// The vendor took it.
+    Accepted,
+    /// The vendor says the device token is dead (the app was removed, the token expired).
+    DeadToken,
+    /// Not taken (after the adapter's own retries of 429 and 5xx answers).
+    Failed(String),
+}
+
+/// The vendors' push services (APNs, FCM), with the app's credentials.
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
+#[async_trait]
+pub trait VendorChannels: Send + Sync {
+    /// The app's notifiers.
+    ///
+    /// # Errors
+    /// [`RepoError`] on storage failure.
+    async fn notifiers(&self, app: &AppId) -> Result<Vec<Notifier>, RepoError>;
+    /// Sends one push to one device token through the notifier's provider.
+    async fn send(&self, app: &AppId, notifier: &Notifier, token: &str, push: &VendorPush) -> Sent;
+}
+
+/// Apps' vendor credentials, one per provider (the store implements it; the vendor adapter
+/// reads it).
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
+#[async_trait]
+pub trait CredentialRepository: Send + Sync {
+    /// The app's credentials.
+    ///
+    /// # Errors
+    /// [`RepoError`] on storage failure.
+    async fn credentials(&self, app: &AppId) -> Result<Vec<Credential>, RepoError>;
+    /// Sets (or replaces) the app's credentials for their provider.
+    ///
+    /// # Errors
+    /// [`RepoError`] on storage failure.
+    async fn put_credential(&self, app: &AppId, credential: &Credential) -> Result<(), RepoError>;
 }

@@ -5,12 +5,17 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use tidings_kernel::jobs::{JobHandler, JobQueue, JobRunner, RetryPolicy};
-use tidings_kernel::{AppId, Clock, IdGenerator, Principal, UserId};
+use tidings_kernel::{AppId, Clock, DeviceSn, IdGenerator, Principal, UserId};
+
+use futures_util::StreamExt as _;
 
 use crate::model::{
-    Audience, Channel, Kind, Notification, Recipient, Strategy, Task, TaskDetail, TaskId,
+    Audience, Channel, Kind, Notification, Notifier, Provider, Recipient, Strategy, Task,
+    TaskDetail, TaskId,
 };
-use crate::ports::{LiveChannel, LivePush, Recipients, TaskRepository};
+use crate::ports::{
+    LiveChannel, LivePush, Recipients, Sent, TaskRepository, VendorChannels, VendorPush,
+};
 use crate::receipts::Receipts;
 use crate::{PushError, RepoError};
 
@@ -28,6 +33,8 @@ const MAX_REQUEST_ID: usize = 128;
 pub const MAX_DETAIL_IDS: usize = 100;
 /// Devices delivered per page of a task.
 const PAGE: i64 = 500;
+/// Vendor requests of one delivery in flight at once.
+const VENDOR_IN_FLIGHT: usize = 64;
 
 /// What `/push/notify` asks for.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -56,6 +63,7 @@ pub struct PushDeps {
     pub tasks: Arc<dyn TaskRepository>,
     pub recipients: Arc<dyn Recipients>,
     pub live: Arc<dyn LiveChannel>,
+    pub vendors: Arc<dyn VendorChannels>,
     pub ids: Arc<dyn IdGenerator>,
     pub clock: Arc<dyn Clock>,
 }
@@ -81,7 +89,7 @@ impl Push {
     /// # Errors
     /// [`PushError::NoPermission`] for a user token; [`PushError::AudienceTooLarge`],
     /// [`PushError::InvalidInput`] and the image errors for a bad request;
-    /// [`PushError::NotEnabled`] for `ospush_only`, as no vendor channel is served yet.
+    /// [`PushError::NotEnabled`] for `ospush_only` when the app has no vendor credentials.
     pub async fn notify(
         &self,
         principal: &Principal,
@@ -99,10 +107,17 @@ impl Push {
             Some(r) if !r.is_empty() => Some(r),
             _ => None,
         };
-        if request.strategy == Strategy::OspushOnly {
+        if request.strategy == Strategy::OspushOnly
+            && self
+                .deps
+                .vendors
+                .notifiers(&principal.app)
+                .await?
+                .is_empty()
+        {
             return Err(PushError::NotEnabled(
-                "no vendor push channel (APNs, FCM) is available to this app: use combined or \
-                 mxpush_only"
+                "the app has no vendor push credentials (APNs, FCM): configure them with \
+                 `tidings app update`, or use combined or mxpush_only"
                     .into(),
             ));
         }
@@ -144,6 +159,25 @@ impl Push {
         }
         let ids: Vec<TaskId> = ids.into_iter().map(TaskId).collect();
         Ok(self.deps.tasks.details(&principal.app, &ids).await?)
+    }
+
+    /// What the app has configured for the provider numbered `provider` (1 APNs, 7 FCM):
+    /// names and ids, never a key.
+    ///
+    /// # Errors
+    /// [`PushError::NoPermission`] for a user token; [`PushError::InvalidInput`] for another
+    /// number.
+    pub async fn certificate(
+        &self,
+        principal: &Principal,
+        provider: i64,
+    ) -> Result<Option<Notifier>, PushError> {
+        admin_only(principal)?;
+        let provider = Provider::from_code(provider).ok_or_else(|| {
+            PushError::invalid("provider must be 1 (APNs) or 7 (FCM); 2–6 are not served")
+        })?;
+        let notifiers = self.deps.vendors.notifiers(&principal.app).await?;
+        Ok(notifiers.into_iter().find(|n| n.provider == provider))
     }
 
     /// Adds the pushes written to connections since the last call to their tasks'
@@ -188,6 +222,11 @@ impl Push {
             return Ok(());
         }
         let notification = Arc::new(task.notification.clone());
+        let notifiers = if task.strategy == Strategy::MxpushOnly {
+            Vec::new()
+        } else {
+            self.deps.vendors.notifiers(&task.app).await?
+        };
         // The badge given to the last user of the previous page (a user's devices may span
         // two pages; the badge changes once per task).
         let mut last_badge: Option<(UserId, i64)> = None;
@@ -201,15 +240,15 @@ impl Push {
                 return Ok(());
             };
             cursor = Some((last.user, last.device));
-            let routed: Vec<&Recipient> = page
+            let routed: Vec<(&Recipient, Route<'_>)> = page
                 .iter()
-                .filter(|r| self.deps.live.is_connected(&task.app, r.user, r.device))
+                .filter_map(|r| self.route(&task, &notifiers, r).map(|route| (r, route)))
                 .collect();
             // Each routed user's badge with this push, once per user; written where it
             // changes (a user of the previous page has had it written already).
             let mut badges: Vec<(UserId, i64)> = Vec::new();
             let mut changed: Vec<(UserId, i64)> = Vec::new();
-            for r in &routed {
+            for (r, _) in &routed {
                 if badges.last().is_some_and(|(u, _)| *u == r.user) {
                     continue;
                 }
@@ -232,22 +271,72 @@ impl Push {
             if !changed.is_empty() {
                 self.deps.recipients.set_badges(&task.app, &changed).await?;
             }
-            let mut added = TaskDetail::new(task.id);
-            let mxpush = added.on_mut(Channel::Mxpush);
-            for r in &routed {
-                let badge = badges
+            let badge_of = |user: UserId, before: i64| {
+                badges
                     .iter()
-                    .find(|(u, _)| *u == r.user)
-                    .map_or(r.badge, |(_, b)| *b);
-                mxpush.target += 1;
-                let push = LivePush {
-                    task: task.id,
-                    notification: notification.clone(),
-                    badge,
-                    receipt: self.receipts.receipt(&task.app, task.id),
-                };
-                if self.deps.live.deliver(&task.app, r.user, r.device, push) > 0 {
-                    mxpush.sent += 1;
+                    .find(|(u, _)| *u == user)
+                    .map_or(before, |(_, b)| *b)
+            };
+            let mut added = TaskDetail::new(task.id);
+            let mut vendor_sends = Vec::new();
+            for (r, route) in &routed {
+                let badge = badge_of(r.user, r.badge);
+                match route {
+                    Route::Live => {
+                        let mxpush = added.on_mut(Channel::Mxpush);
+                        mxpush.target += 1;
+                        let push = LivePush {
+                            task: task.id,
+                            notification: notification.clone(),
+                            badge,
+                            receipt: self.receipts.receipt(&task.app, task.id),
+                        };
+                        if self.deps.live.deliver(&task.app, r.user, r.device, push) > 0 {
+                            mxpush.sent += 1;
+                        }
+                    }
+                    Route::Vendor(notifier, token) => {
+                        added.on_mut(notifier.provider.channel()).target += 1;
+                        let push = VendorPush {
+                            task: task.id,
+                            notification: notification.clone(),
+                            badge,
+                        };
+                        let (notifier, token) = ((*notifier).clone(), (*token).to_owned());
+                        vendor_sends.push((r.user, r.device, notifier, token, push));
+                    }
+                }
+            }
+            let outcomes: Vec<VendorOutcome> = futures_util::stream::iter(vendor_sends)
+                .map(|(user, device, notifier, token, push)| {
+                    let (vendors, app) = (self.deps.vendors.clone(), task.app.clone());
+                    async move {
+                        let sent = vendors.send(&app, &notifier, &token, &push).await;
+                        (user, device, notifier.provider, token, sent)
+                    }
+                })
+                .buffer_unordered(VENDOR_IN_FLIGHT)
+                .collect()
+                .await;
+            for (user, device, provider, token, sent) in outcomes {
+                let counts = added.on_mut(provider.channel());
+                counts.sent += 1;
+                match sent {
+                    Sent::Accepted => counts.received += 1,
+                    Sent::DeadToken => {
+                        self.deps
+                            .recipients
+                            .forget_vendor_token(&task.app, user, device, &token)
+                            .await?;
+                    }
+                    Sent::Failed(why) => {
+                        tracing::warn!(
+                            task = task.id.0,
+                            channel = provider.channel().name(),
+                            error = %why,
+                            "a vendor push was not taken"
+                        );
+                    }
                 }
             }
             if let Some(&(user, badge)) = badges.last() {
@@ -262,6 +351,38 @@ impl Push {
             }
         }
     }
+
+    /// How a task reaches one device, if at all: its own connection where the strategy
+    /// allows and one is open, else its vendor where the strategy allows and the device's
+    /// token names one of the app's notifiers.
+    fn route<'a>(
+        &self,
+        task: &Task,
+        notifiers: &'a [Notifier],
+        r: &'a Recipient,
+    ) -> Option<Route<'a>> {
+        if task.strategy != Strategy::OspushOnly
+            && self.deps.live.is_connected(&task.app, r.user, r.device)
+        {
+            return Some(Route::Live);
+        }
+        if task.strategy == Strategy::MxpushOnly {
+            return None;
+        }
+        let vendor = r.vendor.as_ref()?;
+        let notifier = notifiers.iter().find(|n| n.name == vendor.notifier)?;
+        Some(Route::Vendor(notifier, &vendor.token))
+    }
+}
+
+/// A vendor send's device, provider, token and outcome.
+type VendorOutcome = (UserId, DeviceSn, Provider, String, Sent);
+
+/// How a task reaches one device.
+#[derive(Clone, Copy)]
+enum Route<'a> {
+    Live,
+    Vendor(&'a Notifier, &'a str),
 }
 
 #[async_trait]

@@ -170,3 +170,9 @@ pub(crate) fn push_task_entries<'a>(app: &'a str) -> _ {
 pub(crate) fn push_task_counts<'a>(app: &'a str) -> _ {
     schema::push_task_counts::table.filter(schema::push_task_counts::app_id.eq(app))
 }
+
+/// `push_credentials` rows of one app.
+#[dsl::auto_type(no_type_alias)]
+pub(crate) fn push_credentials<'a>(app: &'a str) -> _ {
+    schema::push_credentials::table.filter(schema::push_credentials::app_id.eq(app))
+}

@@ -407,6 +407,19 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    push_credentials (app_id, provider) {
+        app_id -> Text,
+        provider -> Text,
+        name -> Text,
+        public_app_id -> Text,
+        public_app_key -> Text,
+        settings -> Text,
+        secret -> Text,
+        updated_at -> BigInt,
+    }
+}
+
 diesel::joinable!(group_members -> chat_groups (group_id));
 diesel::joinable!(inbox -> messages (message_id));
 diesel::joinable!(devices -> users (user_id));
@@ -443,4 +456,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     push_task_entries,
     push_task_counts,
     push_deliveries,
+    push_credentials,
 );

@@ -1648,6 +1648,14 @@ mod push {
             .await?;
         store.set_push_alias(&app.id, UserId(1), "al").await?;
         store.set_badge(&app.id, UserId(1), 4).await?;
+        store
+            .set_vendor_token(
+                &app.id,
+                UserId(2),
+                DeviceSn(1),
+                Some(("tok-b".into(), "apns".into())),
+            )
+            .await?;
         let ids = |r: Vec<Recipient>| -> Vec<(i64, i64, i64)> {
             r.into_iter()
                 .map(|r| (r.user.0, r.device.0, r.badge))
@@ -1664,7 +1672,25 @@ mod push {
         let tags = store
             .page(&app.id, &Audience::Tags(vec!["t".into()]), None, 10)
             .await?;
+        assert_eq!(
+            tags[0]
+                .vendor
+                .as_ref()
+                .map(|v| (v.notifier.as_str(), v.token.as_str())),
+            Some(("apns", "tok-b"))
+        );
         assert_eq!(ids(tags), [(2, 1, 0)]);
+        // A dead token is forgotten, unless the device bound another one meanwhile.
+        store
+            .forget_vendor_token(&app.id, UserId(2), DeviceSn(1), "older")
+            .await?;
+        let page = store.page(&app.id, &Audience::All, None, 10).await?;
+        assert!(page[2].vendor.is_some());
+        store
+            .forget_vendor_token(&app.id, UserId(2), DeviceSn(1), "tok-b")
+            .await?;
+        let page = store.page(&app.id, &Audience::All, None, 10).await?;
+        assert!(page[2].vendor.is_none());
         let alias = store
             .page(&app.id, &Audience::Aliases(vec!["al".into()]), None, 10)
             .await?;

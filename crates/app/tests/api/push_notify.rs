@@ -18,7 +18,8 @@ async fn on_device(app: &TestApp, name: &str) -> anyhow::Result<(i64, String, St
     Ok((user, text(&login["token"])?, text(&login["push_token"])?))
 }
 
-async fn notify(app: &TestApp, body: Value) -> anyhow::Result<i64> {
+/// Creates a push task with the admin token: its id.
+pub async fn notify(app: &TestApp, body: Value) -> anyhow::Result<i64> {
     let v = app
         .admin(Method::POST, "/push/notify")
         .json(body)
@@ -31,9 +32,9 @@ fn push(audience: Value, title: &str, badge: &str) -> Value {
     json!({"audience": audience, "message": {"title": title, "body": "b", "badge": badge}})
 }
 
-/// The counts of a task once `received` on mxpush reaches `received` (receipts are added in
-/// batches).
-async fn detail(app: &TestApp, task: i64, received: i64) -> anyhow::Result<Value> {
+/// The counts of a task once its count `field` (such as `mxpush_received`) reaches `value`
+/// (deliveries and receipts are written after the answer), or after 10 s.
+pub async fn detail(app: &TestApp, task: i64, field: &str, value: i64) -> anyhow::Result<Value> {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     loop {
         let list = app
@@ -42,7 +43,7 @@ async fn detail(app: &TestApp, task: i64, received: i64) -> anyhow::Result<Value
             .ok()
             .await?;
         let d = list[0].clone();
-        if d["mxpush_received"] == received || tokio::time::Instant::now() > deadline {
+        if d[field] == value || tokio::time::Instant::now() > deadline {
             return Ok(d);
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
@@ -124,7 +125,7 @@ async fn a_push_reaches_the_connected_devices_of_its_audience(app: &TestApp) -> 
     assert_eq!(app.stored_user(ann).await?.badge, 6);
 
     // Counts: the connected devices only, every push written.
-    let d = detail(app, all, 2).await?;
+    let d = detail(app, all, "mxpush_received", 2).await?;
     assert_eq!(
         (
             &d["task_id"],
@@ -140,7 +141,7 @@ async fn a_push_reaches_the_connected_devices_of_its_audience(app: &TestApp) -> 
         (&json!(0), &json!(0)),
         "{d}"
     );
-    let d = detail(app, by_tag, 1).await?;
+    let d = detail(app, by_tag, "mxpush_received", 1).await?;
     assert_eq!(
         (&d["mxpush_target"], &d["mxpush_received"]),
         (&json!(1), &json!(1)),
@@ -163,7 +164,7 @@ async fn a_repeated_request_id_answers_the_first_task_and_sends_nothing(
     let next = notify(app, push(json!({"user_id": [ann]}), "next", "")).await?;
     let frame = ws.next_op("push").await?;
     assert_eq!(frame["task_id"], next, "the repeat sent nothing: {frame}");
-    let d = detail(app, first, 1).await?;
+    let d = detail(app, first, "mxpush_received", 1).await?;
     assert_eq!(d["mxpush_sent"], 1, "{d}");
     Ok(())
 }

@@ -94,6 +94,7 @@ impl TestApp {
                 policy: tidings_files::FilesPolicy::default(),
                 max_concurrent_uploads: 32,
             },
+            push: tidings_vendors::VendorSettings::default(),
         };
         configure(&mut config);
         let server = tidings_app::start(config.clone()).await?;

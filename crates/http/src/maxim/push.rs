@@ -2,13 +2,13 @@
 //! channel (`/push/task/detail`). Admin tokens only.
 
 use actix_web::http::Method;
-use actix_web::web::{Data, Json};
+use actix_web::web::{Data, Json, Query};
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
 use tidings_kernel::Timestamp;
 use tidings_push::NotifyRequest;
 use tidings_push::model::{Audience, Badge, Channel, Kind, Notification, Strategy, TaskDetail};
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::Caller;
 use crate::envelope::{ApiResult, Envelope, ok};
@@ -19,7 +19,31 @@ use crate::{Operation, op};
 pub(crate) fn operations() -> Vec<Operation> {
     let mut ops = op(&[Method::POST], "/push/notify", notify);
     ops.extend(op(&[Method::POST], "/push/task/detail", task_detail));
+    ops.extend(op(&[Method::GET], "/push/certificate", certificate));
     ops
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct CertificateQuery {
+    /// 1 APNs, 7 FCM (2 Huawei, 3 Xiaomi, 4 Meizu, 5 vivo and 6 OPPO are not served: 10002).
+    #[serde(deserialize_with = "crate::lenient::int")]
+    pub provider: i64,
+    /// 0 development, 1 production (default): accepted; an APNs key serves both, and
+    /// `tidings app update --apns-sandbox` chooses where pushes go.
+    #[serde(default, deserialize_with = "crate::lenient::opt_int")]
+    pub environment: Option<i64>,
+}
+
+/// `NotifierDto`: what the app has configured for a provider, never a private key.
+#[derive(Serialize, ToSchema)]
+pub struct NotifierDto {
+    /// The `notifier_name` devices bind their tokens with (`/user/token/bind`).
+    pub name: String,
+    /// APNs: the bundle id (topic); FCM: the project id.
+    pub app_id: String,
+    /// APNs: the key id; FCM: the service account's e-mail.
+    pub app_key: String,
 }
 
 /// `PushNotifyRequest`.
@@ -34,8 +58,8 @@ pub struct PushNotifyRequest {
     pub message: PushMessage,
 }
 
-/// `Setting`. `ospush_sequence` (the vendors' order) is accepted and matters to the vendor
-/// channels, not served yet.
+/// `Setting`. `ospush_sequence` (the vendors' order) is accepted and not used: a device has
+/// one vendor token, bound with `/user/token/bind`.
 #[derive(Deserialize, ToSchema, Default)]
 pub struct PushSetting {
     /// A repeat of a request id answers the first task's id and sends nothing.
@@ -45,7 +69,8 @@ pub struct PushSetting {
 }
 
 /// `PushMessage`. The per-vendor blocks (`ios`, `android`, `huawei`, `xiaomi`, `oppo`,
-/// `vivo`, `flyme`, `fcm`) are accepted; they matter to the vendor channels, not served yet.
+/// `vivo`, `flyme`, `fcm`) are accepted and not used yet: APNs and FCM pushes use their
+/// defaults (sound `default`, high priority; `cmd` as a background push).
 #[derive(Deserialize, ToSchema)]
 pub struct PushMessage {
     /// `text` (default), `image` or `cmd` (pass-through, never shown).
@@ -250,8 +275,10 @@ fn notify_request(body: PushNotifyRequest) -> Result<NotifyRequest, ApiError> {
 }
 
 /// Send a push notification to an audience (admin token): the task's id. Devices with a
-/// connection open get a `push` frame (the mxpush channel); the vendor channels are not
-/// served yet, so `ospush_only` answers 12006. 12005 for an audience list over 500.
+/// connection open get a `push` frame (the mxpush channel, unless `ospush_only`); others
+/// are reached through APNs or FCM when they bound a vendor token whose `notifier_name` the
+/// app has credentials for (unless `mxpush_only`). `ospush_only` without credentials
+/// answers 12006; 12005 for an audience list over 500.
 #[utoipa::path(post, path = "/push/notify", tag = "push", request_body = PushNotifyRequest,
     responses((status = 200, body = Envelope<PushResults>)))]
 pub async fn notify(
@@ -262,6 +289,26 @@ pub async fn notify(
     let request = notify_request(body.into_inner())?;
     let task = state.push.notify(&caller.0, request).await?;
     ok(PushResults { task_id: task.0 })
+}
+
+/// What the app has configured for a push provider (admin token): names and ids, never a
+/// key; `data` is null when nothing is configured.
+#[utoipa::path(get, path = "/push/certificate", tag = "push", params(CertificateQuery),
+    responses((status = 200, body = Envelope<NotifierDto>)))]
+pub async fn certificate(
+    state: Data<ApiState>,
+    caller: Caller,
+    q: Query<CertificateQuery>,
+) -> ApiResult {
+    if q.environment.is_some_and(|e| !(0..=1).contains(&e)) {
+        return Err(ApiError::bad_parameter("environment must be 0 or 1"));
+    }
+    let notifier = state.push.certificate(&caller.0, q.provider).await?;
+    ok(notifier.map(|n| NotifierDto {
+        name: n.name,
+        app_id: n.app_id,
+        app_key: n.app_key,
+    }))
 }
 
 /// The counts of push tasks per channel (admin token); ids of no task of the app are left

@@ -3,8 +3,8 @@ use std::sync::{Arc, Mutex};
 use tidings_kernel::{Actor, DeviceSn, MockClock, MockIdGenerator, Timestamp};
 
 use super::*;
-use crate::model::{Badge, Counts, Cursor, Recipient};
-use crate::ports::{MockLiveChannel, MockRecipients, MockTaskRepository};
+use crate::model::{Badge, Counts, Cursor, Notifier, Provider, Recipient, VendorAddress};
+use crate::ports::{MockLiveChannel, MockRecipients, MockTaskRepository, MockVendorChannels};
 
 fn app() -> AppId {
     AppId::parse("app1").unwrap_or_else(|_| unreachable!())
@@ -44,6 +44,7 @@ struct Mocks {
     tasks: MockTaskRepository,
     recipients: MockRecipients,
     live: MockLiveChannel,
+    vendors: MockVendorChannels,
     now: i64,
 }
 
@@ -53,6 +54,7 @@ impl Mocks {
             tasks: MockTaskRepository::new(),
             recipients: MockRecipients::new(),
             live: MockLiveChannel::new(),
+            vendors: MockVendorChannels::new(),
             now: 1_000_000,
         }
     }
@@ -67,6 +69,7 @@ impl Mocks {
             tasks: Arc::new(self.tasks),
             recipients: Arc::new(self.recipients),
             live: Arc::new(self.live),
+            vendors: Arc::new(self.vendors),
             ids: Arc::new(ids),
             clock: Arc::new(clock),
         })
@@ -82,7 +85,9 @@ async fn refused(push: &Push, principal: &Principal, request: NotifyRequest) -> 
 
 #[tokio::test]
 async fn a_task_needs_an_admin_token_and_a_valid_request() {
-    let push = Mocks::new().push();
+    let mut mocks = Mocks::new();
+    mocks.vendors.expect_notifiers().returning(|_| Ok(vec![]));
+    let push = mocks.push();
     let user = Principal {
         app: app(),
         actor: Actor::User {
@@ -173,6 +178,16 @@ fn recipient(user: i64, device: i64, badge: i64) -> Recipient {
         user: UserId(user),
         device: DeviceSn(device),
         badge,
+        vendor: None,
+    }
+}
+
+fn apns() -> Notifier {
+    Notifier {
+        provider: Provider::Apns,
+        name: "apns".into(),
+        app_id: "com.example".into(),
+        app_key: "KEY".into(),
     }
 }
 
@@ -237,6 +252,7 @@ async fn deliver(
                 .push((added.on(Channel::Mxpush), cursor));
             Ok(())
         });
+    mocks.vendors.expect_notifiers().returning(|_| Ok(vec![]));
     let push = mocks.push();
     push.deliver(&TaskDelivery {
         app: app(),
@@ -380,4 +396,135 @@ fn badges_set_add_and_default_to_plus_one() {
     assert!(Strategy::parse("both").is_err());
     assert_eq!(Kind::parse("").ok(), Some(Kind::Text));
     assert!(Kind::parse("video").is_err());
+}
+
+#[tokio::test]
+async fn devices_without_a_connection_are_reached_through_their_vendor_as_the_strategy_allows()
+-> anyhow::Result<()> {
+    let with_token = |user, device, notifier: &str, token: &str| Recipient {
+        vendor: Some(VendorAddress {
+            notifier: notifier.into(),
+            token: token.into(),
+        }),
+        ..recipient(user, device, 0)
+    };
+    // User 1 is connected (and has a token); user 2 is not, with a live token; user 3's token
+    // is dead; user 4 names a notifier the app does not have; user 5 has no token.
+    let page = vec![
+        with_token(1, 1, "apns", "t1"),
+        with_token(2, 1, "apns", "t2"),
+        with_token(3, 1, "apns", "t3"),
+        with_token(4, 1, "huawei", "t4"),
+        recipient(5, 1, 0),
+    ];
+    for (strategy, live, vendor) in [
+        (Strategy::Combined, 1, vec!["t2", "t3"]),
+        (Strategy::MxpushOnly, 1, vec![]),
+        (Strategy::OspushOnly, 0, vec!["t1", "t2", "t3"]),
+    ] {
+        let mut mocks = Mocks::new();
+        let mut t = task(text(Badge::Add(1)));
+        t.strategy = strategy;
+        mocks
+            .tasks
+            .expect_find()
+            .returning(move |_, _| Ok(Some((t.clone(), None))));
+        let page = page.clone();
+        mocks
+            .recipients
+            .expect_page()
+            .returning(move |_, _, _, _| Ok(page.clone()));
+        mocks
+            .recipients
+            .expect_set_badges()
+            .returning(|_, _| Ok(()));
+        let forgotten = Arc::new(Mutex::new(Vec::new()));
+        let seen = forgotten.clone();
+        mocks
+            .recipients
+            .expect_forget_vendor_token()
+            .returning(move |_, u, _, token| {
+                seen.lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .push((u, token.to_owned()));
+                Ok(())
+            });
+        mocks
+            .live
+            .expect_is_connected()
+            .returning(|_, u, _| u == UserId(1));
+        mocks.live.expect_deliver().returning(|_, _, _, _| 1);
+        mocks
+            .vendors
+            .expect_notifiers()
+            .returning(|_| Ok(vec![apns()]));
+        let sent = Arc::new(Mutex::new(Vec::new()));
+        let seen = sent.clone();
+        mocks
+            .vendors
+            .expect_send()
+            .returning(move |_, n, token, push| {
+                assert_eq!((n.name.as_str(), push.badge), ("apns", 1));
+                seen.lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .push(token.to_owned());
+                if token == "t3" {
+                    Sent::DeadToken
+                } else {
+                    Sent::Accepted
+                }
+            });
+        let progress = Arc::new(Mutex::new(Vec::new()));
+        let seen = progress.clone();
+        mocks.tasks.expect_progress().returning(move |_, added, _| {
+            seen.lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .push(added.clone());
+            Ok(())
+        });
+        let push = mocks.push();
+        push.deliver(&TaskDelivery {
+            app: app(),
+            task: TaskId(9),
+        })
+        .await
+        .map_err(|e| e.0)?;
+        let mut sent = taken(&sent);
+        sent.sort();
+        assert_eq!(sent, vendor, "{strategy:?}");
+        let detail = &taken(&progress)[0];
+        assert_eq!(detail.on(Channel::Mxpush).target, live, "{strategy:?}");
+        let apns_counts = detail.on(Channel::Apns);
+        let n = vendor.len() as i64;
+        assert_eq!(
+            (apns_counts.target, apns_counts.sent, apns_counts.received),
+            (n, n, (n - 1).max(0)),
+            "{strategy:?}"
+        );
+        let dead = taken(&forgotten);
+        assert_eq!(dead.len(), usize::from(n > 0), "{strategy:?}");
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn the_certificate_shows_what_is_configured_and_ospush_only_needs_credentials()
+-> anyhow::Result<()> {
+    let mut mocks = Mocks::new();
+    mocks
+        .vendors
+        .expect_notifiers()
+        .returning(|_| Ok(vec![apns()]));
+    mocks.tasks.expect_create().returning(|_, _| Ok(None));
+    let push = mocks.push();
+    assert_eq!(push.certificate(&admin(), 1).await?, Some(apns()));
+    assert_eq!(push.certificate(&admin(), 7).await?, None);
+    assert!(matches!(
+        push.certificate(&admin(), 3).await,
+        Err(PushError::InvalidInput(_))
+    ));
+    let mut vendors = request(Audience::All);
+    vendors.strategy = Strategy::OspushOnly;
+    assert_eq!(push.notify(&admin(), vendors).await?, TaskId(77));
+    Ok(())
 }

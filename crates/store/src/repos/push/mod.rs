@@ -1,5 +1,6 @@
 //! Push tasks (`push_tasks` with their audience entries and counts per channel), the queue of
-//! their deliveries (`push_deliveries`), and the devices an audience names.
+//! their deliveries (`push_deliveries`), the devices an audience names, and apps' vendor
+//! credentials (`push_credentials`).
 
 use async_trait::async_trait;
 use diesel::prelude::*;
@@ -8,9 +9,10 @@ use tidings_kernel::jobs::{JobQueue, Leased};
 use tidings_kernel::{AppId, DeviceSn, Timestamp, UserId};
 use tidings_push::model::{
     Audience, Badge, Channel, Counts, Cursor, Kind, Notification, Recipient, Strategy, Task,
-    TaskDetail, TaskId,
+    TaskDetail, TaskId, VendorAddress,
 };
-use tidings_push::ports::{Recipients, TaskRepository};
+use tidings_push::model::{Credential, Notifier, Provider, SecretText};
+use tidings_push::ports::{CredentialRepository, Recipients, TaskRepository};
 use tidings_push::{RepoError, TaskDelivery};
 
 use crate::Store;
@@ -18,8 +20,8 @@ use crate::db::with_conn;
 use crate::error::push_error as err;
 use crate::in_app;
 use crate::schema::{
-    devices, push_deliveries, push_task_counts, push_task_entries, push_tasks, user_push_tags,
-    users,
+    devices, push_credentials, push_deliveries, push_task_counts, push_task_entries, push_tasks,
+    user_push_tags, users,
 };
 
 #[derive(Queryable, Selectable, Insertable)]
@@ -329,10 +331,17 @@ impl Recipients for Store {
         limit: i64,
     ) -> Result<Vec<Recipient>, RepoError> {
         let app = app.as_str();
-        let rows: Vec<(i64, i64, i64)> = with_conn!(self, |conn| {
+        type Row = (i64, i64, i64, Option<String>, Option<String>);
+        let rows: Vec<Row> = with_conn!(self, |conn| {
             let mut query = in_app::devices(app)
                 .inner_join(users::table)
-                .select((devices::user_id, devices::device_sn, users::badge))
+                .select((
+                    devices::user_id,
+                    devices::device_sn,
+                    users::badge,
+                    devices::notifier_name,
+                    devices::vendor_token,
+                ))
                 .order((devices::user_id, devices::device_sn))
                 .limit(limit)
                 .into_boxed();
@@ -362,12 +371,41 @@ impl Recipients for Store {
         });
         Ok(rows
             .into_iter()
-            .map(|(user, device, badge)| Recipient {
+            .map(|(user, device, badge, notifier, token)| Recipient {
                 user: UserId(user),
                 device: DeviceSn(device),
                 badge,
+                vendor: notifier
+                    .zip(token)
+                    .filter(|(n, t)| !n.is_empty() && !t.is_empty())
+                    .map(|(notifier, token)| VendorAddress { notifier, token }),
             })
             .collect())
+    }
+
+    async fn forget_vendor_token(
+        &self,
+        app: &AppId,
+        user: UserId,
+        device: DeviceSn,
+        token: &str,
+    ) -> Result<(), RepoError> {
+        with_conn!(self, |conn| {
+            diesel::update(
+                in_app::devices(app.as_str())
+                    .filter(devices::user_id.eq(user.0))
+                    .filter(devices::device_sn.eq(device.0))
+                    .filter(devices::vendor_token.eq(token)),
+            )
+            .set((
+                devices::vendor_token.eq(None::<String>),
+                devices::notifier_name.eq(None::<String>),
+            ))
+            .execute(conn)
+            .await
+            .map_err(err)?
+        });
+        Ok(())
     }
 
     async fn set_badges(&self, app: &AppId, badges: &[(UserId, i64)]) -> Result<(), RepoError> {
@@ -388,6 +426,80 @@ impl Recipients for Store {
                         .execute(c)
                         .await?;
                 }
+                Ok::<_, diesel::result::Error>(())
+            })
+            .await
+            .map_err(err)
+        })
+    }
+}
+
+#[async_trait]
+impl CredentialRepository for Store {
+    async fn credentials(&self, app: &AppId) -> Result<Vec<Credential>, RepoError> {
+        type Row = (String, String, String, String, String, String);
+        let rows: Vec<Row> = with_conn!(self, |conn| {
+            in_app::push_credentials(app.as_str())
+                .order(push_credentials::provider)
+                .select((
+                    push_credentials::provider,
+                    push_credentials::name,
+                    push_credentials::public_app_id,
+                    push_credentials::public_app_key,
+                    push_credentials::settings,
+                    push_credentials::secret,
+                ))
+                .load(conn)
+                .await
+                .map_err(err)?
+        });
+        rows.into_iter()
+            .map(|(provider, name, app_id, app_key, settings, secret)| {
+                let provider = [Provider::Apns, Provider::Fcm]
+                    .into_iter()
+                    .find(|p| p.name() == provider)
+                    .ok_or_else(|| corrupt(format!("provider {provider}")))?;
+                Ok(Credential {
+                    notifier: Notifier {
+                        provider,
+                        name,
+                        app_id,
+                        app_key,
+                    },
+                    settings,
+                    secret: SecretText(secret),
+                })
+            })
+            .collect()
+    }
+
+    async fn put_credential(&self, app: &AppId, credential: &Credential) -> Result<(), RepoError> {
+        let app = app.as_str();
+        let n = &credential.notifier;
+        let provider = n.provider.name();
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+        with_conn!(self, |conn| {
+            conn.transaction(async |c| {
+                diesel::delete(
+                    in_app::push_credentials(app).filter(push_credentials::provider.eq(provider)),
+                )
+                .execute(c)
+                .await?;
+                diesel::insert_into(push_credentials::table)
+                    .values((
+                        push_credentials::app_id.eq(app),
+                        push_credentials::provider.eq(provider),
+                        push_credentials::name.eq(&n.name),
+                        push_credentials::public_app_id.eq(&n.app_id),
+                        push_credentials::public_app_key.eq(&n.app_key),
+                        push_credentials::settings.eq(&credential.settings),
+                        push_credentials::secret.eq(&credential.secret.0),
+                        push_credentials::updated_at.eq(now),
+                    ))
+                    .execute(c)
+                    .await?;
                 Ok::<_, diesel::result::Error>(())
             })
             .await

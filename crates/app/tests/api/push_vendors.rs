@@ -1,0 +1,242 @@
+//! Push tasks to devices without a connection, through APNs and FCM: the in-process mock
+//! provider (TLS, HTTP/2) stands in for both, trusted through `TIDINGS_PUSH_EXTRA_CA`, and
+//! the app's credentials are set with `tidings app update`.
+
+use std::time::Duration;
+
+use reqwest::Method;
+use serde_json::{Value, json};
+use tidings_vendors::testing::{Answer, MockVendor};
+
+use crate::cli::tidings;
+use crate::push_notify::{detail, notify};
+use crate::support::{Backend, TestApp, id, text};
+use crate::ws::Ws;
+
+/// A user logged in on one device (serial number 1) that bound a vendor token.
+async fn with_vendor_token(
+    app: &TestApp,
+    name: &str,
+    notifier: &str,
+    token: &str,
+) -> anyhow::Result<(i64, String)> {
+    let user = app.register(name, "secret-pw").await?;
+    let login = app
+        .login(name, "secret-pw", Some(&format!("{name}-phone")))
+        .await?;
+    let t = text(&login["token"])?;
+    app.post("/user/token/bind")
+        .token(&t)
+        .json(json!({"device_sn": 1, "device_token": token, "notifier_name": notifier}))
+        .ok()
+        .await?;
+    Ok((user, t))
+}
+
+/// Waits until the mock has received `n` pushes.
+async fn pushes(
+    mock: &MockVendor,
+    n: usize,
+) -> anyhow::Result<Vec<tidings_vendors::testing::Received>> {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let pushes = mock.pushes();
+        if pushes.len() >= n {
+            return Ok(pushes);
+        }
+        anyhow::ensure!(
+            tokio::time::Instant::now() < deadline,
+            "{} pushes of {n}",
+            pushes.len()
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+fn counts(d: &Value, channel: &str) -> (Value, Value, Value) {
+    (
+        d[format!("{channel}_target")].clone(),
+        d[format!("{channel}_sent")].clone(),
+        d[format!("{channel}_received")].clone(),
+    )
+}
+
+async fn offline_devices_are_reached_through_apns_and_fcm(backend: Backend) -> anyhow::Result<()> {
+    let mock = MockVendor::start().await?;
+    let dir = std::env::temp_dir().join(format!(
+        "tidings-vendors-{}-{}",
+        std::process::id(),
+        mock.url.rsplit(':').next().unwrap_or_default()
+    ));
+    std::fs::create_dir_all(&dir)?;
+    let ca = dir.join("ca.pem");
+    std::fs::write(&ca, &mock.ca_pem)?;
+    let url = mock.url.clone();
+    let Some(app) = TestApp::spawn(backend, move |config| {
+        config.push.apns_url = Some(url.clone());
+        config.push.fcm_url = Some(url);
+        config.push.extra_ca = Some(ca);
+        config.push.first_backoff = Duration::from_millis(10);
+    })
+    .await?
+    else {
+        return Ok(());
+    };
+
+    // Credentials, as an operator sets them.
+    let p8 = dir.join("AuthKey.p8");
+    std::fs::write(&p8, tidings_vendors::testing::apns_key()?.0)?;
+    let account = dir.join("service-account.json");
+    let service_account = json!({
+        "type": "service_account", "project_id": "chat-proj", "private_key_id": "k1",
+        "private_key": tidings_vendors::testing::rsa_key()?, "client_email": "push@chat-proj.iam.gserviceaccount.com",
+        "token_uri": format!("{}/token", mock.url),
+    });
+    std::fs::write(&account, service_account.to_string())?;
+    let path = |p: &std::path::Path| p.to_string_lossy().into_owned();
+    let out = tidings(
+        &app,
+        &[
+            "app",
+            "update",
+            &app.app.app_id,
+            "--apns-key-file",
+            &path(&p8),
+            "--apns-key-id",
+            "KEY1",
+            "--apns-team-id",
+            "TEAM1",
+            "--apns-topic",
+            "com.example.chat",
+            "--fcm-service-account",
+            &path(&account),
+        ],
+    )?;
+    assert!(out.contains("apns credentials set"), "{out}");
+    assert!(!out.contains("PRIVATE"), "{out}");
+    let apns = app
+        .admin(Method::GET, "/push/certificate")
+        .query(&[("provider", "1")])
+        .ok()
+        .await?;
+    assert_eq!(
+        apns,
+        json!({"name": "apns", "app_id": "com.example.chat", "app_key": "KEY1"})
+    );
+    let fcm = app
+        .admin(Method::GET, "/push/certificate")
+        .query(&[("provider", "7")])
+        .ok()
+        .await?;
+    assert_eq!(fcm["app_id"], "chat-proj");
+    assert!(!fcm.to_string().contains("PRIVATE"), "{fcm}");
+    app.admin(Method::GET, "/push/certificate")
+        .query(&[("provider", "3")])
+        .refused(10002)
+        .await?;
+
+    // Ann's iPhone and Bob's Android are offline; Cyd is connected; Dan's token names a
+    // notifier the app has no credentials for.
+    let (ann, ann_t) = with_vendor_token(&app, "ann", "apns", "apns-ann").await?;
+    let (_, _) = with_vendor_token(&app, "bob", "fcm", "fcm-bob").await?;
+    let (_, cyd_t) = with_vendor_token(&app, "cyd", "fcm", "fcm-cyd").await?;
+    with_vendor_token(&app, "dan", "huawei", "hw-dan").await?;
+    app.get("/push/certificate")
+        .token(&ann_t)
+        .query(&[("provider", "1")])
+        .refused(10010)
+        .await?;
+    let mut cyd_ws = Ws::connect(&app, &cyd_t, None).await?;
+    let all = notify(
+        &app,
+        json!({"audience": "all", "message": {"title": "Hi", "body": "there"}}),
+    )
+    .await?;
+    let sent = pushes(&mock, 2).await?;
+    let to_ann = sent
+        .iter()
+        .find(|p| p.path == "/3/device/apns-ann")
+        .ok_or_else(|| anyhow::anyhow!("no APNs push: {sent:?}"))?;
+    assert_eq!(to_ann.version, "HTTP/2.0");
+    assert_eq!(to_ann.header("apns-topic"), Some("com.example.chat"));
+    assert_eq!(to_ann.json()["aps"]["alert"]["title"], "Hi");
+    assert_eq!(to_ann.json()["aps"]["badge"], 1);
+    let to_bob = sent
+        .iter()
+        .find(|p| p.path == "/v1/projects/chat-proj/messages:send")
+        .ok_or_else(|| anyhow::anyhow!("no FCM push: {sent:?}"))?;
+    assert_eq!(to_bob.json()["message"]["token"], "fcm-bob");
+    assert_eq!(cyd_ws.next_op("push").await?["task_id"], all);
+    let d = detail(&app, all, "mxpush_received", 1).await?;
+    assert_eq!(counts(&d, "apns"), (json!(1), json!(1), json!(1)), "{d}");
+    assert_eq!(counts(&d, "fcm"), (json!(1), json!(1), json!(1)), "{d}");
+    assert_eq!(counts(&d, "mxpush"), (json!(1), json!(1), json!(1)), "{d}");
+    assert_eq!(
+        sent.len(),
+        2,
+        "no push for the connected device or the unknown notifier"
+    );
+
+    // ospush_only: the connected device is reached through its vendor instead.
+    let vendors_only = json!({"audience": {"user_id": [id(&cyd_ws.hello["user_id"])?]},
+        "setting": {"distribution_strategy": "ospush_only"}, "message": {"title": "os"}});
+    notify(&app, vendors_only).await?;
+    let sent = pushes(&mock, 3).await?;
+    assert_eq!(sent[2].json()["message"]["token"], "fcm-cyd");
+
+    // A token APNs reports dead is forgotten: the next task does not try it.
+    mock.script([Answer::status(410, r#"{"reason":"Unregistered"}"#)]);
+    let dead = notify(
+        &app,
+        json!({"audience": {"user_id": [ann]}, "message": {"title": "x"}}),
+    )
+    .await?;
+    pushes(&mock, 4).await?;
+    let d = detail(&app, dead, "apns_sent", 1).await?;
+    assert_eq!(counts(&d, "apns"), (json!(1), json!(1), json!(0)), "{d}");
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    while app.stored_devices(ann).await?[0].vendor_token.is_some() {
+        anyhow::ensure!(
+            tokio::time::Instant::now() < deadline,
+            "the dead token stayed"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let none = notify(
+        &app,
+        json!({"audience": {"user_id": [ann]}, "message": {"title": "y"}}),
+    )
+    .await?;
+    let d = detail(&app, none, "apns_sent", 0).await?;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(mock.pushes().len(), 4, "{d}");
+
+    // 429 and 503 are retried: the push still arrives.
+    let (_, _) = with_vendor_token(&app, "eve", "apns", "apns-eve").await?;
+    mock.script([
+        Answer::status(429, r#"{"reason":"TooManyRequests"}"#),
+        Answer::status(503, r#"{"reason":"ServiceUnavailable"}"#),
+    ]);
+    let retried = notify(
+        &app,
+        json!({"audience": {"push_token": [text(&app.login("eve", "secret-pw", Some("eve-phone")).await?["push_token"])?]},
+            "message": {"title": "again"}}),
+    )
+    .await?;
+    let d = detail(&app, retried, "apns_received", 1).await?;
+    assert_eq!(counts(&d, "apns"), (json!(1), json!(1), json!(1)), "{d}");
+    let _ = std::fs::remove_dir_all(&dir);
+    // Closed first: a graceful stop waits for open WebSockets.
+    drop(cyd_ws);
+    app.finish().await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn offline_devices_are_reached_through_apns_and_fcm_sqlite() -> anyhow::Result<()> {
+    offline_devices_are_reached_through_apns_and_fcm(Backend::Sqlite).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn offline_devices_are_reached_through_apns_and_fcm_postgres() -> anyhow::Result<()> {
+    offline_devices_are_reached_through_apns_and_fcm(Backend::Postgres).await
+}
