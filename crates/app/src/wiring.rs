@@ -15,7 +15,7 @@ use tidings_messaging::batched_audience::BatchedAudience;
 use tidings_messaging::group_commit::GroupCommit;
 use tidings_messaging::webhooks::Webhooks;
 use tidings_messaging::{Messaging, MessagingDeps, MessagingPolicy};
-use tidings_push::{Deliveries, Push, PushDeps};
+use tidings_push::{Deliveries, Push, PushDeps, Retries};
 use tidings_roster::{Roster, RosterDeps, RosterPolicy};
 use tidings_store::Store;
 use tidings_users::{BcryptHasher, LocalTokenCache, Users, UsersDeps, UsersPolicy};
@@ -50,6 +50,8 @@ pub(crate) struct Services {
     pub credentials: Arc<dyn tidings_push::ports::CredentialRepository>,
     /// Delivers push tasks.
     pub push_deliveries: Deliveries,
+    /// Tries again the vendor pushes whose vendor was unavailable.
+    pub push_retries: Retries,
     /// This node's gateway connections.
     pub hub: Arc<Hub>,
     pub webhooks: Webhooks,
@@ -144,6 +146,14 @@ pub(crate) fn services(
         clock: clock.clone(),
     });
     let push_deliveries = push.deliveries(store.clone(), RetryPolicy::default());
+    // From 1 s, doubling, 12 attempts: a vendor away for up to about an hour loses nothing.
+    let push_retries = push.retries(
+        store.clone(),
+        RetryPolicy {
+            max_attempts: 12,
+            ..RetryPolicy::default()
+        },
+    );
     let messages = GroupCommit::new(store.clone(), &config.group_commit);
     let messaging = Messaging::new(MessagingDeps {
         store: Arc::new(messages),
@@ -167,6 +177,7 @@ pub(crate) fn services(
         push,
         credentials: store_for_credentials,
         push_deliveries,
+        push_retries,
         hub,
         webhooks,
     })

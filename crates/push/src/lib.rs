@@ -8,5 +8,6 @@ mod service;
 
 pub use error::{PushError, RepoError};
 pub use service::{
-    Deliveries, DeliveryQueue, MAX_DETAIL_IDS, NotifyRequest, Push, PushDeps, TaskDelivery,
+    Deliveries, DeliveryQueue, MAX_DETAIL_IDS, NotifyRequest, Push, PushDeps, Retries, RetryQueue,
+    TaskDelivery, VendorRetry,
 };

@@ -34,7 +34,8 @@ pub trait TaskRepository: Send + Sync {
     /// # Errors
     /// [`RepoError`] on storage failure.
     async fn details(&self, app: &AppId, ids: &[TaskId]) -> Result<Vec<TaskDetail>, RepoError>;
-    /// Adds `added` to the task's counts and, with `cursor`, moves its delivery there,
+    /// Adds `added` to the task's counts, with `cursor` moves its delivery there, and queues
+    /// a later attempt for each device of `retries` (its vendor was unavailable),
     /// atomically.
     ///
     /// # Errors
@@ -44,6 +45,7 @@ pub trait TaskRepository: Send + Sync {
         app: &AppId,
         added: &TaskDetail,
         cursor: Option<Cursor>,
+        retries: &[(UserId, DeviceSn)],
     ) -> Result<(), RepoError>;
 }
 
@@ -62,6 +64,16 @@ pub trait Recipients: Send + Sync {
         after: Cursor,
         limit: i64,
     ) -> Result<Vec<Recipient>, RepoError>;
+    /// One device, as a page names it, if it still exists.
+    ///
+    /// # Errors
+    /// [`RepoError`] on storage failure.
+    async fn device(
+        &self,
+        app: &AppId,
+        user: UserId,
+        device: DeviceSn,
+    ) -> Result<Option<Recipient>, RepoError>;
     /// Forgets a device's vendor token that its vendor reported dead (unless the device has
     /// bound another one meanwhile).
     ///
@@ -117,7 +129,10 @@ pub enum Sent {
     Accepted,
     /// The vendor says the device token is dead (the app was removed, the token expired).
     DeadToken,
-    /// Not taken (after the adapter's own retries of 429 and 5xx answers).
+    /// Not taken now (429, 5xx or unreachable, after the adapter's own quick retries): worth
+    /// another attempt later.
+    Unavailable(String),
+    /// Refused for good (a bad request, bad credentials).
     Failed(String),
 }
 

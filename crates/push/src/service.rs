@@ -52,6 +52,20 @@ pub struct TaskDelivery {
     pub task: TaskId,
 }
 
+/// A vendor push of a task to one device, to try again: its vendor was unavailable.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VendorRetry {
+    pub app: AppId,
+    pub task: TaskId,
+    pub user: UserId,
+    pub device: DeviceSn,
+}
+
+/// The durable queue of vendor pushes to try again (filled with each page's progress).
+pub trait RetryQueue: JobQueue<VendorRetry, Error = RepoError> {}
+
+impl<T: JobQueue<VendorRetry, Error = RepoError> + ?Sized> RetryQueue for T {}
+
 /// The durable queue of task deliveries (filled by the store with each task).
 pub trait DeliveryQueue: JobQueue<TaskDelivery, Error = RepoError> {}
 
@@ -190,12 +204,88 @@ impl Push {
         for (app, task, n) in self.receipts.take() {
             let mut added = TaskDetail::new(task);
             added.on_mut(Channel::Mxpush).received = n;
-            if let Err(e) = self.deps.tasks.progress(&app, &added, None).await {
+            if let Err(e) = self.deps.tasks.progress(&app, &added, None, &[]).await {
                 self.receipts.restore(app, task, n);
                 failure = Some(e);
             }
         }
         failure.map_or(Ok(()), |e| Err(e.into()))
+    }
+
+    /// The runner of the queue of vendor pushes to try again.
+    pub fn retries(&self, queue: Arc<dyn RetryQueue>, policy: RetryPolicy) -> Retries {
+        let handler: Arc<dyn JobHandler<VendorRetry>> = Arc::new(self.clone());
+        Retries {
+            runner: JobRunner::new(queue, handler, self.deps.clock.clone(), policy),
+        }
+    }
+
+    /// Tries a vendor push again (its vendor was unavailable): to the device's token as it is
+    /// now, with the user's badge as it is now. `Err` while the vendor is still unavailable
+    /// (the job runner waits longer each time).
+    async fn retry_vendor(&self, job: &VendorRetry) -> Result<(), String> {
+        let repo = |e: RepoError| format!("{:#}", e.0);
+        let Some((task, _)) = self
+            .deps
+            .tasks
+            .find(&job.app, job.task)
+            .await
+            .map_err(repo)?
+        else {
+            return Ok(());
+        };
+        if task
+            .notification
+            .show_end
+            .is_some_and(|end| end <= self.deps.clock.now())
+        {
+            return Ok(());
+        }
+        let device = self.deps.recipients.device(&job.app, job.user, job.device);
+        let Some(r) = device.await.map_err(repo)? else {
+            return Ok(());
+        };
+        let notifiers = self.deps.vendors.notifiers(&job.app).await.map_err(repo)?;
+        let Some((notifier, token)) = r.vendor.as_ref().and_then(|v| {
+            notifiers
+                .iter()
+                .find(|n| n.name == v.notifier)
+                .map(|n| (n, v.token.as_str()))
+        }) else {
+            return Ok(());
+        };
+        let push = VendorPush {
+            task: task.id,
+            notification: Arc::new(task.notification.clone()),
+            badge: r.badge,
+        };
+        match self
+            .deps
+            .vendors
+            .send(&job.app, notifier, token, &push)
+            .await
+        {
+            Sent::Accepted => {
+                let mut added = TaskDetail::new(task.id);
+                added.on_mut(notifier.provider.channel()).received = 1;
+                self.deps
+                    .tasks
+                    .progress(&job.app, &added, None, &[])
+                    .await
+                    .map_err(repo)
+            }
+            Sent::DeadToken => self
+                .deps
+                .recipients
+                .forget_vendor_token(&job.app, job.user, job.device, token)
+                .await
+                .map_err(repo),
+            Sent::Unavailable(why) => Err(why),
+            Sent::Failed(why) => {
+                tracing::warn!(task = task.id.0, error = %why, "a vendor push was not taken");
+                Ok(())
+            }
+        }
     }
 
     /// The runner of the delivery queue.
@@ -318,11 +408,16 @@ impl Push {
                 .buffer_unordered(VENDOR_IN_FLIGHT)
                 .collect()
                 .await;
+            let mut retries = Vec::new();
             for (user, device, provider, token, sent) in outcomes {
                 let counts = added.on_mut(provider.channel());
                 counts.sent += 1;
                 match sent {
                     Sent::Accepted => counts.received += 1,
+                    Sent::Unavailable(why) => {
+                        tracing::debug!(task = task.id.0, error = %why, "vendor push retried later");
+                        retries.push((user, device));
+                    }
                     Sent::DeadToken => {
                         self.deps
                             .recipients
@@ -344,7 +439,7 @@ impl Push {
             }
             self.deps
                 .tasks
-                .progress(&task.app, &added, Some(cursor))
+                .progress(&task.app, &added, Some(cursor), &retries)
                 .await?;
             if (page.len() as i64) < PAGE {
                 return Ok(());
@@ -389,6 +484,29 @@ enum Route<'a> {
 impl JobHandler<TaskDelivery> for Push {
     async fn handle(&self, job: &TaskDelivery) -> Result<(), String> {
         self.deliver(job).await.map_err(|e| format!("{:#}", e.0))
+    }
+}
+
+#[async_trait]
+impl JobHandler<VendorRetry> for Push {
+    async fn handle(&self, job: &VendorRetry) -> Result<(), String> {
+        self.retry_vendor(job).await
+    }
+}
+
+/// Works the queue of vendor pushes to try again.
+#[derive(Clone)]
+pub struct Retries {
+    runner: JobRunner<VendorRetry, dyn RetryQueue, dyn JobHandler<VendorRetry>>,
+}
+
+impl Retries {
+    /// Leases the due retries and works them: how many were taken.
+    ///
+    /// # Errors
+    /// [`RepoError`] when the queue cannot be read or updated.
+    pub async fn run_once(&self) -> Result<usize, RepoError> {
+        self.runner.run_once().await
     }
 }
 

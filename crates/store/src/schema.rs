@@ -408,6 +408,20 @@ diesel::table! {
 }
 
 diesel::table! {
+    push_retries (id) {
+        id -> BigInt,
+        app_id -> Text,
+        task_id -> BigInt,
+        user_id -> BigInt,
+        device_sn -> BigInt,
+        attempts -> BigInt,
+        next_attempt_at -> BigInt,
+        failed -> Bool,
+        last_error -> Text,
+    }
+}
+
+diesel::table! {
     push_credentials (app_id, provider) {
         app_id -> Text,
         provider -> Text,
@@ -457,4 +471,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     push_task_counts,
     push_deliveries,
     push_credentials,
+    push_retries,
 );

@@ -1548,11 +1548,11 @@ mod messages {
 mod push {
     use tidings_kernel::jobs::JobQueue;
     use tidings_kernel::{DeviceSn, Timestamp, UserId};
-    use tidings_push::TaskDelivery;
     use tidings_push::model::{
         Audience, Badge, Channel, Kind, Notification, Recipient, Strategy, Task, TaskDetail, TaskId,
     };
     use tidings_push::ports::{Recipients, TaskRepository};
+    use tidings_push::{TaskDelivery, VendorRetry};
     use tidings_store::{Store, store_test};
     use tidings_users::ports::{DeviceRepository, UserRepository};
 
@@ -1610,8 +1610,23 @@ mod push {
         added.on_mut(Channel::Mxpush).target = 3;
         added.on_mut(Channel::Mxpush).sent = 2;
         let at = Some((UserId(2), DeviceSn(1)));
-        store.progress(&app.id, &added, Some(at)).await?;
-        store.progress(&app.id, &added, None).await?;
+        store
+            .progress(&app.id, &added, Some(at), &[(UserId(2), DeviceSn(1))])
+            .await?;
+        store.progress(&app.id, &added, None, &[]).await?;
+        // The retry is queued, due a moment later.
+        let retry = JobQueue::<VendorRetry>::lease_due(
+            &store,
+            Timestamp(i64::MAX - 1),
+            Timestamp(i64::MAX),
+            10,
+        )
+        .await?;
+        assert_eq!(retry.len(), 1);
+        assert_eq!(
+            (retry[0].job.task, retry[0].job.user, retry[0].attempts),
+            (TaskId(10), UserId(2), 1)
+        );
         let details = store
             .details(&app.id, &[TaskId(99), TaskId(10), TaskId(10)])
             .await?;

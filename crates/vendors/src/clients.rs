@@ -178,7 +178,7 @@ impl VendorClients {
                 Attempt::Again(why, after) => {
                     if let Some(after) = after {
                         if after > MAX_RETRY_AFTER {
-                            return Sent::Failed(format!("{why}; retry after {after:?}"));
+                            return Sent::Unavailable(format!("{why}; retry after {after:?}"));
                         }
                         wait = after;
                     }
@@ -192,7 +192,7 @@ impl VendorClients {
                 Attempt::Reauthorize(why) => return Sent::Failed(why),
             }
         }
-        Sent::Failed(last)
+        Sent::Unavailable(last)
     }
 
     fn apns_jwt(&self, key: &Apns, fresh: bool) -> anyhow::Result<String> {
@@ -385,13 +385,13 @@ impl VendorChannels for VendorClients {
     async fn send(&self, app: &AppId, notifier: &Notifier, token: &str, push: &VendorPush) -> Sent {
         let loaded = match self.loaded(app).await {
             Ok(l) => l,
-            Err(e) => return Sent::Failed(format!("credentials: {:#}", e.0)),
+            Err(e) => return Sent::Unavailable(format!("credentials: {:#}", e.0)),
         };
         let Some((_, key)) = loaded.iter().find(|(n, _)| n.provider == notifier.provider) else {
             return Sent::Failed(format!("no {} credentials", notifier.provider.name()));
         };
         let Ok(_permit) = self.in_flight.acquire().await else {
-            return Sent::Failed("shutting down".into());
+            return Sent::Unavailable("shutting down".into());
         };
         match key {
             Loaded::Apns(key) => {

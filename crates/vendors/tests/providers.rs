@@ -220,9 +220,9 @@ async fn dead_tokens_retries_and_a_provider_that_stays_down() -> anyhow::Result<
     s.mock
         .script([Answer::status(403, r#"{"reason":"ExpiredProviderToken"}"#)]);
     assert_eq!(send("e").await, Sent::Accepted);
-    // Down for every attempt: failed (the caller keeps the push).
+    // Down for every attempt: unavailable (the caller tries again later).
     s.mock.set_down(true);
-    assert!(matches!(send("f").await, Sent::Failed(why) if why.contains("503")));
+    assert!(matches!(send("f").await, Sent::Unavailable(why) if why.contains("503")));
     Ok(())
 }
 

@@ -225,6 +225,24 @@ async fn offline_devices_are_reached_through_apns_and_fcm(backend: Backend) -> a
     .await?;
     let d = detail(&app, retried, "apns_received", 1).await?;
     assert_eq!(counts(&d, "apns"), (json!(1), json!(1), json!(1)), "{d}");
+
+    // A provider down for longer than the quick retries: the push waits in the retry queue
+    // and arrives once the provider is back.
+    mock.set_down(true);
+    let later = notify(
+        &app,
+        json!({"audience": {"user_id": [id(&cyd_ws.hello["user_id"])?]},
+            "setting": {"distribution_strategy": "ospush_only"}, "message": {"title": "later"}}),
+    )
+    .await?;
+    let d = detail(&app, later, "fcm_sent", 1).await?;
+    assert_eq!(counts(&d, "fcm"), (json!(1), json!(1), json!(0)), "{d}");
+    mock.set_down(false);
+    let d = detail(&app, later, "fcm_received", 1).await?;
+    assert_eq!(counts(&d, "fcm"), (json!(1), json!(1), json!(1)), "{d}");
+    let last = mock.pushes().pop().map(|p| p.json()).unwrap_or_default();
+    assert_eq!(last["message"]["notification"]["title"], "later");
+
     let _ = std::fs::remove_dir_all(&dir);
     // Closed first: a graceful stop waits for open WebSockets.
     drop(cyd_ws);

@@ -246,7 +246,7 @@ async fn deliver(
     mocks
         .tasks
         .expect_progress()
-        .returning(move |_, added, cursor| {
+        .returning(move |_, added, cursor, _| {
             seen.lock()
                 .unwrap_or_else(|p| p.into_inner())
                 .push((added.on(Channel::Mxpush), cursor));
@@ -358,15 +358,18 @@ async fn a_cmd_push_leaves_the_badge_and_a_task_past_its_end_sends_nothing() -> 
 async fn receipts_that_cannot_be_stored_are_kept_for_the_next_flush() -> anyhow::Result<()> {
     let mut mocks = Mocks::new();
     let mut calls = 0;
-    mocks.tasks.expect_progress().returning(move |_, added, _| {
-        calls += 1;
-        assert_eq!(added.on(Channel::Mxpush).received, 2);
-        if calls == 1 {
-            Err(RepoError(anyhow::anyhow!("down")))
-        } else {
-            Ok(())
-        }
-    });
+    mocks
+        .tasks
+        .expect_progress()
+        .returning(move |_, added, _, _| {
+            calls += 1;
+            assert_eq!(added.on(Channel::Mxpush).received, 2);
+            if calls == 1 {
+                Err(RepoError(anyhow::anyhow!("down")))
+            } else {
+                Ok(())
+            }
+        });
     let push = mocks.push();
     let receipt = push.receipts.receipt(&app(), TaskId(1));
     receipt.written();
@@ -398,6 +401,22 @@ fn badges_set_add_and_default_to_plus_one() {
     assert!(Kind::parse("video").is_err());
 }
 
+/// Mocks that serve `task` and one page of recipients, and accept any badges.
+fn serving(mocks: &mut Mocks, task: Task, page: Vec<Recipient>) {
+    mocks
+        .tasks
+        .expect_find()
+        .returning(move |_, _| Ok(Some((task.clone(), None))));
+    mocks
+        .recipients
+        .expect_page()
+        .returning(move |_, _, _, _| Ok(page.clone()));
+    mocks
+        .recipients
+        .expect_set_badges()
+        .returning(|_, _| Ok(()));
+}
+
 #[tokio::test]
 async fn devices_without_a_connection_are_reached_through_their_vendor_as_the_strategy_allows()
 -> anyhow::Result<()> {
@@ -425,19 +444,7 @@ async fn devices_without_a_connection_are_reached_through_their_vendor_as_the_st
         let mut mocks = Mocks::new();
         let mut t = task(text(Badge::Add(1)));
         t.strategy = strategy;
-        mocks
-            .tasks
-            .expect_find()
-            .returning(move |_, _| Ok(Some((t.clone(), None))));
-        let page = page.clone();
-        mocks
-            .recipients
-            .expect_page()
-            .returning(move |_, _, _, _| Ok(page.clone()));
-        mocks
-            .recipients
-            .expect_set_badges()
-            .returning(|_, _| Ok(()));
+        serving(&mut mocks, t, page.clone());
         let forgotten = Arc::new(Mutex::new(Vec::new()));
         let seen = forgotten.clone();
         mocks
@@ -476,12 +483,15 @@ async fn devices_without_a_connection_are_reached_through_their_vendor_as_the_st
             });
         let progress = Arc::new(Mutex::new(Vec::new()));
         let seen = progress.clone();
-        mocks.tasks.expect_progress().returning(move |_, added, _| {
-            seen.lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .push(added.clone());
-            Ok(())
-        });
+        mocks
+            .tasks
+            .expect_progress()
+            .returning(move |_, added, _, _| {
+                seen.lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .push(added.clone());
+                Ok(())
+            });
         let push = mocks.push();
         push.deliver(&TaskDelivery {
             app: app(),
@@ -526,5 +536,95 @@ async fn the_certificate_shows_what_is_configured_and_ospush_only_needs_credenti
     let mut vendors = request(Audience::All);
     vendors.strategy = Strategy::OspushOnly;
     assert_eq!(push.notify(&admin(), vendors).await?, TaskId(77));
+    Ok(())
+}
+
+#[tokio::test]
+async fn an_unavailable_vendor_queues_a_retry_which_sends_to_the_device_as_it_is_then()
+-> anyhow::Result<()> {
+    let with_token = |token: &str, badge| Recipient {
+        vendor: Some(VendorAddress {
+            notifier: "apns".into(),
+            token: token.into(),
+        }),
+        ..recipient(1, 1, badge)
+    };
+    let mut mocks = Mocks::new();
+    serving(
+        &mut mocks,
+        task(text(Badge::Add(1))),
+        vec![with_token("old", 0)],
+    );
+    // By the retry, the device bound another token and the badge moved on.
+    mocks
+        .recipients
+        .expect_device()
+        .returning(move |_, _, _| Ok(Some(with_token("new", 7))));
+    mocks.live.expect_is_connected().returning(|_, _, _| false);
+    mocks
+        .vendors
+        .expect_notifiers()
+        .returning(|_| Ok(vec![apns()]));
+    let calls = Arc::new(Mutex::new(Vec::new()));
+    let seen = calls.clone();
+    mocks
+        .vendors
+        .expect_send()
+        .returning(move |_, _, token, push| {
+            let mut calls = seen.lock().unwrap_or_else(|p| p.into_inner());
+            calls.push((token.to_owned(), push.badge));
+            match calls.len() {
+                1 | 2 => Sent::Unavailable("503".into()),
+                _ => Sent::Accepted,
+            }
+        });
+    let progress = Arc::new(Mutex::new(Vec::new()));
+    let seen = progress.clone();
+    mocks
+        .tasks
+        .expect_progress()
+        .returning(move |_, added, _, retries| {
+            seen.lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .push((added.on(Channel::Apns), retries.to_vec()));
+            Ok(())
+        });
+    let push = mocks.push();
+    push.deliver(&TaskDelivery {
+        app: app(),
+        task: TaskId(9),
+    })
+    .await
+    .map_err(|e| e.0)?;
+    let job = VendorRetry {
+        app: app(),
+        task: TaskId(9),
+        user: UserId(1),
+        device: DeviceSn(1),
+    };
+    assert!(push.retry_vendor(&job).await.is_err(), "still unavailable");
+    push.retry_vendor(&job).await.map_err(anyhow::Error::msg)?;
+    assert_eq!(
+        taken(&calls),
+        [
+            ("old".to_owned(), 1),
+            ("new".to_owned(), 7),
+            ("new".to_owned(), 7)
+        ]
+    );
+    let progress = taken(&progress);
+    assert_eq!(
+        progress[0],
+        (
+            Counts {
+                target: 1,
+                sent: 1,
+                received: 0
+            },
+            vec![(UserId(1), DeviceSn(1))]
+        )
+    );
+    assert_eq!(progress[1].0.received, 1);
+    assert!(progress[1].1.is_empty());
     Ok(())
 }

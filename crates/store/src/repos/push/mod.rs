@@ -1,6 +1,6 @@
 //! Push tasks (`push_tasks` with their audience entries and counts per channel), the queue of
-//! their deliveries (`push_deliveries`), the devices an audience names, and apps' vendor
-//! credentials (`push_credentials`).
+//! their deliveries (`push_deliveries`) and of vendor pushes to try again (`push_retries`),
+//! the devices an audience names, and apps' vendor credentials (`push_credentials`).
 
 use async_trait::async_trait;
 use diesel::prelude::*;
@@ -13,15 +13,15 @@ use tidings_push::model::{
 };
 use tidings_push::model::{Credential, Notifier, Provider, SecretText};
 use tidings_push::ports::{CredentialRepository, Recipients, TaskRepository};
-use tidings_push::{RepoError, TaskDelivery};
+use tidings_push::{RepoError, TaskDelivery, VendorRetry};
 
 use crate::Store;
 use crate::db::with_conn;
 use crate::error::push_error as err;
 use crate::in_app;
 use crate::schema::{
-    devices, push_credentials, push_deliveries, push_task_counts, push_task_entries, push_tasks,
-    user_push_tags, users,
+    devices, push_credentials, push_deliveries, push_retries, push_task_counts, push_task_entries,
+    push_tasks, user_push_tags, users,
 };
 
 #[derive(Queryable, Selectable, Insertable)]
@@ -280,9 +280,13 @@ impl TaskRepository for Store {
         app: &AppId,
         added: &TaskDetail,
         cursor: Option<Cursor>,
+        retries: &[(UserId, DeviceSn)],
     ) -> Result<(), RepoError> {
         let app = app.as_str();
         let task = added.task.0;
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
         let changes: Vec<(Channel, Counts)> = Channel::ALL
             .iter()
             .map(|c| (*c, added.on(*c)))
@@ -304,6 +308,21 @@ impl TaskRepository for Store {
                     .execute(c)
                     .await?;
                 }
+                for (user, device) in retries {
+                    diesel::insert_into(push_retries::table)
+                        .values((
+                            push_retries::app_id.eq(app),
+                            push_retries::task_id.eq(task),
+                            push_retries::user_id.eq(user.0),
+                            push_retries::device_sn.eq(device.0),
+                            push_retries::attempts.eq(1_i64),
+                            push_retries::next_attempt_at.eq(now + FIRST_RETRY_MS),
+                            push_retries::failed.eq(false),
+                            push_retries::last_error.eq("unavailable"),
+                        ))
+                        .execute(c)
+                        .await?;
+                }
                 if let Some(cursor) = cursor {
                     diesel::update(in_app::push_tasks(app).filter(push_tasks::id.eq(task)))
                         .set((
@@ -321,6 +340,39 @@ impl TaskRepository for Store {
     }
 }
 
+/// A device of an audience: user, serial number, the user's badge, notifier and vendor token.
+type DeviceRow = (i64, i64, i64, Option<String>, Option<String>);
+
+const DEVICE_COLUMNS: (
+    devices::user_id,
+    devices::device_sn,
+    users::badge,
+    devices::notifier_name,
+    devices::vendor_token,
+) = (
+    devices::user_id,
+    devices::device_sn,
+    users::badge,
+    devices::notifier_name,
+    devices::vendor_token,
+);
+
+fn recipient((user, device, badge, notifier, token): DeviceRow) -> Recipient {
+    Recipient {
+        user: UserId(user),
+        device: DeviceSn(device),
+        badge,
+        vendor: notifier
+            .zip(token)
+            .filter(|(n, t)| !n.is_empty() && !t.is_empty())
+            .map(|(notifier, token)| VendorAddress { notifier, token }),
+    }
+}
+
+/// The first retry of an unavailable vendor is due this long after it was queued; the job
+/// runner's policy doubles the wait after each next failure.
+const FIRST_RETRY_MS: i64 = 1_000;
+
 #[async_trait]
 impl Recipients for Store {
     async fn page(
@@ -331,17 +383,10 @@ impl Recipients for Store {
         limit: i64,
     ) -> Result<Vec<Recipient>, RepoError> {
         let app = app.as_str();
-        type Row = (i64, i64, i64, Option<String>, Option<String>);
-        let rows: Vec<Row> = with_conn!(self, |conn| {
+        let rows: Vec<DeviceRow> = with_conn!(self, |conn| {
             let mut query = in_app::devices(app)
                 .inner_join(users::table)
-                .select((
-                    devices::user_id,
-                    devices::device_sn,
-                    users::badge,
-                    devices::notifier_name,
-                    devices::vendor_token,
-                ))
+                .select(DEVICE_COLUMNS)
                 .order((devices::user_id, devices::device_sn))
                 .limit(limit)
                 .into_boxed();
@@ -369,18 +414,28 @@ impl Recipients for Store {
             };
             query.load(conn).await.map_err(err)?
         });
-        Ok(rows
-            .into_iter()
-            .map(|(user, device, badge, notifier, token)| Recipient {
-                user: UserId(user),
-                device: DeviceSn(device),
-                badge,
-                vendor: notifier
-                    .zip(token)
-                    .filter(|(n, t)| !n.is_empty() && !t.is_empty())
-                    .map(|(notifier, token)| VendorAddress { notifier, token }),
-            })
-            .collect())
+        Ok(rows.into_iter().map(recipient).collect())
+    }
+
+    async fn device(
+        &self,
+        app: &AppId,
+        user: UserId,
+        device: DeviceSn,
+    ) -> Result<Option<Recipient>, RepoError> {
+        let app = app.as_str();
+        let row: Option<DeviceRow> = with_conn!(self, |conn| {
+            in_app::devices(app)
+                .inner_join(users::table)
+                .filter(devices::user_id.eq(user.0))
+                .filter(devices::device_sn.eq(device.0))
+                .select(DEVICE_COLUMNS)
+                .first(conn)
+                .await
+                .optional()
+                .map_err(err)?
+        });
+        Ok(row.map(recipient))
     }
 
     async fn forget_vendor_token(
@@ -505,6 +560,71 @@ impl CredentialRepository for Store {
             .await
             .map_err(err)
         })
+    }
+}
+
+#[async_trait]
+impl JobQueue<VendorRetry> for Store {
+    type Error = RepoError;
+
+    async fn lease_due(
+        &self,
+        now: Timestamp,
+        lease_until: Timestamp,
+        limit: i64,
+    ) -> Result<Vec<Leased<VendorRetry>>, RepoError> {
+        let ids = self
+            .lease_ids(&crate::jobs::PUSH_RETRIES, now, lease_until, limit)
+            .await
+            .map_err(RepoError)?;
+        let rows: Vec<(i64, i64, String, i64, i64, i64)> = with_conn!(self, |conn| {
+            push_retries::table
+                .filter(push_retries::id.eq_any(&ids))
+                .select((
+                    push_retries::id,
+                    push_retries::attempts,
+                    push_retries::app_id,
+                    push_retries::task_id,
+                    push_retries::user_id,
+                    push_retries::device_sn,
+                ))
+                .load(conn)
+                .await
+                .map_err(err)?
+        });
+        rows.into_iter()
+            .map(|(id, attempts, app, task, user, device)| {
+                let app = AppId::parse(&app).map_err(|_| corrupt("retry app id"))?;
+                Ok(Leased {
+                    id,
+                    attempts,
+                    job: VendorRetry {
+                        app,
+                        task: TaskId(task),
+                        user: UserId(user),
+                        device: DeviceSn(device),
+                    },
+                })
+            })
+            .collect()
+    }
+
+    async fn done(&self, id: i64) -> Result<(), RepoError> {
+        self.job_done(&crate::jobs::PUSH_RETRIES, id)
+            .await
+            .map_err(RepoError)
+    }
+
+    async fn failed(
+        &self,
+        id: i64,
+        attempts: i64,
+        next_at: Option<Timestamp>,
+        error: &str,
+    ) -> Result<(), RepoError> {
+        self.job_failed(&crate::jobs::PUSH_RETRIES, id, attempts, next_at, error)
+            .await
+            .map_err(RepoError)
     }
 }
 

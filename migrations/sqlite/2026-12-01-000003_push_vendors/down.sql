@@ -1,1 +1,2 @@
+DROP TABLE push_retries;
 DROP TABLE push_credentials;

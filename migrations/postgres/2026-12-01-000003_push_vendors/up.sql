@@ -14,3 +14,18 @@ CREATE TABLE push_credentials (
     updated_at BIGINT NOT NULL,
     PRIMARY KEY (app_id, provider)
 );
+
+-- Vendor pushes to try again: the vendor was unavailable (429, 5xx, unreachable). Failed
+-- for good: kept, with the last error.
+CREATE TABLE push_retries (
+    id BIGSERIAL PRIMARY KEY,
+    app_id TEXT NOT NULL,
+    task_id BIGINT NOT NULL,
+    user_id BIGINT NOT NULL,
+    device_sn BIGINT NOT NULL,
+    attempts BIGINT NOT NULL,
+    next_attempt_at BIGINT NOT NULL,
+    failed BOOLEAN NOT NULL,
+    last_error TEXT NOT NULL
+);
+CREATE INDEX push_retries_due_idx ON push_retries (failed, next_attempt_at);
