@@ -2,6 +2,7 @@
 
 mod limits;
 mod load;
+mod push;
 mod server;
 
 use std::path::PathBuf;
@@ -49,6 +50,9 @@ struct Args {
     /// Server database pool size.
     #[arg(long, default_value_t = 32)]
     db_connections: usize,
+    /// Offline devices with APNs tokens for the push phase (0 skips it).
+    #[arg(long, default_value_t = 10_000)]
+    push_devices: usize,
 }
 
 #[tokio::main]
@@ -102,9 +106,13 @@ async fn run(args: &Args, database: &Database) -> anyhow::Result<()> {
         ("TIDINGS_REGISTRATIONS_PER_IP", "1000000000"),
         ("TIDINGS_SENDS_PER_USER", "1000000"),
         ("TIDINGS_SENDS_PER_APP", "1000000"),
+        ("TIDINGS_PUSH_MAX_IN_FLIGHT", "500"),
     ] {
         env.push((name.to_owned(), value.to_owned()));
     }
+    let (mock, ca) = push::mock().await?;
+    env.push(("TIDINGS_APNS_URL".to_owned(), mock.url.clone()));
+    env.push(("TIDINGS_PUSH_EXTRA_CA".to_owned(), ca.display().to_string()));
     let server = Server::start(&args.server_bin, database, &env).await?;
     println!("\n## {}", database.label());
     let rps = limits::bare_endpoint_rps(&server.base, 64, Duration::from_secs(5)).await;
@@ -174,6 +182,10 @@ async fn run(args: &Args, database: &Database) -> anyhow::Result<()> {
         );
         drop(idle);
     }
+    if args.push_devices > 0 {
+        push::phase(&server, &args.server_bin, &mock, args.push_devices).await?;
+    }
     server.stop().await;
+    let _ = std::fs::remove_file(&ca);
     Ok(())
 }

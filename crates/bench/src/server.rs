@@ -33,7 +33,10 @@ pub struct Server {
     child: Child,
     pub base: String,
     pub app_id: String,
-    data_dir: PathBuf,
+    pub admin_token: String,
+    /// What the server was started with, for the `tidings app` commands.
+    pub database_url: String,
+    pub data_dir: PathBuf,
 }
 
 impl Server {
@@ -92,6 +95,11 @@ impl Server {
                 .as_str()
                 .unwrap_or_default()
                 .to_owned(),
+            admin_token: credentials["admin_token"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned(),
+            database_url: url,
             data_dir,
         })
     }

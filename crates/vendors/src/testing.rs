@@ -23,6 +23,8 @@ pub struct Received {
     pub version: String,
     pub headers: Vec<(String, String)>,
     pub body: String,
+    /// When it arrived.
+    pub at: std::time::Instant,
 }
 
 impl Received {
@@ -134,6 +136,15 @@ impl MockVendor {
             .collect()
     }
 
+    /// How many pushes (not token requests) have arrived.
+    pub fn push_count(&self) -> usize {
+        self.lock()
+            .received
+            .iter()
+            .filter(|r| r.path != "/token")
+            .count()
+    }
+
     /// Answers the next pushes with these, in order.
     pub fn script(&self, answers: impl IntoIterator<Item = Answer>) {
         self.lock().scripted.extend(answers);
@@ -163,6 +174,7 @@ async fn answer(state: &Mutex<State>, req: Request<Incoming>) -> Response<Full<B
         .map(|b| String::from_utf8_lossy(&b.to_bytes()).into_owned())
         .unwrap_or_default();
     let received = Received {
+        at: std::time::Instant::now(),
         method: parts.method.to_string(),
         path: parts.uri.path().to_owned(),
         version: format!("{:?}", parts.version),

@@ -1,0 +1,152 @@
+//! The push phase: one `"all"` task to devices that have no connection and an APNs token,
+//! delivered to the in-process mock provider (TLS, HTTP/2), which checks each request's
+//! path, topic and provider token.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+use tidings_vendors::testing::{MockVendor, apns_key};
+
+use crate::load::percentiles;
+use crate::server::Server;
+
+/// The mock provider and the file of its certificate, for `TIDINGS_PUSH_EXTRA_CA`.
+pub async fn mock() -> anyhow::Result<(MockVendor, PathBuf)> {
+    let mock = MockVendor::start().await?;
+    let ca = std::env::temp_dir().join(format!("tidings-bench-ca-{}.pem", std::process::id()));
+    std::fs::write(&ca, &mock.ca_pem)?;
+    Ok((mock, ca))
+}
+
+/// Gives the app APNs credentials with the server's own command.
+fn credentials(server: &Server, binary: &Path) -> anyhow::Result<()> {
+    let key = server.data_dir.join("AuthKey.p8");
+    std::fs::write(&key, apns_key()?.0)?;
+    let output = std::process::Command::new(binary)
+        .args(["app", "update", &server.app_id, "--apns-key-file"])
+        .arg(&key)
+        .args(["--apns-key-id", "BENCHKEY1", "--apns-team-id", "BENCHTEAM"])
+        .args(["--apns-topic", "com.example.bench"])
+        .env("TIDINGS_DATABASE_URL", &server.database_url)
+        .env("TIDINGS_DATA_DIR", &server.data_dir)
+        .env("RUST_LOG", "warn")
+        .output()?;
+    anyhow::ensure!(
+        output.status.success(),
+        "tidings app update: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    Ok(())
+}
+
+/// `n` users, each with one device (serial number 1) that bound the APNs token `tok-{i}`.
+async fn devices(server: &Server, n: usize, parallel: usize) -> anyhow::Result<()> {
+    let client = reqwest::Client::new();
+    let run = format!("{:x}", std::process::id());
+    let indices: Vec<usize> = (0..n).collect();
+    for chunk in indices.chunks(parallel) {
+        let mut tasks = Vec::new();
+        for &i in chunk {
+            let (client, base) = (client.clone(), server.base.clone());
+            let (app, admin) = (server.app_id.clone(), server.admin_token.clone());
+            let name = format!("p{run}x{i}");
+            tasks.push(tokio::spawn(async move {
+                let body = json!({"username": name, "password": "bench-pw",
+                    "device_guid": format!("dev-{i}")});
+                let registered: Value = client
+                    .post(format!("{base}/user/register/push"))
+                    .header("app_id", &app)
+                    .json(&body)
+                    .send()
+                    .await?
+                    .json()
+                    .await?;
+                let id = registered["data"]["user_id"]
+                    .as_i64()
+                    .ok_or_else(|| anyhow::anyhow!("register: {registered}"))?;
+                let bind = json!({"device_sn": 1, "device_token": format!("tok-{i}"),
+                    "notifier_name": "apns"});
+                let bound: Value = client
+                    .post(format!("{base}/user/token/bind"))
+                    .header("app_id", &app)
+                    .header("access-token", &admin)
+                    .header("user_id", id.to_string())
+                    .json(&bind)
+                    .send()
+                    .await?
+                    .json()
+                    .await?;
+                anyhow::ensure!(bound["code"] == 200, "bind: {bound}");
+                Ok::<_, anyhow::Error>(())
+            }));
+        }
+        for t in tasks {
+            t.await??;
+        }
+    }
+    Ok(())
+}
+
+/// Runs the phase and prints its line.
+pub async fn phase(
+    server: &Server,
+    binary: &Path,
+    mock: &MockVendor,
+    n: usize,
+) -> anyhow::Result<()> {
+    credentials(server, binary)?;
+    let made = Instant::now();
+    devices(server, n, 64).await?;
+    println!(
+        "\npush: {n} devices registered with APNs tokens in {:.1} s",
+        made.elapsed().as_secs_f64()
+    );
+    let before = mock.push_count();
+    let client = reqwest::Client::new();
+    let started = Instant::now();
+    let answer: Value = client
+        .post(format!("{}/push/notify", server.base))
+        .header("app_id", &server.app_id)
+        .header("access-token", &server.admin_token)
+        .json(&json!({"audience": "all", "message": {"title": "bench", "body": "hello"}}))
+        .send()
+        .await?
+        .json()
+        .await?;
+    let answered = started.elapsed();
+    anyhow::ensure!(answer["code"] == 200, "notify: {answer}");
+    let deadline = started + Duration::from_secs(120);
+    while mock.push_count() < before + n && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let pushes: Vec<_> = mock.pushes().into_iter().skip(before).collect();
+    let done = pushes.last().map_or(Duration::ZERO, |p| p.at - started);
+    let well_formed = pushes
+        .iter()
+        .filter(|p| {
+            p.path.starts_with("/3/device/tok-")
+                && p.version == "HTTP/2.0"
+                && p.header("apns-topic") == Some("com.example.bench")
+                && p.header("authorization")
+                    .is_some_and(|a| a.to_ascii_lowercase().starts_with("bearer ey"))
+        })
+        .count();
+    let mut arrivals: Vec<u64> = pushes
+        .iter()
+        .map(|p| (p.at - started).as_micros() as u64)
+        .collect();
+    let (p50, p99, _) = percentiles(&mut arrivals);
+    println!(
+        "push: one \"all\" task answered in {:.1} ms; {} of {n} pushes arrived ({} well formed) \
+         in {:.2} s: {:.0} pushes/s; arrival after the request p50 {:.0} ms, p99 {:.0} ms",
+        answered.as_secs_f64() * 1000.0,
+        pushes.len(),
+        well_formed,
+        done.as_secs_f64(),
+        pushes.len() as f64 / done.as_secs_f64().max(1e-9),
+        p50 as f64 / 1000.0,
+        p99 as f64 / 1000.0,
+    );
+    Ok(())
+}
