@@ -137,10 +137,11 @@ pub async fn start(config: Config) -> anyhow::Result<RunningServer> {
     let default_app = ensure_default_app(&services.users, &config.data_dir).await?;
     let runner = services.webhooks.clone();
     let cleanup = services.cleanup.clone();
-    let (push, push_deliveries, push_retries) = (
+    let (push, push_deliveries, push_retries, message_pushes) = (
         services.push.clone(),
         services.push_deliveries.clone(),
         services.push_retries.clone(),
+        services.message_pushes.clone(),
     );
     let rate_limits = std::sync::Arc::new(RateLimits::new(config.limits.clone()));
     let state = ApiState {
@@ -239,13 +240,18 @@ pub async fn start(config: Config) -> anyhow::Result<RunningServer> {
         async move { cleanup.run_once().await.map_err(|e| e.0) }
     });
     let push = poll_jobs("push deliveries", PUSH_POLL, move || {
-        let (push, deliveries, retries) =
-            (push.clone(), push_deliveries.clone(), push_retries.clone());
+        let (push, deliveries, retries, messages) = (
+            push.clone(),
+            push_deliveries.clone(),
+            push_retries.clone(),
+            message_pushes.clone(),
+        );
         async move {
+            let notified = messages.run_once().await.map_err(|e| e.0)?;
             let taken = deliveries.run_once().await.map_err(|e| e.0)?;
             let retried = retries.run_once().await.map_err(|e| e.0)?;
             push.flush_receipts().await?;
-            Ok(taken + retried)
+            Ok(notified + taken + retried)
         }
     });
     let sweeper = tokio::spawn(async move {

@@ -15,7 +15,7 @@ use tidings_messaging::batched_audience::BatchedAudience;
 use tidings_messaging::group_commit::GroupCommit;
 use tidings_messaging::webhooks::Webhooks;
 use tidings_messaging::{Messaging, MessagingDeps, MessagingPolicy};
-use tidings_push::{Deliveries, Push, PushDeps, Retries};
+use tidings_push::{Deliveries, MessagePushes, Push, PushDeps, Retries};
 use tidings_roster::{Roster, RosterDeps, RosterPolicy};
 use tidings_store::Store;
 use tidings_users::{BcryptHasher, LocalTokenCache, Users, UsersDeps, UsersPolicy};
@@ -52,6 +52,8 @@ pub(crate) struct Services {
     pub push_deliveries: Deliveries,
     /// Tries again the vendor pushes whose vendor was unavailable.
     pub push_retries: Retries,
+    /// Notifies new messages' receivers on devices without a connection.
+    pub message_pushes: MessagePushes,
     /// This node's gateway connections.
     pub hub: Arc<Hub>,
     pub webhooks: Webhooks,
@@ -142,11 +144,13 @@ pub(crate) fn services(
         recipients: store.clone(),
         live: Arc::new(LivePushes::new(hub.clone())),
         vendors,
+        offline: store.clone(),
         ids: ids.clone(),
         clock: clock.clone(),
     });
     let push_deliveries = push.deliveries(store.clone(), RetryPolicy::default());
     // From 1 s, doubling, 12 attempts: a vendor away for up to about an hour loses nothing.
+    let message_pushes = push.message_pushes(store.clone(), RetryPolicy::default());
     let push_retries = push.retries(
         store.clone(),
         RetryPolicy {
@@ -178,6 +182,7 @@ pub(crate) fn services(
         credentials: store_for_credentials,
         push_deliveries,
         push_retries,
+        message_pushes,
         hub,
         webhooks,
     })

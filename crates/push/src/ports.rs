@@ -11,7 +11,9 @@ use crate::RepoError;
 use crate::model::{
     Audience, Credential, Cursor, Notification, Notifier, Recipient, Task, TaskDetail, TaskId,
 };
+use crate::offline::OfflineMessage;
 use crate::receipts::Receipt;
+use crate::service::VendorRetry;
 
 /// Push tasks, their counts, and where their delivery stands.
 #[cfg_attr(any(test, feature = "mock"), mockall::automock)]
@@ -164,4 +166,24 @@ pub trait CredentialRepository: Send + Sync {
     /// # Errors
     /// [`RepoError`] on storage failure.
     async fn put_credential(&self, app: &AppId, credential: &Credential) -> Result<(), RepoError>;
+}
+
+/// Stored messages as their offline receivers' notifications need them (the store).
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
+#[async_trait]
+pub trait OfflineAudience: Send + Sync {
+    /// The message with its receivers (everyone who got it but its sender), if it exists.
+    ///
+    /// # Errors
+    /// [`RepoError`] on storage failure.
+    async fn offline_message(
+        &self,
+        app: &AppId,
+        message: i64,
+    ) -> Result<Option<OfflineMessage>, RepoError>;
+    /// Queues vendor pushes to try again later.
+    ///
+    /// # Errors
+    /// [`RepoError`] on storage failure.
+    async fn retry_later(&self, retries: &[VendorRetry]) -> Result<(), RepoError>;
 }

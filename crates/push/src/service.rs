@@ -13,8 +13,10 @@ use crate::model::{
     Audience, Channel, Kind, Notification, Notifier, Provider, Recipient, Strategy, Task,
     TaskDetail, TaskId,
 };
+use crate::offline::{MessagePush, OfflineMessage, notification};
 use crate::ports::{
-    LiveChannel, LivePush, Recipients, Sent, TaskRepository, VendorChannels, VendorPush,
+    LiveChannel, LivePush, OfflineAudience, Recipients, Sent, TaskRepository, VendorChannels,
+    VendorPush,
 };
 use crate::receipts::Receipts;
 use crate::{PushError, RepoError};
@@ -52,14 +54,22 @@ pub struct TaskDelivery {
     pub task: TaskId,
 }
 
-/// A vendor push of a task to one device, to try again: its vendor was unavailable.
+/// A vendor push to one device, to try again: its vendor was unavailable. It belongs to a
+/// task, or (`message` not 0, `task` 0) notifies of a message.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct VendorRetry {
     pub app: AppId,
     pub task: TaskId,
+    pub message: i64,
     pub user: UserId,
     pub device: DeviceSn,
 }
+
+/// The durable queue of messages to notify offline receivers of (filled by the store in
+/// the send transaction).
+pub trait MessagePushQueue: JobQueue<MessagePush, Error = RepoError> {}
+
+impl<T: JobQueue<MessagePush, Error = RepoError> + ?Sized> MessagePushQueue for T {}
 
 /// The durable queue of vendor pushes to try again (filled with each page's progress).
 pub trait RetryQueue: JobQueue<VendorRetry, Error = RepoError> {}
@@ -78,6 +88,7 @@ pub struct PushDeps {
     pub recipients: Arc<dyn Recipients>,
     pub live: Arc<dyn LiveChannel>,
     pub vendors: Arc<dyn VendorChannels>,
+    pub offline: Arc<dyn OfflineAudience>,
     pub ids: Arc<dyn IdGenerator>,
     pub clock: Arc<dyn Clock>,
 }
@@ -220,11 +231,144 @@ impl Push {
         }
     }
 
+    /// The runner of the queue of messages to notify offline receivers of.
+    pub fn message_pushes(
+        &self,
+        queue: Arc<dyn MessagePushQueue>,
+        policy: RetryPolicy,
+    ) -> MessagePushes {
+        let handler: Arc<dyn JobHandler<MessagePush>> = Arc::new(self.clone());
+        MessagePushes {
+            runner: JobRunner::new(queue, handler, self.deps.clock.clone(), policy),
+        }
+    }
+
+    /// Notifies a message's receivers on their devices without a connection (see
+    /// [`crate::offline`]); devices whose vendor is unavailable are queued to try again.
+    async fn push_message(&self, job: &MessagePush) -> Result<(), RepoError> {
+        let Some(m) = self
+            .deps
+            .offline
+            .offline_message(&job.app, job.message)
+            .await?
+        else {
+            return Ok(());
+        };
+        let notifiers = self.deps.vendors.notifiers(&job.app).await?;
+        if notifiers.is_empty() {
+            return Ok(());
+        }
+        let sends = self.message_sends(&job.app, &m, &notifiers, None);
+        let outcomes: Vec<VendorOutcome> = futures_util::stream::iter(sends)
+            .map(|(user, device, notifier, token, push)| {
+                let (vendors, app) = (self.deps.vendors.clone(), job.app.clone());
+                async move {
+                    let sent = vendors.send(&app, &notifier, &token, &push).await;
+                    (user, device, notifier.provider, token, sent)
+                }
+            })
+            .buffer_unordered(VENDOR_IN_FLIGHT)
+            .collect()
+            .await;
+        let mut retries = Vec::new();
+        for (user, device, _, token, sent) in outcomes {
+            match sent {
+                Sent::Accepted => {}
+                Sent::DeadToken => {
+                    self.deps
+                        .recipients
+                        .forget_vendor_token(&job.app, user, device, &token)
+                        .await?;
+                }
+                Sent::Unavailable(_) => retries.push(VendorRetry {
+                    app: job.app.clone(),
+                    task: TaskId(0),
+                    message: m.id,
+                    user,
+                    device,
+                }),
+                Sent::Failed(why) => {
+                    tracing::warn!(message = m.id, error = %why, "a message push was not taken");
+                }
+            }
+        }
+        if !retries.is_empty() {
+            self.deps.offline.retry_later(&retries).await?;
+        }
+        Ok(())
+    }
+
+    /// The vendor pushes a message makes: one per device of a receiver the rules let through
+    /// (only `only`'s device, with it) that has no connection and a vendor token of one of
+    /// `notifiers`.
+    fn message_sends(
+        &self,
+        app: &AppId,
+        m: &OfflineMessage,
+        notifiers: &[Notifier],
+        only: Option<(UserId, DeviceSn)>,
+    ) -> Vec<(UserId, DeviceSn, Notifier, String, VendorPush)> {
+        let hour = (self.deps.clock.now().0 / 3_600_000).rem_euclid(24);
+        let mut sends = Vec::new();
+        for r in &m.receivers {
+            if only.is_some_and(|(user, _)| user != r.user) {
+                continue;
+            }
+            let Some(preview) = notification(m, r, hour) else {
+                continue;
+            };
+            let ext = match &m.group {
+                Some((group, _)) => format!(
+                    r#"{{"msg_id":{},"from":{},"group_id":{group}}}"#,
+                    m.id, m.from.0
+                ),
+                None => format!(r#"{{"msg_id":{},"from":{}}}"#, m.id, m.from.0),
+            };
+            let shown = Arc::new(Notification {
+                kind: Kind::Text,
+                title: preview.title,
+                body: preview.body,
+                big_text: String::new(),
+                attachment_url: String::new(),
+                badge: crate::model::Badge::Set(r.unread),
+                ext,
+                show_begin: None,
+                show_end: None,
+            });
+            for (device, vendor) in &r.devices {
+                if only.is_some_and(|(_, d)| d != *device)
+                    || self.deps.live.is_connected(app, r.user, *device)
+                {
+                    continue;
+                }
+                let Some(notifier) = notifiers.iter().find(|n| n.name == vendor.notifier) else {
+                    continue;
+                };
+                let push = VendorPush {
+                    task: TaskId(0),
+                    notification: shown.clone(),
+                    badge: r.unread,
+                };
+                sends.push((
+                    r.user,
+                    *device,
+                    notifier.clone(),
+                    vendor.token.clone(),
+                    push,
+                ));
+            }
+        }
+        sends
+    }
+
     /// Tries a vendor push again (its vendor was unavailable): to the device's token as it is
     /// now, with the user's badge as it is now. `Err` while the vendor is still unavailable
     /// (the job runner waits longer each time).
     async fn retry_vendor(&self, job: &VendorRetry) -> Result<(), String> {
         let repo = |e: RepoError| format!("{:#}", e.0);
+        if job.message != 0 {
+            return self.retry_message(job).await;
+        }
         let Some((task, _)) = self
             .deps
             .tasks
@@ -286,6 +430,40 @@ impl Push {
                 Ok(())
             }
         }
+    }
+
+    /// Tries a message's vendor push to one device again, if the rules still let it through.
+    async fn retry_message(&self, job: &VendorRetry) -> Result<(), String> {
+        let repo = |e: RepoError| format!("{:#}", e.0);
+        let found = self.deps.offline.offline_message(&job.app, job.message);
+        let Some(m) = found.await.map_err(repo)? else {
+            return Ok(());
+        };
+        let notifiers = self.deps.vendors.notifiers(&job.app).await.map_err(repo)?;
+        let only = Some((job.user, job.device));
+        for (user, device, notifier, token, push) in
+            self.message_sends(&job.app, &m, &notifiers, only)
+        {
+            match self
+                .deps
+                .vendors
+                .send(&job.app, &notifier, &token, &push)
+                .await
+            {
+                Sent::Accepted => {}
+                Sent::DeadToken => self
+                    .deps
+                    .recipients
+                    .forget_vendor_token(&job.app, user, device, &token)
+                    .await
+                    .map_err(repo)?,
+                Sent::Unavailable(why) => return Err(why),
+                Sent::Failed(why) => {
+                    tracing::warn!(message = m.id, error = %why, "a message push was not taken");
+                }
+            }
+        }
+        Ok(())
     }
 
     /// The runner of the delivery queue.
@@ -484,6 +662,31 @@ enum Route<'a> {
 impl JobHandler<TaskDelivery> for Push {
     async fn handle(&self, job: &TaskDelivery) -> Result<(), String> {
         self.deliver(job).await.map_err(|e| format!("{:#}", e.0))
+    }
+}
+
+#[async_trait]
+impl JobHandler<MessagePush> for Push {
+    async fn handle(&self, job: &MessagePush) -> Result<(), String> {
+        self.push_message(job)
+            .await
+            .map_err(|e| format!("{:#}", e.0))
+    }
+}
+
+/// Works the queue of messages to notify offline receivers of.
+#[derive(Clone)]
+pub struct MessagePushes {
+    runner: JobRunner<MessagePush, dyn MessagePushQueue, dyn JobHandler<MessagePush>>,
+}
+
+impl MessagePushes {
+    /// Leases the due messages and works them: how many were taken.
+    ///
+    /// # Errors
+    /// [`RepoError`] when the queue cannot be read or updated.
+    pub async fn run_once(&self) -> Result<usize, RepoError> {
+        self.runner.run_once().await
     }
 }
 

@@ -1,5 +1,5 @@
 //! The durable job queue tables (`webhook_outbox`, `file_deletions`, `push_deliveries`,
-//! `push_retries`): leasing due jobs in
+//! `push_retries`, `message_pushes`): leasing due jobs in
 //! one statement on either backend, forgetting done ones, and recording a failed attempt. On PostgreSQL the due
 //! rows are locked with `FOR UPDATE SKIP LOCKED`, so concurrent runners on several nodes
 //! take disjoint jobs without waiting on each other; SQLite has one writer at a time, and one
@@ -34,6 +34,11 @@ pub(crate) const FILE_DELETIONS: QueueTable = QueueTable {
 
 pub(crate) const PUSH_DELIVERIES: QueueTable = QueueTable {
     table: "push_deliveries",
+    id: "id",
+};
+
+pub(crate) const MESSAGE_PUSHES: QueueTable = QueueTable {
+    table: "message_pushes",
     id: "id",
 };
 

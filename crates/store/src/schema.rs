@@ -408,10 +408,23 @@ diesel::table! {
 }
 
 diesel::table! {
+    message_pushes (id) {
+        id -> BigInt,
+        app_id -> Text,
+        message_id -> BigInt,
+        attempts -> BigInt,
+        next_attempt_at -> BigInt,
+        failed -> Bool,
+        last_error -> Text,
+    }
+}
+
+diesel::table! {
     push_retries (id) {
         id -> BigInt,
         app_id -> Text,
         task_id -> BigInt,
+        message_id -> BigInt,
         user_id -> BigInt,
         device_sn -> BigInt,
         attempts -> BigInt,
@@ -472,4 +485,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     push_deliveries,
     push_credentials,
     push_retries,
+    message_pushes,
 );

@@ -20,7 +20,9 @@ CREATE TABLE push_credentials (
 CREATE TABLE push_retries (
     id INTEGER PRIMARY KEY,
     app_id TEXT NOT NULL,
+    -- The task the push belongs to, or (task 0) the message it notifies of.
     task_id BIGINT NOT NULL,
+    message_id BIGINT NOT NULL,
     user_id BIGINT NOT NULL,
     device_sn BIGINT NOT NULL,
     attempts BIGINT NOT NULL,

@@ -61,7 +61,11 @@ fn counts(d: &Value, channel: &str) -> (Value, Value, Value) {
     )
 }
 
-async fn offline_devices_are_reached_through_apns_and_fcm(backend: Backend) -> anyhow::Result<()> {
+/// A server pointed at a fresh mock provider, its default app given APNs and FCM
+/// credentials with `tidings app update`; the folder of the files it was given.
+async fn vendor_app(
+    backend: Backend,
+) -> anyhow::Result<Option<(TestApp, MockVendor, std::path::PathBuf, String)>> {
     let mock = MockVendor::start().await?;
     let dir = std::env::temp_dir().join(format!(
         "tidings-vendors-{}-{}",
@@ -80,16 +84,15 @@ async fn offline_devices_are_reached_through_apns_and_fcm(backend: Backend) -> a
     })
     .await?
     else {
-        return Ok(());
+        return Ok(None);
     };
-
-    // Credentials, as an operator sets them.
     let p8 = dir.join("AuthKey.p8");
     std::fs::write(&p8, tidings_vendors::testing::apns_key()?.0)?;
     let account = dir.join("service-account.json");
     let service_account = json!({
         "type": "service_account", "project_id": "chat-proj", "private_key_id": "k1",
-        "private_key": tidings_vendors::testing::rsa_key()?, "client_email": "push@chat-proj.iam.gserviceaccount.com",
+        "private_key": tidings_vendors::testing::rsa_key()?,
+        "client_email": "push@chat-proj.iam.gserviceaccount.com",
         "token_uri": format!("{}/token", mock.url),
     });
     std::fs::write(&account, service_account.to_string())?;
@@ -112,6 +115,13 @@ async fn offline_devices_are_reached_through_apns_and_fcm(backend: Backend) -> a
             &path(&account),
         ],
     )?;
+    Ok(Some((app, mock, dir, out)))
+}
+
+async fn offline_devices_are_reached_through_apns_and_fcm(backend: Backend) -> anyhow::Result<()> {
+    let Some((app, mock, dir, out)) = vendor_app(backend).await? else {
+        return Ok(());
+    };
     assert!(out.contains("apns credentials set"), "{out}");
     assert!(!out.contains("PRIVATE"), "{out}");
     let apns = app
@@ -257,4 +267,202 @@ async fn offline_devices_are_reached_through_apns_and_fcm_sqlite() -> anyhow::Re
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn offline_devices_are_reached_through_apns_and_fcm_postgres() -> anyhow::Result<()> {
     offline_devices_are_reached_through_apns_and_fcm(Backend::Postgres).await
+}
+
+/// The next push the mock receives after `seen` pushes, as JSON.
+async fn next_push(mock: &MockVendor, seen: &mut usize) -> anyhow::Result<Value> {
+    let all = pushes(mock, *seen + 1).await?;
+    *seen += 1;
+    Ok(all[*seen - 1].json())
+}
+
+async fn send(app: &TestApp, token: &str, body: Value) -> anyhow::Result<()> {
+    app.post("/message/send")
+        .token(token)
+        .json(body)
+        .ok()
+        .await?;
+    Ok(())
+}
+
+async fn new_messages_notify_offline_devices_as_the_push_rules_say(
+    backend: Backend,
+) -> anyhow::Result<()> {
+    let Some((app, mock, dir, _)) = vendor_app(backend).await? else {
+        return Ok(());
+    };
+    let (ann, ann_t) = with_vendor_token(&app, "ann", "fcm", "fcm-ann").await?;
+    let (bob, bob_t) = with_vendor_token(&app, "bob", "apns", "apns-bob").await?;
+    let (cyd, cyd_t) = with_vendor_token(&app, "cyd", "fcm", "fcm-cyd").await?;
+    let text = |to: i64, content: &str| json!({"targets": [to], "type": 1, "content_type": 0, "content": content});
+    let mut seen = 0;
+    // A direct message: the sender's name and the text; the badge is bob's unread count.
+    send(&app, &ann_t, text(bob, "hello bob")).await?;
+    let p = next_push(&mock, &mut seen).await?;
+    assert_eq!(
+        p["aps"]["alert"],
+        json!({"title": "ann", "body": "hello bob"}),
+        "{p}"
+    );
+    assert_eq!(p["aps"]["badge"], 1);
+    assert_eq!(p["ext"]["from"], ann);
+    send(&app, &ann_t, text(bob, "again")).await?;
+    assert_eq!(next_push(&mock, &mut seen).await?["aps"]["badge"], 2);
+    // A push nickname names the sender; no_push_detail hides sender and text.
+    app.post("/user/push/nickname")
+        .token(&ann_t)
+        .query(&[("value", "Annie")])
+        .ok()
+        .await?;
+    send(&app, &ann_t, text(bob, "named")).await?;
+    assert_eq!(
+        next_push(&mock, &mut seen).await?["aps"]["alert"]["title"],
+        "Annie"
+    );
+    app.post("/user/push/detail")
+        .token(&bob_t)
+        .query(&[("value", "true")])
+        .ok()
+        .await?;
+    send(&app, &ann_t, text(bob, "secret")).await?;
+    let p = next_push(&mock, &mut seen).await?;
+    assert_eq!(
+        p["aps"]["alert"],
+        json!({"title": "New message", "body": "You have a new message"})
+    );
+    app.post("/user/push/detail")
+        .token(&bob_t)
+        .query(&[("value", "false")])
+        .ok()
+        .await?;
+
+    // Each rule that says no: the next push is the one after it.
+    let marker = |n: &str| text(bob, n);
+    // no_push
+    app.post("/user/push")
+        .token(&bob_t)
+        .query(&[("value", "true")])
+        .ok()
+        .await?;
+    send(&app, &ann_t, text(bob, "not pushed: no_push")).await?;
+    app.post("/user/push")
+        .token(&bob_t)
+        .query(&[("value", "false")])
+        .ok()
+        .await?;
+    // quiet hours around the current UTC hour
+    let hour = (std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)?
+        .as_secs()
+        / 3600)
+        % 24;
+    let (start, end) = (hour.to_string(), ((hour + 1) % 24).to_string());
+    app.post("/user/push/limit")
+        .token(&bob_t)
+        .query(&[
+            ("no_push_start_hour", start.as_str()),
+            ("no_push_end_hour", end.as_str()),
+        ])
+        .ok()
+        .await?;
+    send(&app, &ann_t, text(bob, "not pushed: quiet")).await?;
+    app.post("/user/push/limit")
+        .token(&bob_t)
+        .query(&[("no_push_start_hour", "0"), ("no_push_end_hour", "0")])
+        .ok()
+        .await?;
+    // the friend is muted
+    app.post("/roster/apply")
+        .token(&bob_t)
+        .json(json!({"user_id": ann, "reason": ""}))
+        .ok()
+        .await?;
+    app.put("/roster/ext")
+        .token(&bob_t)
+        .json(json!({"user_id": ann, "mute_notification": true}))
+        .ok()
+        .await?;
+    send(&app, &ann_t, text(bob, "not pushed: muted friend")).await?;
+    app.put("/roster/ext")
+        .token(&bob_t)
+        .json(json!({"user_id": ann, "mute_notification": false}))
+        .ok()
+        .await?;
+    // a command message, and a connected device
+    send(
+        &app,
+        &ann_t,
+        json!({"targets": [bob], "type": 1, "content_type": 6, "content": "cmd"}),
+    )
+    .await?;
+    let ws = Ws::connect(&app, &bob_t, None).await?;
+    send(&app, &ann_t, text(bob, "not pushed: online")).await?;
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    drop(ws);
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    send(&app, &ann_t, marker("after the rules")).await?;
+    let p = next_push(&mock, &mut seen).await?;
+    assert_eq!(p["aps"]["alert"]["body"], "after the rules", "{p}");
+
+    // Groups: the member's mute and push modes; the title is the group's name.
+    let group = crate::groups::create(&app, &ann_t, &[bob, cyd]).await?;
+    let to_group = |content: &str, config: Value| {
+        json!({"targets": [group], "type": 2, "content_type": 0, "content": content,
+            "config": config.to_string()})
+    };
+    send(&app, &cyd_t, to_group("hi all", json!({}))).await?;
+    // bob (APNs) and ann (FCM, the owner) are notified; cyd sent it.
+    let mut got = vec![
+        next_push(&mock, &mut seen).await?,
+        next_push(&mock, &mut seen).await?,
+    ];
+    got.sort_by_key(|p| p["aps"].is_null());
+    assert_eq!(
+        got[0]["aps"]["alert"],
+        json!({"title": "team", "body": "cyd: hi all"}),
+        "{got:?}"
+    );
+    assert_eq!(got[1]["message"]["token"], "fcm-ann", "{got:?}");
+    app.post("/group/msg/mute_mode")
+        .token(&ann_t)
+        .json(json!({"group_id": group, "msg_mute_mode": 1}))
+        .ok()
+        .await?;
+    app.post("/group/msg/push_mode")
+        .token(&bob_t)
+        .json(json!({"group_id": group, "msg_push_mode": 3}))
+        .ok()
+        .await?;
+    // Admins only: cyd is a member, not pushed to bob; ann muted the group.
+    send(&app, &cyd_t, to_group("not pushed: member", json!({}))).await?;
+    app.post("/group/msg/push_mode")
+        .token(&bob_t)
+        .json(json!({"group_id": group, "msg_push_mode": 4}))
+        .ok()
+        .await?;
+    // Mentions only: a mention of bob is pushed.
+    send(&app, &cyd_t, to_group("not pushed: no mention", json!({}))).await?;
+    send(
+        &app,
+        &cyd_t,
+        to_group("@bob look", json!({"mentionList": [bob]})),
+    )
+    .await?;
+    let p = next_push(&mock, &mut seen).await?;
+    assert_eq!(p["aps"]["alert"]["body"], "cyd: @bob look", "{p}");
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    assert_eq!(mock.pushes().len(), seen, "nothing else was pushed");
+    let _ = std::fs::remove_dir_all(&dir);
+    app.finish().await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn new_messages_notify_offline_devices_as_the_push_rules_say_sqlite() -> anyhow::Result<()> {
+    new_messages_notify_offline_devices_as_the_push_rules_say(Backend::Sqlite).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn new_messages_notify_offline_devices_as_the_push_rules_say_postgres() -> anyhow::Result<()>
+{
+    new_messages_notify_offline_devices_as_the_push_rules_say(Backend::Postgres).await
 }

@@ -4,7 +4,9 @@ use tidings_kernel::{Actor, DeviceSn, MockClock, MockIdGenerator, Timestamp};
 
 use super::*;
 use crate::model::{Badge, Counts, Cursor, Notifier, Provider, Recipient, VendorAddress};
-use crate::ports::{MockLiveChannel, MockRecipients, MockTaskRepository, MockVendorChannels};
+use crate::ports::{
+    MockLiveChannel, MockOfflineAudience, MockRecipients, MockTaskRepository, MockVendorChannels,
+};
 
 fn app() -> AppId {
     AppId::parse("app1").unwrap_or_else(|_| unreachable!())
@@ -45,6 +47,7 @@ struct Mocks {
     recipients: MockRecipients,
     live: MockLiveChannel,
     vendors: MockVendorChannels,
+    offline: MockOfflineAudience,
     now: i64,
 }
 
@@ -55,6 +58,7 @@ impl Mocks {
             recipients: MockRecipients::new(),
             live: MockLiveChannel::new(),
             vendors: MockVendorChannels::new(),
+            offline: MockOfflineAudience::new(),
             now: 1_000_000,
         }
     }
@@ -70,6 +74,7 @@ impl Mocks {
             recipients: Arc::new(self.recipients),
             live: Arc::new(self.live),
             vendors: Arc::new(self.vendors),
+            offline: Arc::new(self.offline),
             ids: Arc::new(ids),
             clock: Arc::new(clock),
         })
@@ -599,6 +604,7 @@ async fn an_unavailable_vendor_queues_a_retry_which_sends_to_the_device_as_it_is
     let job = VendorRetry {
         app: app(),
         task: TaskId(9),
+        message: 0,
         user: UserId(1),
         device: DeviceSn(1),
     };

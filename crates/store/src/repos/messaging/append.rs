@@ -16,8 +16,8 @@ use crate::db::{Pools, pool_error};
 use crate::error::messaging_error as err;
 use crate::in_app;
 use crate::schema::{
-    conversation_reads, inbox, message_callbacks, message_dedup, messages, user_positions,
-    webhook_outbox,
+    conversation_reads, inbox, message_callbacks, message_dedup, message_pushes, messages,
+    push_credentials, user_positions, webhook_outbox,
 };
 
 /// At most this many bind parameters in one statement (PostgreSQL takes 65,535, SQLite
@@ -46,6 +46,31 @@ struct NewMessage<'a> {
     is_system: bool,
     recalled: bool,
     created_at: i64,
+}
+
+/// A message whose offline receivers are to be notified.
+#[derive(Insertable)]
+#[diesel(table_name = message_pushes)]
+struct NewMessagePush<'a> {
+    app_id: &'a str,
+    message_id: i64,
+    attempts: i64,
+    next_attempt_at: i64,
+    failed: bool,
+    last_error: &'a str,
+}
+
+/// Whether a message of this kind notifies offline receivers: not operations (read acks,
+/// recalls, edits) nor app-level commands.
+fn notifies(kind: ContentType) -> bool {
+    !matches!(
+        kind,
+        ContentType::ReadAck
+            | ContentType::Recall
+            | ContentType::Append
+            | ContentType::Replace
+            | ContentType::Command
+    )
 }
 
 impl<'a> NewMessage<'a> {
@@ -278,6 +303,33 @@ macro_rules! append_transaction {
                     .collect();
                 insert_rows!($mode, c, jobs, 10, |r| diesel::insert_into(
                     webhook_outbox::table
+                )
+                .values(r));
+
+                // Queued for notifications to offline devices, in this transaction, for
+                // apps with vendor credentials: messages, not operations or commands.
+                let pushing: HashSet<String> = push_credentials::table
+                    .filter(push_credentials::app_id.eq_any(&apps))
+                    .select(push_credentials::app_id)
+                    .distinct()
+                    .load::<String>(c)
+                    .await?
+                    .into_iter()
+                    .collect();
+                let pushes: Vec<NewMessagePush<'_>> = sent
+                    .iter()
+                    .filter(|(app, m)| pushing.contains(*app) && notifies(m.content_type))
+                    .map(|(app, m)| NewMessagePush {
+                        app_id: app,
+                        message_id: m.id,
+                        attempts: 0,
+                        next_attempt_at: m.created_at.0,
+                        failed: false,
+                        last_error: "",
+                    })
+                    .collect();
+                insert_rows!($mode, c, pushes, 6, |r| diesel::insert_into(
+                    message_pushes::table
                 )
                 .values(r));
 
