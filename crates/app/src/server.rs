@@ -74,6 +74,20 @@ where
     F: Fn() -> Fut + Send + 'static,
     Fut: std::future::Future<Output = anyhow::Result<usize>> + Send,
 {
+    poll_jobs_nudged(what, poll, None, run_once)
+}
+
+/// [`poll_jobs`] that also wakes when `nudge` is notified (new work was just committed).
+fn poll_jobs_nudged<F, Fut>(
+    what: &'static str,
+    poll: Duration,
+    nudge: Option<std::sync::Arc<tokio::sync::Notify>>,
+    run_once: F,
+) -> tokio::task::JoinHandle<()>
+where
+    F: Fn() -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = anyhow::Result<usize>> + Send,
+{
     tokio::spawn(async move {
         loop {
             match run_once().await {
@@ -81,7 +95,15 @@ where
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %format!("{e:#}"), what),
             }
-            tokio::time::sleep(poll).await;
+            match &nudge {
+                Some(nudge) => {
+                    tokio::select! {
+                        () = tokio::time::sleep(poll) => {}
+                        () = nudge.notified() => {}
+                    }
+                }
+                None => tokio::time::sleep(poll).await,
+            }
         }
     })
 }
@@ -143,6 +165,7 @@ pub async fn start(config: Config) -> anyhow::Result<RunningServer> {
         services.push_retries.clone(),
         services.message_pushes.clone(),
     );
+    let push_nudge = services.push_nudge.clone();
     let rate_limits = std::sync::Arc::new(RateLimits::new(config.limits.clone()));
     let state = ApiState {
         users: services.users,
@@ -239,7 +262,7 @@ pub async fn start(config: Config) -> anyhow::Result<RunningServer> {
         let cleanup = cleanup.clone();
         async move { cleanup.run_once().await.map_err(|e| e.0) }
     });
-    let push = poll_jobs("push deliveries", PUSH_POLL, move || {
+    let push = poll_jobs_nudged("push deliveries", PUSH_POLL, Some(push_nudge), move || {
         let (push, deliveries, retries, messages) = (
             push.clone(),
             push_deliveries.clone(),

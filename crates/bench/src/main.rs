@@ -53,6 +53,9 @@ struct Args {
     /// Offline devices with APNs tokens for the push phase (0 skips it).
     #[arg(long, default_value_t = 10_000)]
     push_devices: usize,
+    /// Messages per second between the push phase's offline users (for `--duration`).
+    #[arg(long, default_value_t = 1000)]
+    push_rate: u64,
 }
 
 #[tokio::main]
@@ -183,7 +186,15 @@ async fn run(args: &Args, database: &Database) -> anyhow::Result<()> {
         drop(idle);
     }
     if args.push_devices > 0 {
-        push::phase(&server, &args.server_bin, &mock, args.push_devices).await?;
+        push::phase(
+            &server,
+            &args.server_bin,
+            &mock,
+            args.push_devices,
+            args.push_rate,
+            duration,
+        )
+        .await?;
     }
     server.stop().await;
     let _ = std::fs::remove_file(&ca);

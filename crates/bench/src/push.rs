@@ -40,11 +40,13 @@ fn credentials(server: &Server, binary: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// `n` users, each with one device (serial number 1) that bound the APNs token `tok-{i}`.
-async fn devices(server: &Server, n: usize, parallel: usize) -> anyhow::Result<()> {
+/// `n` users, each with one device (serial number 1) that bound the APNs token `tok-{i}`:
+/// their ids.
+async fn devices(server: &Server, n: usize, parallel: usize) -> anyhow::Result<Vec<i64>> {
     let client = reqwest::Client::new();
     let run = format!("{:x}", std::process::id());
     let indices: Vec<usize> = (0..n).collect();
+    let mut ids = Vec::with_capacity(n);
     for chunk in indices.chunks(parallel) {
         let mut tasks = Vec::new();
         for &i in chunk {
@@ -78,14 +80,14 @@ async fn devices(server: &Server, n: usize, parallel: usize) -> anyhow::Result<(
                     .json()
                     .await?;
                 anyhow::ensure!(bound["code"] == 200, "bind: {bound}");
-                Ok::<_, anyhow::Error>(())
+                Ok::<_, anyhow::Error>(id)
             }));
         }
         for t in tasks {
-            t.await??;
+            ids.push(t.await??);
         }
     }
-    Ok(())
+    Ok(ids)
 }
 
 /// Runs the phase and prints its line.
@@ -94,10 +96,12 @@ pub async fn phase(
     binary: &Path,
     mock: &MockVendor,
     n: usize,
+    rate: u64,
+    duration: Duration,
 ) -> anyhow::Result<()> {
     credentials(server, binary)?;
     let made = Instant::now();
-    devices(server, n, 64).await?;
+    let users = devices(server, n, 64).await?;
     println!(
         "\npush: {n} devices registered with APNs tokens in {:.1} s",
         made.elapsed().as_secs_f64()
@@ -147,6 +151,86 @@ pub async fn phase(
         pushes.len() as f64 / done.as_secs_f64().max(1e-9),
         p50 as f64 / 1000.0,
         p99 as f64 / 1000.0,
+    );
+    messages(server, mock, &users, rate, duration).await
+}
+
+/// Messages between the phase's users, none of whom has a connection, at `rate` a second
+/// for `duration`: each one's notification must reach the mock provider. The text is the
+/// send time, which the mock's copy of the notification's body carries back.
+async fn messages(
+    server: &Server,
+    mock: &MockVendor,
+    users: &[i64],
+    rate: u64,
+    duration: Duration,
+) -> anyhow::Result<()> {
+    let client = reqwest::Client::new();
+    let clock = Instant::now();
+    let before = mock.push_count();
+    let limit = std::sync::Arc::new(tokio::sync::Semaphore::new(64));
+    let total = (rate * duration.as_secs()) as usize;
+    let mut ticker = tokio::time::interval(Duration::from_millis(1));
+    let mut sent = 0usize;
+    let mut failed = 0usize;
+    let mut tasks = Vec::with_capacity(total);
+    while sent < total {
+        ticker.tick().await;
+        let due = ((clock.elapsed().as_secs_f64() * rate as f64) as usize).min(total);
+        while sent < due {
+            let (from, to) = (
+                users[sent % users.len()],
+                users[(sent + users.len() / 2) % users.len()],
+            );
+            let (client, base) = (client.clone(), server.base.clone());
+            let (app, admin) = (server.app_id.clone(), server.admin_token.clone());
+            let permit = limit.clone().acquire_owned().await?;
+            let text = format!("t{}", clock.elapsed().as_micros());
+            tasks.push(tokio::spawn(async move {
+                let _permit = permit;
+                let answer: Value = client
+                    .post(format!("{base}/message/send"))
+                    .header("app_id", &app)
+                    .header("access-token", &admin)
+                    .header("user_id", from.to_string())
+                    .json(&json!({"targets": [to], "type": 1, "content_type": 0, "content": text}))
+                    .send()
+                    .await?
+                    .json()
+                    .await?;
+                anyhow::ensure!(answer["code"] == 200, "send: {answer}");
+                Ok::<_, anyhow::Error>(())
+            }));
+            sent += 1;
+        }
+    }
+    for t in tasks {
+        if !matches!(t.await, Ok(Ok(()))) {
+            failed += 1;
+        }
+    }
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while mock.push_count() < before + sent - failed && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let pushes: Vec<_> = mock.pushes().into_iter().skip(before).collect();
+    let mut latencies: Vec<u64> = pushes
+        .iter()
+        .filter_map(|p| {
+            let body = p.json()["aps"]["alert"]["body"].as_str()?.to_owned();
+            let sent_at: u64 = body.strip_prefix('t')?.parse().ok()?;
+            let arrived = (p.at - clock).as_micros() as u64;
+            Some(arrived.saturating_sub(sent_at))
+        })
+        .collect();
+    let (p50, p99, max) = percentiles(&mut latencies);
+    println!(
+        "push: {sent} messages to offline users at {rate}/s ({failed} refused): {} notifications \
+         arrived; send → provider request p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+        latencies.len(),
+        p50 as f64 / 1000.0,
+        p99 as f64 / 1000.0,
+        max as f64 / 1000.0,
     );
     Ok(())
 }
