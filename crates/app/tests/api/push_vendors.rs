@@ -276,6 +276,13 @@ async fn next_push(mock: &MockVendor, seen: &mut usize) -> anyhow::Result<Value>
     Ok(all[*seen - 1].json())
 }
 
+/// Waits until the notifications of what was just sent have been decided: the rules are
+/// read when the push job runs (milliseconds after the send, the push task being woken by
+/// it), so a setting must not change back before.
+async fn settle() {
+    tokio::time::sleep(Duration::from_secs(1)).await;
+}
+
 async fn send(app: &TestApp, token: &str, body: Value) -> anyhow::Result<()> {
     app.post("/message/send")
         .token(token)
@@ -345,6 +352,7 @@ async fn new_messages_notify_offline_devices_as_the_push_rules_say(
         .ok()
         .await?;
     send(&app, &ann_t, text(bob, "not pushed: no_push")).await?;
+    settle().await;
     app.post("/user/push")
         .token(&bob_t)
         .query(&[("value", "false")])
@@ -366,6 +374,7 @@ async fn new_messages_notify_offline_devices_as_the_push_rules_say(
         .ok()
         .await?;
     send(&app, &ann_t, text(bob, "not pushed: quiet")).await?;
+    settle().await;
     app.post("/user/push/limit")
         .token(&bob_t)
         .query(&[("no_push_start_hour", "0"), ("no_push_end_hour", "0")])
@@ -383,6 +392,7 @@ async fn new_messages_notify_offline_devices_as_the_push_rules_say(
         .ok()
         .await?;
     send(&app, &ann_t, text(bob, "not pushed: muted friend")).await?;
+    settle().await;
     app.put("/roster/ext")
         .token(&bob_t)
         .json(json!({"user_id": ann, "mute_notification": false}))
@@ -435,6 +445,7 @@ async fn new_messages_notify_offline_devices_as_the_push_rules_say(
         .await?;
     // Admins only: cyd is a member, not pushed to bob; ann muted the group.
     send(&app, &cyd_t, to_group("not pushed: member", json!({}))).await?;
+    settle().await;
     app.post("/group/msg/push_mode")
         .token(&bob_t)
         .json(json!({"group_id": group, "msg_push_mode": 4}))
@@ -442,6 +453,7 @@ async fn new_messages_notify_offline_devices_as_the_push_rules_say(
         .await?;
     // Mentions only: a mention of bob is pushed.
     send(&app, &cyd_t, to_group("not pushed: no mention", json!({}))).await?;
+    settle().await;
     send(
         &app,
         &cyd_t,
