@@ -60,6 +60,10 @@ pub struct OfflineReceiver {
     pub no_push_detail: bool,
     /// `no_push_start_hour` and `no_push_end_hour` (UTC; equal: none).
     pub quiet_hours: (i64, i64),
+    /// `silence_start_time` and `silence_end_time` (UTC; equal: none): pushed, silently.
+    pub silent_hours: (i64, i64),
+    /// `no_sounds`: pushed, silently.
+    pub no_sounds: bool,
     /// The member's `msg_mute_mode` and `msg_push_mode` (group messages; 0 otherwise).
     pub group_mute_mode: i64,
     pub group_push_mode: i64,
@@ -76,6 +80,8 @@ pub struct OfflineReceiver {
 pub struct Preview {
     pub title: String,
     pub body: String,
+    /// Whether the device may play a sound: not with `no_sounds` or in silence hours.
+    pub sound: bool,
 }
 
 /// What `no_push_detail` shows instead of the sender and text.
@@ -105,10 +111,12 @@ pub fn notification(m: &OfflineMessage, r: &OfflineReceiver, hour: i64) -> Optio
             return None;
         }
     }
+    let sound = !r.no_sounds && !quiet(r.silent_hours, hour);
     if r.no_push_detail {
         return Some(Preview {
             title: HIDDEN_TITLE.into(),
             body: HIDDEN_BODY.into(),
+            sound,
         });
     }
     let preview = match m.content {
@@ -131,10 +139,12 @@ pub fn notification(m: &OfflineMessage, r: &OfflineReceiver, hour: i64) -> Optio
         Some((_, name)) => Preview {
             title: name.clone(),
             body: format!("{}: {preview}", m.from_name),
+            sound,
         },
         None => Preview {
             title: m.from_name.clone(),
             body: preview,
+            sound,
         },
     })
 }
@@ -160,6 +170,8 @@ mod tests {
             no_push: false,
             no_push_detail: false,
             quiet_hours: (0, 0),
+            silent_hours: (0, 0),
+            no_sounds: false,
             group_mute_mode: 0,
             group_push_mode: 0,
             friend_muted: false,
@@ -192,9 +204,22 @@ mod tests {
             p,
             Some(Preview {
                 title: "Ann".into(),
-                body: "see you".into()
+                body: "see you".into(),
+                sound: true,
             })
         );
+        // Silence hours and no_sounds push without a sound.
+        let silent = OfflineReceiver {
+            silent_hours: (22, 7),
+            ..receiver()
+        };
+        assert_eq!(notification(&m, &silent, 23).map(|p| p.sound), Some(false));
+        assert_eq!(notification(&m, &silent, 12).map(|p| p.sound), Some(true));
+        let quiet = OfflineReceiver {
+            no_sounds: true,
+            ..receiver()
+        };
+        assert_eq!(notification(&m, &quiet, 12).map(|p| p.sound), Some(false));
         assert!(
             notification(
                 &m,
@@ -272,7 +297,8 @@ mod tests {
             p,
             Some(Preview {
                 title: "Hikers".into(),
-                body: "Ann: see you".into()
+                body: "Ann: see you".into(),
+                sound: true,
             })
         );
         // A muted friend does not matter in a group.

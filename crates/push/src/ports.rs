@@ -122,6 +122,8 @@ pub struct VendorPush {
     pub notification: Arc<Notification>,
     /// The user's badge with this push.
     pub badge: i64,
+    /// Whether the device may play a sound.
+    pub sound: bool,
 }
 
 /// What a vendor made of a push.

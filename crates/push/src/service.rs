@@ -317,6 +317,7 @@ impl Push {
             let Some(preview) = notification(m, r, hour) else {
                 continue;
             };
+            let sound = preview.sound;
             let ext = match &m.group {
                 Some((group, _)) => format!(
                     r#"{{"msg_id":{},"from":{},"group_id":{group}}}"#,
@@ -348,6 +349,7 @@ impl Push {
                     task: TaskId(0),
                     notification: shown.clone(),
                     badge: r.unread,
+                    sound,
                 };
                 sends.push((
                     r.user,
@@ -402,6 +404,7 @@ impl Push {
             task: task.id,
             notification: Arc::new(task.notification.clone()),
             badge: r.badge,
+            sound: true,
         };
         match self
             .deps
@@ -569,6 +572,7 @@ impl Push {
                             task: task.id,
                             notification: notification.clone(),
                             badge,
+                            sound: true,
                         };
                         let (notifier, token) = ((*notifier).clone(), (*token).to_owned());
                         vendor_sends.push((r.user, r.device, notifier, token, push));

@@ -96,8 +96,10 @@ pub(crate) fn request(push: &VendorPush) -> (&'static str, &'static str, Value) 
             let mut aps = json!({
                 "alert": {"title": n.title, "body": body},
                 "badge": push.badge,
-                "sound": "default",
             });
+            if push.sound {
+                aps["sound"] = json!("default");
+            }
             if n.kind == Kind::Image {
                 aps["mutable-content"] = json!(1);
             }

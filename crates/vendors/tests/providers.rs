@@ -54,6 +54,7 @@ fn push(kind: Kind) -> VendorPush {
             show_end: Some(Timestamp(2_000_000_000_000)),
         }),
         badge: 3,
+        sound: true,
     }
 }
 

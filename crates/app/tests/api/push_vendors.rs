@@ -343,6 +343,24 @@ async fn new_messages_notify_offline_devices_as_the_push_rules_say(
         .ok()
         .await?;
 
+    // no_sounds: pushed without a sound.
+    assert_eq!(p["aps"]["sound"], "default", "{p}");
+    app.post("/user/sounds")
+        .token(&bob_t)
+        .query(&[("value", "true")])
+        .ok()
+        .await?;
+    send(&app, &ann_t, text(bob, "quietly")).await?;
+    let p = next_push(&mock, &mut seen).await?;
+    assert_eq!(p["aps"]["alert"]["body"], "quietly", "{p}");
+    assert!(p["aps"]["sound"].is_null(), "{p}");
+    settle().await;
+    app.post("/user/sounds")
+        .token(&bob_t)
+        .query(&[("value", "false")])
+        .ok()
+        .await?;
+
     // Each rule that says no: the next push is the one after it.
     let marker = |n: &str| text(bob, n);
     // no_push

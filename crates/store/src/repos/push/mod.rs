@@ -756,8 +756,9 @@ impl JobQueue<MessagePush> for Store {
 /// The receivers read per statement.
 const RECEIVER_CHUNK: usize = 500;
 
-/// A user's push settings: no_push, no_push_detail, the quiet hours.
-type SettingsRow = (i64, bool, bool, i64, i64);
+/// A user's push settings: no_push, no_push_detail, the quiet hours, the silence hours,
+/// no_sounds.
+type SettingsRow = (i64, bool, bool, i64, i64, i64, i64, bool);
 
 #[async_trait]
 impl OfflineAudience for Store {
@@ -913,6 +914,9 @@ impl Store {
                     users::no_push_detail,
                     users::no_push_start_hour,
                     users::no_push_end_hour,
+                    users::silence_start_time,
+                    users::silence_end_time,
+                    users::no_sounds,
                 ))
                 .load(conn)
                 .await
@@ -974,34 +978,47 @@ impl Store {
         });
         Ok(settings
             .into_iter()
-            .map(|(user, no_push, no_push_detail, start, end)| {
-                let (mute, push) = modes
-                    .iter()
-                    .find(|(u, _, _)| *u == user)
-                    .map_or((0, 0), |(_, m, p)| (*m, *p));
-                OfflineReceiver {
-                    user: UserId(user),
+            .map(
+                |(
+                    user,
                     no_push,
                     no_push_detail,
-                    quiet_hours: (start, end),
-                    group_mute_mode: mute,
-                    group_push_mode: push,
-                    friend_muted: muted.contains(&user),
-                    unread: unread
+                    start,
+                    end,
+                    silent_start,
+                    silent_end,
+                    no_sounds,
+                )| {
+                    let (mute, push) = modes
                         .iter()
-                        .find(|(u, _)| *u == user)
-                        .map_or(0, |(_, n)| *n),
-                    devices: devices
-                        .iter()
-                        .filter(|(u, ..)| *u == user)
-                        .filter_map(|(_, sn, notifier, token)| {
-                            let (notifier, token) = (notifier.clone()?, token.clone()?);
-                            (!notifier.is_empty() && !token.is_empty())
-                                .then_some((DeviceSn(*sn), VendorAddress { notifier, token }))
-                        })
-                        .collect(),
-                }
-            })
+                        .find(|(u, _, _)| *u == user)
+                        .map_or((0, 0), |(_, m, p)| (*m, *p));
+                    OfflineReceiver {
+                        user: UserId(user),
+                        no_push,
+                        no_push_detail,
+                        quiet_hours: (start, end),
+                        silent_hours: (silent_start, silent_end),
+                        no_sounds,
+                        group_mute_mode: mute,
+                        group_push_mode: push,
+                        friend_muted: muted.contains(&user),
+                        unread: unread
+                            .iter()
+                            .find(|(u, _)| *u == user)
+                            .map_or(0, |(_, n)| *n),
+                        devices: devices
+                            .iter()
+                            .filter(|(u, ..)| *u == user)
+                            .filter_map(|(_, sn, notifier, token)| {
+                                let (notifier, token) = (notifier.clone()?, token.clone()?);
+                                (!notifier.is_empty() && !token.is_empty())
+                                    .then_some((DeviceSn(*sn), VendorAddress { notifier, token }))
+                            })
+                            .collect(),
+                    }
+                },
+            )
             .collect())
     }
 }
