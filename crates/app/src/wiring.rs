@@ -182,7 +182,14 @@ pub(crate) fn services(
     });
     let push_deliveries = push.deliveries(store.clone(), RetryPolicy::default());
     // From 1 s, doubling, 12 attempts: a vendor away for up to about an hour loses nothing.
-    let message_pushes = push.message_pushes(store.clone(), RetryPolicy::default());
+    // Messages come fast: a larger wave per run than the default 64.
+    let message_pushes = push.message_pushes(
+        store.clone(),
+        RetryPolicy {
+            batch: 256,
+            ..RetryPolicy::default()
+        },
+    );
     let push_retries = push.retries(
         store.clone(),
         RetryPolicy {
