@@ -35,8 +35,8 @@ impl Receipts {
             .collect()
     }
 
-    /// Puts back what could not be added (the store was unreachable).
-    pub(crate) fn restore(&self, app: AppId, task: TaskId, n: i64) {
+    /// Counts `n` more written pushes of `task` (also to put back what could not be stored).
+    pub(crate) fn add(&self, app: AppId, task: TaskId, n: i64) {
         let mut counts = self.counts.lock().unwrap_or_else(PoisonError::into_inner);
         *counts.entry((app, task)).or_default() += n;
     }
@@ -53,7 +53,7 @@ pub struct Receipt {
 impl Receipt {
     /// The push was written to its connection.
     pub fn written(&self) {
-        self.receipts.restore(self.app.clone(), self.task, 1);
+        self.receipts.add(self.app.clone(), self.task, 1);
     }
 }
 

@@ -216,7 +216,7 @@ impl Push {
             let mut added = TaskDetail::new(task);
             added.on_mut(Channel::Mxpush).received = n;
             if let Err(e) = self.deps.tasks.progress(&app, &added, None, &[]).await {
-                self.receipts.restore(app, task, n);
+                self.receipts.add(app, task, n);
                 failure = Some(e);
             }
         }
@@ -259,37 +259,17 @@ impl Push {
             return Ok(());
         }
         let sends = self.message_sends(&job.app, &m, &notifiers, None);
-        let outcomes: Vec<VendorOutcome> = futures_util::stream::iter(sends)
-            .map(|(user, device, notifier, token, push)| {
-                let (vendors, app) = (self.deps.vendors.clone(), job.app.clone());
-                async move {
-                    let sent = vendors.send(&app, &notifier, &token, &push).await;
-                    (user, device, notifier.provider, token, sent)
-                }
-            })
-            .buffer_unordered(VENDOR_IN_FLIGHT)
-            .collect()
-            .await;
         let mut retries = Vec::new();
-        for (user, device, _, token, sent) in outcomes {
-            match sent {
-                Sent::Accepted => {}
-                Sent::DeadToken => {
-                    self.deps
-                        .recipients
-                        .forget_vendor_token(&job.app, user, device, &token)
-                        .await?;
-                }
-                Sent::Unavailable(_) => retries.push(VendorRetry {
+        for (send, sent) in self.send_all(&job.app, sends).await {
+            self.settle(&job.app, &send, &sent).await?;
+            if let Sent::Unavailable(_) = sent {
+                retries.push(VendorRetry {
                     app: job.app.clone(),
                     task: TaskId(0),
                     message: m.id,
-                    user,
-                    device,
-                }),
-                Sent::Failed(why) => {
-                    tracing::warn!(message = m.id, error = %why, "a message push was not taken");
-                }
+                    user: send.user,
+                    device: send.device,
+                });
             }
         }
         if !retries.is_empty() {
@@ -307,7 +287,7 @@ impl Push {
         m: &OfflineMessage,
         notifiers: &[Notifier],
         only: Option<(UserId, DeviceSn)>,
-    ) -> Vec<(UserId, DeviceSn, Notifier, String, VendorPush)> {
+    ) -> Vec<VendorSend> {
         let hour = (self.deps.clock.now().0 / 3_600_000).rem_euclid(24);
         let mut sends = Vec::new();
         for r in &m.receivers {
@@ -345,22 +325,62 @@ impl Push {
                 let Some(notifier) = notifiers.iter().find(|n| n.name == vendor.notifier) else {
                     continue;
                 };
-                let push = VendorPush {
-                    task: TaskId(0),
-                    notification: shown.clone(),
-                    badge: r.unread,
-                    sound,
-                };
-                sends.push((
-                    r.user,
-                    *device,
-                    notifier.clone(),
-                    vendor.token.clone(),
-                    push,
-                ));
+                sends.push(VendorSend {
+                    user: r.user,
+                    device: *device,
+                    notifier: notifier.clone(),
+                    token: vendor.token.clone(),
+                    push: VendorPush {
+                        task: TaskId(0),
+                        notification: shown.clone(),
+                        badge: r.unread,
+                        sound,
+                    },
+                });
             }
         }
         sends
+    }
+
+    /// Sends the pushes through their vendors, [`VENDOR_IN_FLIGHT`] at a time: each with what
+    /// its vendor made of it.
+    async fn send_all(&self, app: &AppId, sends: Vec<VendorSend>) -> Vec<(VendorSend, Sent)> {
+        futures_util::stream::iter(sends)
+            .map(|send| {
+                let (vendors, app) = (self.deps.vendors.clone(), app.clone());
+                async move {
+                    let sent = vendors
+                        .send(&app, &send.notifier, &send.token, &send.push)
+                        .await;
+                    (send, sent)
+                }
+            })
+            .buffer_unordered(VENDOR_IN_FLIGHT)
+            .collect()
+            .await
+    }
+
+    /// What every outcome of a vendor push entails, whoever sent it: a dead token is
+    /// forgotten, a refusal for good is logged. (Counting and retrying are the sender's.)
+    async fn settle(&self, app: &AppId, send: &VendorSend, sent: &Sent) -> Result<(), RepoError> {
+        match sent {
+            Sent::DeadToken => {
+                self.deps
+                    .recipients
+                    .forget_vendor_token(app, send.user, send.device, &send.token)
+                    .await
+            }
+            Sent::Failed(why) => {
+                tracing::warn!(
+                    task = send.push.task.0,
+                    channel = send.notifier.provider.channel().name(),
+                    error = %why,
+                    "a vendor push was not taken"
+                );
+                Ok(())
+            }
+            Sent::Accepted | Sent::Unavailable(_) => Ok(()),
+        }
     }
 
     /// Tries a vendor push again (its vendor was unavailable): to the device's token as it is
@@ -396,43 +416,36 @@ impl Push {
             notifiers
                 .iter()
                 .find(|n| n.name == v.notifier)
-                .map(|n| (n, v.token.as_str()))
+                .map(|n| (n.clone(), v.token.clone()))
         }) else {
             return Ok(());
         };
-        let push = VendorPush {
-            task: task.id,
-            notification: Arc::new(task.notification.clone()),
-            badge: r.badge,
-            sound: true,
+        let send = VendorSend {
+            user: job.user,
+            device: job.device,
+            notifier,
+            token,
+            push: VendorPush {
+                task: task.id,
+                notification: Arc::new(task.notification.clone()),
+                badge: r.badge,
+                sound: true,
+            },
         };
-        match self
-            .deps
-            .vendors
-            .send(&job.app, notifier, token, &push)
-            .await
-        {
-            Sent::Accepted => {
-                let mut added = TaskDetail::new(task.id);
-                added.on_mut(notifier.provider.channel()).received = 1;
-                self.deps
-                    .tasks
-                    .progress(&job.app, &added, None, &[])
-                    .await
-                    .map_err(repo)
-            }
-            Sent::DeadToken => self
-                .deps
-                .recipients
-                .forget_vendor_token(&job.app, job.user, job.device, token)
-                .await
-                .map_err(repo),
-            Sent::Unavailable(why) => Err(why),
-            Sent::Failed(why) => {
-                tracing::warn!(task = task.id.0, error = %why, "a vendor push was not taken");
-                Ok(())
+        for (send, sent) in self.send_all(&job.app, vec![send]).await {
+            self.settle(&job.app, &send, &sent).await.map_err(repo)?;
+            match sent {
+                Sent::Accepted => {
+                    let mut added = TaskDetail::new(task.id);
+                    added.on_mut(send.notifier.provider.channel()).received = 1;
+                    let progress = self.deps.tasks.progress(&job.app, &added, None, &[]);
+                    progress.await.map_err(repo)?;
+                }
+                Sent::Unavailable(why) => return Err(why),
+                Sent::DeadToken | Sent::Failed(_) => {}
             }
         }
+        Ok(())
     }
 
     /// Tries a message's vendor push to one device again, if the rules still let it through.
@@ -443,27 +456,11 @@ impl Push {
             return Ok(());
         };
         let notifiers = self.deps.vendors.notifiers(&job.app).await.map_err(repo)?;
-        let only = Some((job.user, job.device));
-        for (user, device, notifier, token, push) in
-            self.message_sends(&job.app, &m, &notifiers, only)
-        {
-            match self
-                .deps
-                .vendors
-                .send(&job.app, &notifier, &token, &push)
-                .await
-            {
-                Sent::Accepted => {}
-                Sent::DeadToken => self
-                    .deps
-                    .recipients
-                    .forget_vendor_token(&job.app, user, device, &token)
-                    .await
-                    .map_err(repo)?,
-                Sent::Unavailable(why) => return Err(why),
-                Sent::Failed(why) => {
-                    tracing::warn!(message = m.id, error = %why, "a message push was not taken");
-                }
+        let sends = self.message_sends(&job.app, &m, &notifiers, Some((job.user, job.device)));
+        for (send, sent) in self.send_all(&job.app, sends).await {
+            self.settle(&job.app, &send, &sent).await.map_err(repo)?;
+            if let Sent::Unavailable(why) = sent {
+                return Err(why);
             }
         }
         Ok(())
@@ -515,14 +512,11 @@ impl Push {
                 .iter()
                 .filter_map(|r| self.route(&task, &notifiers, r).map(|route| (r, route)))
                 .collect();
-            // Each routed user's badge with this push, once per user; written where it
-            // changes (a user of the previous page has had it written already).
-            let mut badges: Vec<(UserId, i64)> = Vec::new();
+            // Each routed user's badge with this push, changed once per task: pages are
+            // ordered by user, so a user's devices follow one another, across pages too.
             let mut changed: Vec<(UserId, i64)> = Vec::new();
-            for (r, _) in &routed {
-                if badges.last().is_some_and(|(u, _)| *u == r.user) {
-                    continue;
-                }
+            let mut badged = Vec::with_capacity(routed.len());
+            for (r, route) in routed {
                 let badge = match last_badge {
                     Some((user, badge)) if user == r.user => badge,
                     _ => {
@@ -534,24 +528,18 @@ impl Push {
                         if badge != r.badge {
                             changed.push((r.user, badge));
                         }
+                        last_badge = Some((r.user, badge));
                         badge
                     }
                 };
-                badges.push((r.user, badge));
+                badged.push((r, route, badge));
             }
             if !changed.is_empty() {
                 self.deps.recipients.set_badges(&task.app, &changed).await?;
             }
-            let badge_of = |user: UserId, before: i64| {
-                badges
-                    .iter()
-                    .find(|(u, _)| *u == user)
-                    .map_or(before, |(_, b)| *b)
-            };
             let mut added = TaskDetail::new(task.id);
             let mut vendor_sends = Vec::new();
-            for (r, route) in &routed {
-                let badge = badge_of(r.user, r.badge);
+            for (r, route, badge) in badged {
                 match route {
                     Route::Live => {
                         let mxpush = added.on_mut(Channel::Mxpush);
@@ -568,56 +556,31 @@ impl Push {
                     }
                     Route::Vendor(notifier, token) => {
                         added.on_mut(notifier.provider.channel()).target += 1;
-                        let push = VendorPush {
-                            task: task.id,
-                            notification: notification.clone(),
-                            badge,
-                            sound: true,
-                        };
-                        let (notifier, token) = ((*notifier).clone(), (*token).to_owned());
-                        vendor_sends.push((r.user, r.device, notifier, token, push));
+                        vendor_sends.push(VendorSend {
+                            user: r.user,
+                            device: r.device,
+                            notifier: notifier.clone(),
+                            token: token.to_owned(),
+                            push: VendorPush {
+                                task: task.id,
+                                notification: notification.clone(),
+                                badge,
+                                sound: true,
+                            },
+                        });
                     }
                 }
             }
-            let outcomes: Vec<VendorOutcome> = futures_util::stream::iter(vendor_sends)
-                .map(|(user, device, notifier, token, push)| {
-                    let (vendors, app) = (self.deps.vendors.clone(), task.app.clone());
-                    async move {
-                        let sent = vendors.send(&app, &notifier, &token, &push).await;
-                        (user, device, notifier.provider, token, sent)
-                    }
-                })
-                .buffer_unordered(VENDOR_IN_FLIGHT)
-                .collect()
-                .await;
             let mut retries = Vec::new();
-            for (user, device, provider, token, sent) in outcomes {
-                let counts = added.on_mut(provider.channel());
+            for (send, sent) in self.send_all(&task.app, vendor_sends).await {
+                self.settle(&task.app, &send, &sent).await?;
+                let counts = added.on_mut(send.notifier.provider.channel());
                 counts.sent += 1;
                 match sent {
                     Sent::Accepted => counts.received += 1,
-                    Sent::Unavailable(why) => {
-                        tracing::debug!(task = task.id.0, error = %why, "vendor push retried later");
-                        retries.push((user, device));
-                    }
-                    Sent::DeadToken => {
-                        self.deps
-                            .recipients
-                            .forget_vendor_token(&task.app, user, device, &token)
-                            .await?;
-                    }
-                    Sent::Failed(why) => {
-                        tracing::warn!(
-                            task = task.id.0,
-                            channel = provider.channel().name(),
-                            error = %why,
-                            "a vendor push was not taken"
-                        );
-                    }
+                    Sent::Unavailable(_) => retries.push((send.user, send.device)),
+                    Sent::DeadToken | Sent::Failed(_) => {}
                 }
-            }
-            if let Some(&(user, badge)) = badges.last() {
-                last_badge = Some((user, badge));
             }
             self.deps
                 .tasks
@@ -652,8 +615,14 @@ impl Push {
     }
 }
 
-/// A vendor send's device, provider, token and outcome.
-type VendorOutcome = (UserId, DeviceSn, Provider, String, Sent);
+/// One push to one device through its vendor.
+struct VendorSend {
+    user: UserId,
+    device: DeviceSn,
+    notifier: Notifier,
+    token: String,
+    push: VendorPush,
+}
 
 /// How a task reaches one device.
 #[derive(Clone, Copy)]

@@ -5,6 +5,7 @@
 use std::collections::{BTreeMap, HashSet};
 
 use diesel::prelude::*;
+use diesel::sql_types::Bool;
 use diesel::upsert::excluded;
 use diesel_async::{AsyncConnection, RunQueryDsl};
 use tidings_messaging::RepoError;
@@ -276,12 +277,27 @@ macro_rules! append_transaction {
                     .collect::<HashSet<_>>()
                     .into_iter()
                     .collect();
-                let hooked: HashSet<String> = message_callbacks::table
+                // Which of the batch's apps have a webhook (`true`) or push credentials
+                // (`false`): one statement for both outboxes.
+                let outboxes: Vec<(String, bool)> = message_callbacks::table
                     .filter(message_callbacks::app_id.eq_any(&apps))
-                    .select(message_callbacks::app_id)
-                    .load::<String>(c)
-                    .await?
-                    .into_iter()
+                    .select((message_callbacks::app_id, diesel::dsl::sql::<Bool>("TRUE")))
+                    .union_all(
+                        push_credentials::table
+                            .filter(push_credentials::app_id.eq_any(&apps))
+                            .select((push_credentials::app_id, diesel::dsl::sql::<Bool>("FALSE"))),
+                    )
+                    .load(c)
+                    .await?;
+                let hooked: HashSet<&str> = outboxes
+                    .iter()
+                    .filter(|(_, hook)| *hook)
+                    .map(|(app, _)| app.as_str())
+                    .collect();
+                let pushing: HashSet<&str> = outboxes
+                    .iter()
+                    .filter(|(_, hook)| !*hook)
+                    .map(|(app, _)| app.as_str())
                     .collect();
                 let jobs: Vec<NewWebhookJob<'_>> = sent
                     .iter()
@@ -308,14 +324,6 @@ macro_rules! append_transaction {
 
                 // Queued for notifications to offline devices, in this transaction, for
                 // apps with vendor credentials: messages, not operations or commands.
-                let pushing: HashSet<String> = push_credentials::table
-                    .filter(push_credentials::app_id.eq_any(&apps))
-                    .select(push_credentials::app_id)
-                    .distinct()
-                    .load::<String>(c)
-                    .await?
-                    .into_iter()
-                    .collect();
                 let pushes: Vec<NewMessagePush<'_>> = sent
                     .iter()
                     .filter(|(app, m)| pushing.contains(*app) && notifies(m.content_type))
