@@ -30,8 +30,10 @@ pub struct RunningServer {
     sweeper: tokio::task::JoinHandle<()>,
     /// Deletes the bytes of deleted files, stopped with the server.
     file_cleanup: tokio::task::JoinHandle<()>,
-    /// Delivers push tasks, stopped with the server.
+    /// Delivers push tasks and retries vendor pushes, stopped with the server.
     push: tokio::task::JoinHandle<()>,
+    /// Notifies offline devices of new messages, stopped with the server.
+    message_pushes: tokio::task::JoinHandle<()>,
 }
 
 impl RunningServer {
@@ -45,6 +47,7 @@ impl RunningServer {
         self.sweeper.abort();
         self.file_cleanup.abort();
         self.push.abort();
+        self.message_pushes.abort();
         result??;
         Ok(())
     }
@@ -262,19 +265,21 @@ pub async fn start(config: Config) -> anyhow::Result<RunningServer> {
         let cleanup = cleanup.clone();
         async move { cleanup.run_once().await.map_err(|e| e.0) }
     });
-    let push = poll_jobs_nudged("push deliveries", PUSH_POLL, Some(push_nudge), move || {
-        let (push, deliveries, retries, messages) = (
-            push.clone(),
-            push_deliveries.clone(),
-            push_retries.clone(),
-            message_pushes.clone(),
-        );
+    // Notifications of new messages have their own loop, woken as soon as messages are
+    // stored: a long task delivery never holds them up.
+    let message_pushes =
+        poll_jobs_nudged("message pushes", PUSH_POLL, Some(push_nudge), move || {
+            let messages = message_pushes.clone();
+            async move { messages.run_once().await.map_err(|e| e.0) }
+        });
+    let push = poll_jobs("push deliveries", PUSH_POLL, move || {
+        let (push, deliveries, retries) =
+            (push.clone(), push_deliveries.clone(), push_retries.clone());
         async move {
-            let notified = messages.run_once().await.map_err(|e| e.0)?;
             let taken = deliveries.run_once().await.map_err(|e| e.0)?;
             let retried = retries.run_once().await.map_err(|e| e.0)?;
             push.flush_receipts().await?;
-            Ok(notified + taken + retried)
+            Ok(taken + retried)
         }
     });
     let sweeper = tokio::spawn(async move {
@@ -296,5 +301,6 @@ pub async fn start(config: Config) -> anyhow::Result<RunningServer> {
         sweeper,
         file_cleanup,
         push,
+        message_pushes,
     })
 }

@@ -122,12 +122,12 @@ mod tests {
                 })
                 .collect())
         }
-        async fn done(&self, id: i64) -> Result<(), RepoError> {
+        async fn done(&self, ids: &[i64]) -> Result<(), RepoError> {
             self.0
                 .done
                 .lock()
                 .unwrap_or_else(|p| p.into_inner())
-                .push(id);
+                .extend_from_slice(ids);
             Ok(())
         }
         async fn failed(

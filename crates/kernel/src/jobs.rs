@@ -76,8 +76,8 @@ pub trait JobQueue<J>: Send + Sync {
         limit: i64,
     ) -> Result<Vec<Leased<J>>, Self::Error>;
 
-    /// The job is done: it leaves the queue.
-    async fn done(&self, id: i64) -> Result<(), Self::Error>;
+    /// The jobs are done: they leave the queue (one write for a wave of jobs).
+    async fn done(&self, ids: &[i64]) -> Result<(), Self::Error>;
 
     /// An attempt failed: `attempts` made so far; due again at `next_at`, or with `None`
     /// never (kept, recorded as failed with `error`).
@@ -90,10 +90,18 @@ pub trait JobQueue<J>: Send + Sync {
     ) -> Result<(), Self::Error>;
 }
 
-/// Does one job; `Err` says why it failed (it is retried by the policy).
+/// Does jobs; `Err` says why one failed (it is retried by the policy).
 #[async_trait]
-pub trait JobHandler<J>: Send + Sync {
+pub trait JobHandler<J: Sync>: Send + Sync {
+    /// Does one job.
     async fn handle(&self, job: &J) -> Result<(), String>;
+
+    /// Does a wave of leased jobs: MUST answer one outcome per job, in their order. By
+    /// default each job is handled on its own, all at once; a handler that can share the
+    /// work of a wave (one read for many jobs) does it here.
+    async fn handle_all(&self, jobs: &[&J]) -> Vec<Result<(), String>> {
+        futures_util::future::join_all(jobs.iter().map(|job| self.handle(job))).await
+    }
 }
 
 /// Runs the jobs of one queue with one handler.
@@ -133,7 +141,9 @@ where
         }
     }
 
-    /// Works the jobs that are due (one batch, concurrently); answers how many were taken.
+    /// Works the jobs that are due (one wave, handed to the handler together); answers how
+    /// many were taken. The jobs done leave the queue in one write; each failed one is
+    /// retried after its backoff, or recorded as failed after the last attempt.
     ///
     /// # Errors
     /// The queue's error when it cannot be read or updated (the jobs of a failed update
@@ -144,24 +154,35 @@ where
             .queue
             .lease_due(now, now.plus_ms(self.policy.lease_ms), self.policy.batch)
             .await?;
-        let taken = jobs.len();
-        let attempts = jobs.into_iter().map(|job| self.attempt(job));
-        for result in futures_util::future::join_all(attempts).await {
-            result?;
+        if jobs.is_empty() {
+            return Ok(0);
         }
-        Ok(taken)
-    }
-
-    async fn attempt(&self, leased: Leased<J>) -> Result<(), Q::Error> {
-        match self.handler.handle(&leased.job).await {
-            Ok(()) => self.queue.done(leased.id).await,
-            Err(error) => {
-                let attempts = leased.attempts + 1;
-                let next = (attempts < self.policy.max_attempts)
-                    .then(|| self.clock.now().plus_ms(self.policy.backoff_ms(attempts)));
-                self.queue.failed(leased.id, attempts, next, &error).await
+        let wave: Vec<&J> = jobs.iter().map(|leased| &leased.job).collect();
+        let outcomes = self.handler.handle_all(&wave).await;
+        // A job without an outcome (a handler breaking its contract) stays leased, and is
+        // due again when its lease ends.
+        let mut done = Vec::with_capacity(jobs.len());
+        let mut failures = Vec::new();
+        for (leased, outcome) in jobs.iter().zip(outcomes) {
+            match outcome {
+                Ok(()) => done.push(leased.id),
+                Err(error) => failures.push(self.failed(leased, error)),
             }
         }
+        for result in futures_util::future::join_all(failures).await {
+            result?;
+        }
+        if !done.is_empty() {
+            self.queue.done(&done).await?;
+        }
+        Ok(jobs.len())
+    }
+
+    async fn failed(&self, leased: &Leased<J>, error: String) -> Result<(), Q::Error> {
+        let attempts = leased.attempts + 1;
+        let next = (attempts < self.policy.max_attempts)
+            .then(|| self.clock.now().plus_ms(self.policy.backoff_ms(attempts)));
+        self.queue.failed(leased.id, attempts, next, &error).await
     }
 }
 
@@ -200,8 +221,11 @@ mod tests {
             Ok(self.due.clone())
         }
 
-        async fn done(&self, id: i64) -> Result<(), String> {
-            self.done.lock().map_err(|e| e.to_string())?.push(id);
+        async fn done(&self, ids: &[i64]) -> Result<(), String> {
+            self.done
+                .lock()
+                .map_err(|e| e.to_string())?
+                .extend_from_slice(ids);
             Ok(())
         }
 

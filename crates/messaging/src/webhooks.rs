@@ -73,7 +73,7 @@ mockall::mock! {
             lease_until: tidings_kernel::Timestamp,
             limit: i64,
         ) -> Result<Vec<tidings_kernel::jobs::Leased<WebhookJob>>, RepoError>;
-        async fn done(&self, id: i64) -> Result<(), RepoError>;
+        async fn done(&self, ids: &[i64]) -> Result<(), RepoError>;
         async fn failed(
             &self,
             id: i64,
@@ -220,7 +220,7 @@ mod tests {
             .returning(|_, _, _| Ok(vec![job(1, 0), job(2, 0), job(3, 2)]));
         outbox
             .expect_done()
-            .with(eq(1))
+            .withf(|ids| ids == [1])
             .times(1)
             .returning(|_| Ok(()));
         outbox

@@ -174,15 +174,18 @@ pub trait CredentialRepository: Send + Sync {
 #[cfg_attr(any(test, feature = "mock"), mockall::automock)]
 #[async_trait]
 pub trait OfflineAudience: Send + Sync {
-    /// The message with its receivers (everyone who got it but its sender), if it exists.
+    /// Those of the messages that exist, each with its receivers that could be notified:
+    /// everyone who got it but its sender, who has a device with a vendor token (others MAY
+    /// be left out). One call for a wave of messages: the implementation SHOULD read them
+    /// together, not one by one.
     ///
     /// # Errors
     /// [`RepoError`] on storage failure.
-    async fn offline_message(
+    async fn offline_messages(
         &self,
         app: &AppId,
-        message: i64,
-    ) -> Result<Option<OfflineMessage>, RepoError>;
+        messages: &[i64],
+    ) -> Result<Vec<OfflineMessage>, RepoError>;
     /// Queues vendor pushes to try again later.
     ///
     /// # Errors

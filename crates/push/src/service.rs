@@ -243,30 +243,28 @@ impl Push {
         }
     }
 
-    /// Notifies a message's receivers on their devices without a connection (see
-    /// [`crate::offline`]); devices whose vendor is unavailable are queued to try again.
-    async fn push_message(&self, job: &MessagePush) -> Result<(), RepoError> {
-        let Some(m) = self
-            .deps
-            .offline
-            .offline_message(&job.app, job.message)
-            .await?
-        else {
-            return Ok(());
-        };
-        let notifiers = self.deps.vendors.notifiers(&job.app).await?;
+    /// Notifies the receivers of a wave of messages of one app on their devices without a
+    /// connection (see [`crate::offline`]); devices whose vendor is unavailable are queued to
+    /// try again. The wave is read and sent together: one read of the messages, their
+    /// receivers and the app's notifiers, then every push at once.
+    async fn push_messages(&self, app: &AppId, ids: &[i64]) -> Result<(), RepoError> {
+        let notifiers = self.deps.vendors.notifiers(app).await?;
         if notifiers.is_empty() {
             return Ok(());
         }
-        let sends = self.message_sends(&job.app, &m, &notifiers, None);
+        let messages = self.deps.offline.offline_messages(app, ids).await?;
+        let sends: Vec<VendorSend> = messages
+            .iter()
+            .flat_map(|m| self.message_sends(app, m, &notifiers, None))
+            .collect();
         let mut retries = Vec::new();
-        for (send, sent) in self.send_all(&job.app, sends).await {
-            self.settle(&job.app, &send, &sent).await?;
+        for (send, sent) in self.send_all(app, sends).await {
+            self.settle(app, &send, &sent).await?;
             if let Sent::Unavailable(_) = sent {
                 retries.push(VendorRetry {
-                    app: job.app.clone(),
+                    app: app.clone(),
                     task: TaskId(0),
-                    message: m.id,
+                    message: send.message,
                     user: send.user,
                     device: send.device,
                 });
@@ -326,6 +324,7 @@ impl Push {
                     continue;
                 };
                 sends.push(VendorSend {
+                    message: m.id,
                     user: r.user,
                     device: *device,
                     notifier: notifier.clone(),
@@ -421,6 +420,7 @@ impl Push {
             return Ok(());
         };
         let send = VendorSend {
+            message: 0,
             user: job.user,
             device: job.device,
             notifier,
@@ -451,8 +451,9 @@ impl Push {
     /// Tries a message's vendor push to one device again, if the rules still let it through.
     async fn retry_message(&self, job: &VendorRetry) -> Result<(), String> {
         let repo = |e: RepoError| format!("{:#}", e.0);
-        let found = self.deps.offline.offline_message(&job.app, job.message);
-        let Some(m) = found.await.map_err(repo)? else {
+        let ids = [job.message];
+        let found = self.deps.offline.offline_messages(&job.app, &ids);
+        let Some(m) = found.await.map_err(repo)?.pop() else {
             return Ok(());
         };
         let notifiers = self.deps.vendors.notifiers(&job.app).await.map_err(repo)?;
@@ -557,6 +558,7 @@ impl Push {
                     Route::Vendor(notifier, token) => {
                         added.on_mut(notifier.provider.channel()).target += 1;
                         vendor_sends.push(VendorSend {
+                            message: 0,
                             user: r.user,
                             device: r.device,
                             notifier: notifier.clone(),
@@ -617,6 +619,8 @@ impl Push {
 
 /// One push to one device through its vendor.
 struct VendorSend {
+    /// The message it notifies of (0 for a task's push).
+    message: i64,
     user: UserId,
     device: DeviceSn,
     notifier: Notifier,
@@ -641,9 +645,29 @@ impl JobHandler<TaskDelivery> for Push {
 #[async_trait]
 impl JobHandler<MessagePush> for Push {
     async fn handle(&self, job: &MessagePush) -> Result<(), String> {
-        self.push_message(job)
+        self.push_messages(&job.app, &[job.message])
             .await
             .map_err(|e| format!("{:#}", e.0))
+    }
+
+    /// The wave's messages, an app at a time: each app's are read and sent together (a
+    /// failure fails that app's jobs only).
+    async fn handle_all(&self, jobs: &[&MessagePush]) -> Vec<Result<(), String>> {
+        let mut outcomes: Vec<Result<(), String>> = vec![Ok(()); jobs.len()];
+        let mut apps: Vec<&AppId> = jobs.iter().map(|j| &j.app).collect();
+        apps.sort_by(|a, b| a.as_str().cmp(b.as_str()));
+        apps.dedup();
+        for app in apps {
+            let of_app: Vec<usize> = (0..jobs.len()).filter(|&i| jobs[i].app == *app).collect();
+            let ids: Vec<i64> = of_app.iter().map(|&i| jobs[i].message).collect();
+            if let Err(e) = self.push_messages(app, &ids).await {
+                let error = format!("{:#}", e.0);
+                for i in of_app {
+                    outcomes[i] = Err(error.clone());
+                }
+            }
+        }
+        outcomes
     }
 }
 

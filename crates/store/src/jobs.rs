@@ -47,6 +47,9 @@ pub(crate) const PUSH_RETRIES: QueueTable = QueueTable {
     id: "id",
 };
 
+/// The most ids one statement forgets.
+const DONE_CHUNK: usize = 500;
+
 /// The most of an error kept with a failed job.
 const ERROR_CHARS: usize = 500;
 
@@ -95,17 +98,20 @@ impl Store {
         Ok(rows.into_iter().map(|r| r.id).collect())
     }
 
-    /// Forgets a job that is done.
-    pub(crate) async fn job_done(&self, queue: &QueueTable, job: i64) -> anyhow::Result<()> {
+    /// Forgets jobs that are done, in one statement per chunk of ids.
+    pub(crate) async fn jobs_done(&self, queue: &QueueTable, jobs: &[i64]) -> anyhow::Result<()> {
         let QueueTable { table, id } = queue;
-        let sql = format!("DELETE FROM {table} WHERE {id} = {}", self.placeholder(1));
-        with_conn!(self, |conn| {
-            diesel::sql_query(&sql)
-                .bind::<BigInt, _>(job)
-                .execute(conn)
-                .await
-                .map_err(unknown)?
-        });
+        for chunk in jobs.chunks(DONE_CHUNK) {
+            let list: Vec<String> = (1..=chunk.len()).map(|n| self.placeholder(n)).collect();
+            let sql = format!("DELETE FROM {table} WHERE {id} IN ({})", list.join(", "));
+            with_conn!(self, |conn| {
+                let mut query = diesel::sql_query(&sql).into_boxed();
+                for job in chunk {
+                    query = query.bind::<BigInt, _>(*job);
+                }
+                query.execute(conn).await.map_err(unknown)?
+            });
+        }
         Ok(())
     }
 

@@ -1433,7 +1433,7 @@ mod messages {
                 .is_empty(),
             "leased jobs are not taken twice"
         );
-        JobQueue::<WebhookJob>::done(&store, 11).await?;
+        JobQueue::<WebhookJob>::done(&store, &[11]).await?;
         JobQueue::<WebhookJob>::failed(&store, 13, 1, Some(Timestamp(300)), "HTTP 500").await?;
         assert!(
             JobQueue::<WebhookJob>::lease_due(&store, Timestamp(299), Timestamp(400), 10)
@@ -1604,7 +1604,7 @@ mod push {
             JobQueue::<TaskDelivery>::lease_due(&store, Timestamp(5), Timestamp(99), 10).await?;
         assert_eq!(leased.len(), 1);
         assert_eq!(leased[0].job.task, TaskId(10));
-        JobQueue::<TaskDelivery>::done(&store, leased[0].id).await?;
+        JobQueue::<TaskDelivery>::done(&store, &[leased[0].id]).await?;
 
         let mut added = TaskDetail::new(TaskId(10));
         added.on_mut(Channel::Mxpush).target = 3;

@@ -634,3 +634,124 @@ async fn an_unavailable_vendor_queues_a_retry_which_sends_to_the_device_as_it_is
     assert!(progress[1].1.is_empty());
     Ok(())
 }
+
+fn offline_message(id: i64, to: i64, token: &str) -> OfflineMessage {
+    OfflineMessage {
+        id,
+        from: UserId(1),
+        from_name: "ann".into(),
+        group: None,
+        from_group_admin: false,
+        content: crate::offline::Content::Text,
+        text: format!("hello {id}"),
+        mention_all: false,
+        mentioned: Vec::new(),
+        receivers: vec![crate::offline::OfflineReceiver {
+            user: UserId(to),
+            no_push: false,
+            no_push_detail: false,
+            quiet_hours: (0, 0),
+            silent_hours: (0, 0),
+            no_sounds: false,
+            group_mute_mode: 0,
+            group_push_mode: 0,
+            friend_muted: false,
+            unread: 3,
+            devices: vec![(
+                DeviceSn(1),
+                VendorAddress {
+                    notifier: "apns".into(),
+                    token: token.into(),
+                },
+            )],
+        }],
+    }
+}
+
+#[tokio::test]
+async fn a_wave_of_messages_is_read_once_per_app_and_an_unavailable_vendor_fails_nothing() {
+    let other = AppId::parse("app2").unwrap_or_else(|_| unreachable!());
+    let mut mocks = Mocks::new();
+    mocks
+        .vendors
+        .expect_notifiers()
+        .returning(|_| Ok(vec![apns()]));
+    let reads = Arc::new(Mutex::new(Vec::new()));
+    let seen = reads.clone();
+    mocks
+        .offline
+        .expect_offline_messages()
+        .returning(move |app, ids| {
+            seen.lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .push((app.as_str().to_owned(), ids.to_vec()));
+            if app.as_str() == "app2" {
+                return Err(RepoError(anyhow::anyhow!("disk on fire")));
+            }
+            // Message 12 was deleted meanwhile: not answered.
+            Ok(vec![
+                offline_message(10, 2, "t2"),
+                offline_message(11, 3, "t3"),
+            ])
+        });
+    mocks.live.expect_is_connected().returning(|_, _, _| false);
+    let sent = Arc::new(Mutex::new(Vec::new()));
+    let seen = sent.clone();
+    mocks
+        .vendors
+        .expect_send()
+        .returning(move |_, _, token, push| {
+            seen.lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .push((token.to_owned(), push.badge));
+            if token == "t3" {
+                Sent::Unavailable("503".into())
+            } else {
+                Sent::Accepted
+            }
+        });
+    let retried = Arc::new(Mutex::new(Vec::new()));
+    let seen = retried.clone();
+    mocks
+        .offline
+        .expect_retry_later()
+        .returning(move |retries| {
+            seen.lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .extend(retries.iter().map(|r| (r.message, r.user)));
+            Ok(())
+        });
+    let push = mocks.push();
+    let job = |app: &AppId, message| MessagePush {
+        app: app.clone(),
+        message,
+    };
+    let jobs = [
+        job(&app(), 10),
+        job(&other, 20),
+        job(&app(), 11),
+        job(&app(), 12),
+    ];
+    let wave: Vec<&MessagePush> = jobs.iter().collect();
+    let outcomes = JobHandler::<MessagePush>::handle_all(&push, &wave).await;
+    assert_eq!(outcomes.len(), 4);
+    assert!(outcomes[0].is_ok() && outcomes[2].is_ok() && outcomes[3].is_ok());
+    assert!(
+        outcomes[1]
+            .as_ref()
+            .is_err_and(|e| e.contains("disk on fire"))
+    );
+    let mut reads = taken(&reads);
+    reads.sort();
+    assert_eq!(
+        reads,
+        [
+            ("app1".to_owned(), vec![10, 11, 12]),
+            ("app2".to_owned(), vec![20])
+        ]
+    );
+    let mut sent = taken(&sent);
+    sent.sort();
+    assert_eq!(sent, [("t2".to_owned(), 3), ("t3".to_owned(), 3)]);
+    assert_eq!(taken(&retried), [(11, UserId(3))]);
+}

@@ -262,8 +262,8 @@ impl JobQueue<ObjectDeletion> for Store {
             .collect()
     }
 
-    async fn done(&self, id: i64) -> Result<(), RepoError> {
-        self.job_done(&crate::jobs::FILE_DELETIONS, id)
+    async fn done(&self, ids: &[i64]) -> Result<(), RepoError> {
+        self.jobs_done(&crate::jobs::FILE_DELETIONS, ids)
             .await
             .map_err(RepoError)
     }

@@ -145,8 +145,8 @@ impl JobQueue<WebhookJob> for Store {
             .collect()
     }
 
-    async fn done(&self, message: i64) -> Result<(), RepoError> {
-        self.job_done(&crate::jobs::WEBHOOKS, message)
+    async fn done(&self, ids: &[i64]) -> Result<(), RepoError> {
+        self.jobs_done(&crate::jobs::WEBHOOKS, ids)
             .await
             .map_err(RepoError)
     }

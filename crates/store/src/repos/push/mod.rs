@@ -1,6 +1,7 @@
 //! Push tasks (`push_tasks` with their audience entries and counts per channel), the queue of
 //! their deliveries (`push_deliveries`) and of vendor pushes to try again (`push_retries`),
-//! the devices an audience names, and apps' vendor credentials (`push_credentials`).
+//! the devices an audience names, and apps' vendor credentials (`push_credentials`). The
+//! notifications of new messages (`message_pushes`, the offline audience) are in `offline`.
 
 use async_trait::async_trait;
 use diesel::prelude::*;
@@ -12,18 +13,18 @@ use tidings_push::model::{
     TaskDetail, TaskId, VendorAddress,
 };
 use tidings_push::model::{Credential, Notifier, Provider, SecretText};
-use tidings_push::offline::{Content, MessagePush, OfflineMessage, OfflineReceiver};
-use tidings_push::ports::{CredentialRepository, OfflineAudience, Recipients, TaskRepository};
+use tidings_push::ports::{CredentialRepository, Recipients, TaskRepository};
 use tidings_push::{RepoError, TaskDelivery, VendorRetry};
+
+mod offline;
 
 use crate::Store;
 use crate::db::with_conn;
 use crate::error::push_error as err;
 use crate::in_app;
 use crate::schema::{
-    chat_groups, conversation_reads, devices, group_members, inbox, message_pushes, messages,
-    push_credentials, push_deliveries, push_retries, push_task_counts, push_task_entries,
-    push_tasks, roster_entries, user_push_tags, users,
+    devices, push_credentials, push_deliveries, push_retries, push_task_counts, push_task_entries,
+    push_tasks, user_push_tags, users,
 };
 
 #[derive(Queryable, Selectable, Insertable)]
@@ -615,8 +616,8 @@ impl JobQueue<VendorRetry> for Store {
             .collect()
     }
 
-    async fn done(&self, id: i64) -> Result<(), RepoError> {
-        self.job_done(&crate::jobs::PUSH_RETRIES, id)
+    async fn done(&self, ids: &[i64]) -> Result<(), RepoError> {
+        self.jobs_done(&crate::jobs::PUSH_RETRIES, ids)
             .await
             .map_err(RepoError)
     }
@@ -676,8 +677,8 @@ impl JobQueue<TaskDelivery> for Store {
             .collect()
     }
 
-    async fn done(&self, id: i64) -> Result<(), RepoError> {
-        self.job_done(&crate::jobs::PUSH_DELIVERIES, id)
+    async fn done(&self, ids: &[i64]) -> Result<(), RepoError> {
+        self.jobs_done(&crate::jobs::PUSH_DELIVERIES, ids)
             .await
             .map_err(RepoError)
     }
@@ -693,353 +694,4 @@ impl JobQueue<TaskDelivery> for Store {
             .await
             .map_err(RepoError)
     }
-}
-
-#[async_trait]
-impl JobQueue<MessagePush> for Store {
-    type Error = RepoError;
-
-    async fn lease_due(
-        &self,
-        now: Timestamp,
-        lease_until: Timestamp,
-        limit: i64,
-    ) -> Result<Vec<Leased<MessagePush>>, RepoError> {
-        let ids = self
-            .lease_ids(&crate::jobs::MESSAGE_PUSHES, now, lease_until, limit)
-            .await
-            .map_err(RepoError)?;
-        let rows: Vec<(i64, i64, String, i64)> = with_conn!(self, |conn| {
-            message_pushes::table
-                .filter(message_pushes::id.eq_any(&ids))
-                .select((
-                    message_pushes::id,
-                    message_pushes::attempts,
-                    message_pushes::app_id,
-                    message_pushes::message_id,
-                ))
-                .load(conn)
-                .await
-                .map_err(err)?
-        });
-        rows.into_iter()
-            .map(|(id, attempts, app, message)| {
-                let app = AppId::parse(&app).map_err(|_| corrupt("message push app id"))?;
-                Ok(Leased {
-                    id,
-                    attempts,
-                    job: MessagePush { app, message },
-                })
-            })
-            .collect()
-    }
-
-    async fn done(&self, id: i64) -> Result<(), RepoError> {
-        self.job_done(&crate::jobs::MESSAGE_PUSHES, id)
-            .await
-            .map_err(RepoError)
-    }
-
-    async fn failed(
-        &self,
-        id: i64,
-        attempts: i64,
-        next_at: Option<Timestamp>,
-        error: &str,
-    ) -> Result<(), RepoError> {
-        self.job_failed(&crate::jobs::MESSAGE_PUSHES, id, attempts, next_at, error)
-            .await
-            .map_err(RepoError)
-    }
-}
-
-/// The receivers read per statement.
-const RECEIVER_CHUNK: usize = 500;
-
-/// A user's push settings: no_push, no_push_detail, the quiet hours, the silence hours,
-/// no_sounds.
-type SettingsRow = (i64, bool, bool, i64, i64, i64, i64, bool);
-
-#[async_trait]
-impl OfflineAudience for Store {
-    async fn offline_message(
-        &self,
-        app: &AppId,
-        message: i64,
-    ) -> Result<Option<OfflineMessage>, RepoError> {
-        let app = app.as_str();
-        type MessageRow = (i64, i64, i64, i64, String, String);
-        let row: Option<MessageRow> = with_conn!(self, |conn| {
-            in_app::messages(app)
-                .filter(messages::id.eq(message))
-                .select((
-                    messages::from_id,
-                    messages::target_kind,
-                    messages::target_id,
-                    messages::content_type,
-                    messages::content,
-                    messages::config,
-                ))
-                .first(conn)
-                .await
-                .optional()
-                .map_err(err)?
-        });
-        let Some((from, target_kind, target_id, kind, text, config)) = row else {
-            return Ok(None);
-        };
-        let content = match kind {
-            0 => Content::Text,
-            1 => Content::Image,
-            2 => Content::Audio,
-            3 => Content::Video,
-            4 => Content::File,
-            5 => Content::Location,
-            7 => Content::Forward,
-            _ => Content::Command,
-        };
-        let group = (target_kind == 2).then_some(target_id);
-        let sender: Option<(String, String, String)> = with_conn!(self, |conn| {
-            in_app::users(app)
-                .filter(users::id.eq(from))
-                .select((users::push_nick_name, users::nick_name, users::username))
-                .first(conn)
-                .await
-                .optional()
-                .map_err(err)?
-        });
-        let from_name = sender
-            .map(|(push, nick, name)| {
-                [push, nick, name]
-                    .into_iter()
-                    .find(|n| !n.trim().is_empty())
-                    .unwrap_or_default()
-            })
-            .unwrap_or_default();
-        // The receivers: the peer, or the group's members but the sender.
-        let (receivers, group_info, from_admin): (Vec<i64>, Option<(i64, String)>, bool) =
-            match group {
-                None => (vec![target_id], None, false),
-                Some(g) => {
-                    let (members, name) = with_conn!(self, |conn| {
-                        let members: Vec<(i64, i64)> = in_app::group_members(app)
-                            .filter(group_members::group_id.eq(g))
-                            .select((group_members::user_id, group_members::role))
-                            .load(conn)
-                            .await
-                            .map_err(err)?;
-                        let name: Option<String> = in_app::chat_groups(app)
-                            .filter(chat_groups::id.eq(g))
-                            .select(chat_groups::name)
-                            .first(conn)
-                            .await
-                            .optional()
-                            .map_err(err)?;
-                        (members, name)
-                    });
-                    let admin = members.iter().any(|(u, role)| *u == from && *role >= 1);
-                    let users = members
-                        .into_iter()
-                        .map(|(u, _)| u)
-                        .filter(|u| *u != from)
-                        .collect();
-                    (users, Some((g, name.unwrap_or_default())), admin)
-                }
-            };
-        let mut out = Vec::with_capacity(receivers.len());
-        for chunk in receivers.chunks(RECEIVER_CHUNK) {
-            out.extend(self.receivers(app, from, group, chunk).await?);
-        }
-        let (mention_all, mentioned) = mentions(&config);
-        Ok(Some(OfflineMessage {
-            id: message,
-            from: UserId(from),
-            from_name,
-            group: group_info,
-            from_group_admin: from_admin,
-            content,
-            text,
-            mention_all,
-            mentioned,
-            receivers: out,
-        }))
-    }
-
-    async fn retry_later(&self, retries: &[VendorRetry]) -> Result<(), RepoError> {
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
-        with_conn!(self, |conn| {
-            conn.transaction(async |c| {
-                for r in retries {
-                    diesel::insert_into(push_retries::table)
-                        .values((
-                            push_retries::app_id.eq(r.app.as_str()),
-                            push_retries::task_id.eq(r.task.0),
-                            push_retries::message_id.eq(r.message),
-                            push_retries::user_id.eq(r.user.0),
-                            push_retries::device_sn.eq(r.device.0),
-                            push_retries::attempts.eq(1_i64),
-                            push_retries::next_attempt_at.eq(now + FIRST_RETRY_MS),
-                            push_retries::failed.eq(false),
-                            push_retries::last_error.eq("unavailable"),
-                        ))
-                        .execute(c)
-                        .await?;
-                }
-                Ok::<_, diesel::result::Error>(())
-            })
-            .await
-            .map_err(err)
-        })
-    }
-}
-
-impl Store {
-    /// The push settings, group modes, friend mute, unread count and vendor devices of these
-    /// receivers of a message from `from` (in `group`, if a group message).
-    async fn receivers(
-        &self,
-        app: &str,
-        from: i64,
-        group: Option<i64>,
-        users_: &[i64],
-    ) -> Result<Vec<OfflineReceiver>, RepoError> {
-        let (settings, modes, muted, unread, devices) = with_conn!(self, |conn| {
-            let settings: Vec<SettingsRow> = in_app::users(app)
-                .filter(users::id.eq_any(users_))
-                .select((
-                    users::id,
-                    users::no_push,
-                    users::no_push_detail,
-                    users::no_push_start_hour,
-                    users::no_push_end_hour,
-                    users::silence_start_time,
-                    users::silence_end_time,
-                    users::no_sounds,
-                ))
-                .load(conn)
-                .await
-                .map_err(err)?;
-            let modes: Vec<(i64, i64, i64)> = match group {
-                Some(g) => in_app::group_members(app)
-                    .filter(group_members::group_id.eq(g))
-                    .filter(group_members::user_id.eq_any(users_))
-                    .select((
-                        group_members::user_id,
-                        group_members::msg_mute_mode,
-                        group_members::msg_push_mode,
-                    ))
-                    .load(conn)
-                    .await
-                    .map_err(err)?,
-                None => Vec::new(),
-            };
-            let muted: Vec<i64> = in_app::roster_entries(app)
-                .filter(roster_entries::owner_id.eq_any(users_))
-                .filter(roster_entries::friend_id.eq(from))
-                .filter(roster_entries::mute_notification.eq(true))
-                .select(roster_entries::owner_id)
-                .load(conn)
-                .await
-                .map_err(err)?;
-            let unread: Vec<(i64, i64)> = inbox::table
-                .left_join(
-                    conversation_reads::table.on(conversation_reads::user_id
-                        .eq(inbox::user_id)
-                        .and(conversation_reads::conversation_id.eq(inbox::conversation_id))),
-                )
-                .filter(inbox::app_id.eq(app))
-                .filter(inbox::user_id.eq_any(users_))
-                .filter(inbox::counts.eq(true))
-                .filter(
-                    inbox::position.gt(diesel::dsl::sql::<diesel::sql_types::BigInt>(
-                        "COALESCE(conversation_reads.read_position, 0)",
-                    )),
-                )
-                .group_by(inbox::user_id)
-                .select((inbox::user_id, diesel::dsl::count_star()))
-                .load(conn)
-                .await
-                .map_err(err)?;
-            let devices: Vec<(i64, i64, Option<String>, Option<String>)> = in_app::devices(app)
-                .filter(devices::user_id.eq_any(users_))
-                .filter(devices::vendor_token.is_not_null())
-                .select((
-                    devices::user_id,
-                    devices::device_sn,
-                    devices::notifier_name,
-                    devices::vendor_token,
-                ))
-                .load(conn)
-                .await
-                .map_err(err)?;
-            (settings, modes, muted, unread, devices)
-        });
-        Ok(settings
-            .into_iter()
-            .map(
-                |(
-                    user,
-                    no_push,
-                    no_push_detail,
-                    start,
-                    end,
-                    silent_start,
-                    silent_end,
-                    no_sounds,
-                )| {
-                    let (mute, push) = modes
-                        .iter()
-                        .find(|(u, _, _)| *u == user)
-                        .map_or((0, 0), |(_, m, p)| (*m, *p));
-                    OfflineReceiver {
-                        user: UserId(user),
-                        no_push,
-                        no_push_detail,
-                        quiet_hours: (start, end),
-                        silent_hours: (silent_start, silent_end),
-                        no_sounds,
-                        group_mute_mode: mute,
-                        group_push_mode: push,
-                        friend_muted: muted.contains(&user),
-                        unread: unread
-                            .iter()
-                            .find(|(u, _)| *u == user)
-                            .map_or(0, |(_, n)| *n),
-                        devices: devices
-                            .iter()
-                            .filter(|(u, ..)| *u == user)
-                            .filter_map(|(_, sn, notifier, token)| {
-                                let (notifier, token) = (notifier.clone()?, token.clone()?);
-                                (!notifier.is_empty() && !token.is_empty())
-                                    .then_some((DeviceSn(*sn), VendorAddress { notifier, token }))
-                            })
-                            .collect(),
-                    }
-                },
-            )
-            .collect())
-    }
-}
-
-/// `mentionAll` and `mentionList` of a message's `config` (a JSON object as text).
-fn mentions(config: &str) -> (bool, Vec<UserId>) {
-    let Ok(config) = serde_json::from_str::<serde_json::Value>(config) else {
-        return (false, Vec::new());
-    };
-    let all = config["mentionAll"].as_bool().unwrap_or(false);
-    let list = config["mentionList"]
-        .as_array()
-        .map(|l| {
-            l.iter()
-                .filter_map(|v| {
-                    v.as_i64()
-                        .or_else(|| v.as_str().and_then(|s| s.trim().parse().ok()))
-                })
-                .map(UserId)
-                .collect()
-        })
-        .unwrap_or_default();
-    (all, list)
 }
