@@ -32,8 +32,8 @@ pub struct RunningServer {
     file_cleanup: tokio::task::JoinHandle<()>,
     /// Delivers push tasks and retries vendor pushes, stopped with the server.
     push: tokio::task::JoinHandle<()>,
-    /// Notifies offline devices of new messages, stopped with the server.
-    message_pushes: tokio::task::JoinHandle<()>,
+    /// Notify offline devices of new messages, stopped with the server.
+    message_pushes: Vec<tokio::task::JoinHandle<()>>,
 }
 
 impl RunningServer {
@@ -47,7 +47,9 @@ impl RunningServer {
         self.sweeper.abort();
         self.file_cleanup.abort();
         self.push.abort();
-        self.message_pushes.abort();
+        for loop_ in &self.message_pushes {
+            loop_.abort();
+        }
         result??;
         Ok(())
     }
@@ -69,6 +71,8 @@ const KEEP_ALIVE: Duration = Duration::from_secs(5);
 const CLEANUP_POLL: Duration = Duration::from_secs(1);
 /// How often due push deliveries are looked for (and written receipts counted).
 const PUSH_POLL: Duration = Duration::from_millis(200);
+/// Loops working the notifications of new messages.
+const MESSAGE_PUSH_LOOPS: usize = 3;
 
 /// Runs a durable job queue in the background: `run_once` again at once while it finds
 /// jobs, else after `poll`; a failure is logged and retried after `poll`.
@@ -265,13 +269,23 @@ pub async fn start(config: Config) -> anyhow::Result<RunningServer> {
         let cleanup = cleanup.clone();
         async move { cleanup.run_once().await.map_err(|e| e.0) }
     });
-    // Notifications of new messages have their own loop, woken as soon as messages are
-    // stored: a long task delivery never holds them up.
-    let message_pushes =
-        poll_jobs_nudged("message pushes", PUSH_POLL, Some(push_nudge), move || {
+    // Notifications of new messages have loops of their own, woken as soon as messages are
+    // stored: a long task delivery never holds them up, and while one loop sends its wave
+    // the other reads the next (they lease disjoint jobs).
+    let message_pushes: Vec<_> = (0..MESSAGE_PUSH_LOOPS)
+        .map(|_| {
             let messages = message_pushes.clone();
-            async move { messages.run_once().await.map_err(|e| e.0) }
-        });
+            poll_jobs_nudged(
+                "message pushes",
+                PUSH_POLL,
+                Some(push_nudge.clone()),
+                move || {
+                    let messages = messages.clone();
+                    async move { messages.run_once().await.map_err(|e| e.0) }
+                },
+            )
+        })
+        .collect();
     let push = poll_jobs("push deliveries", PUSH_POLL, move || {
         let (push, deliveries, retries) =
             (push.clone(), push_deliveries.clone(), push_retries.clone());

@@ -86,6 +86,11 @@ async fn main() -> anyhow::Result<()> {
     for database in &databases {
         run(&args, database).await?;
     }
+    if args.push_devices > 0 {
+        let (mock, ca) = push::mock().await?;
+        push::client(&mock, &ca, 20_000, 500).await?;
+        let _ = std::fs::remove_file(&ca);
+    }
     if args.database != Backend::Sqlite {
         let tps = limits::pgbench_insert_tps(&args.postgres, 16, args.duration as u32).await?;
         println!(

@@ -5,6 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use futures_util::StreamExt as _;
 use serde_json::{Value, json};
 use tidings_vendors::testing::{MockVendor, apns_key};
 
@@ -228,6 +229,109 @@ async fn messages(
         "push: {sent} messages to offline users at {rate}/s ({failed} refused): {} notifications \
          arrived; send → provider request p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
         latencies.len(),
+        p50 as f64 / 1000.0,
+        p99 as f64 / 1000.0,
+        max as f64 / 1000.0,
+    );
+    Ok(())
+}
+
+/// The app's credentials for the client phase, held in memory.
+struct Held(tidings_push::model::Credential);
+
+#[async_trait::async_trait]
+impl tidings_push::ports::CredentialRepository for Held {
+    async fn credentials(
+        &self,
+        _: &tidings_kernel::AppId,
+    ) -> Result<Vec<tidings_push::model::Credential>, tidings_push::RepoError> {
+        Ok(vec![self.0.clone()])
+    }
+
+    async fn put_credential(
+        &self,
+        _: &tidings_kernel::AppId,
+        _: &tidings_push::model::Credential,
+    ) -> Result<(), tidings_push::RepoError> {
+        Ok(())
+    }
+}
+
+/// The provider client alone, as the server runs it: `n` APNs pushes through
+/// `VendorClients` to the mock provider with `in_flight` requests at once (the server's
+/// `TIDINGS_PUSH_MAX_IN_FLIGHT` default): pushes/s, and each push's latency from the call
+/// to the provider's answer.
+pub async fn client(
+    mock: &MockVendor,
+    ca: &Path,
+    n: usize,
+    in_flight: usize,
+) -> anyhow::Result<()> {
+    use tidings_push::model::{Badge, Kind, Notification, TaskId};
+    use tidings_push::ports::{Sent, VendorChannels as _, VendorPush};
+    let credential = tidings_vendors::apns::credential(
+        &apns_key()?.0,
+        "BENCHKEY1",
+        "BENCHTEAM",
+        "com.example.bench",
+        false,
+    )?;
+    let clients = std::sync::Arc::new(tidings_vendors::VendorClients::new(
+        tidings_vendors::VendorSettings {
+            apns_url: Some(mock.url.clone()),
+            extra_ca: Some(ca.to_path_buf()),
+            max_in_flight: in_flight,
+            ..tidings_vendors::VendorSettings::default()
+        },
+        std::sync::Arc::new(Held(credential)),
+    )?);
+    let app = tidings_kernel::AppId::parse("benchapp").map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    let notifier = clients
+        .notifiers(&app)
+        .await?
+        .pop()
+        .ok_or_else(|| anyhow::anyhow!("no notifier"))?;
+    let push = VendorPush {
+        task: TaskId(1),
+        notification: std::sync::Arc::new(Notification {
+            kind: Kind::Text,
+            title: "bench".into(),
+            body: "hello".into(),
+            big_text: String::new(),
+            attachment_url: String::new(),
+            badge: Badge::Add(1),
+            ext: String::new(),
+            show_begin: None,
+            show_end: None,
+        }),
+        badge: 1,
+        sound: true,
+    };
+    // One warm-up push opens the connection and makes the provider token.
+    clients.send(&app, &notifier, "warm", &push).await;
+    let started = Instant::now();
+    let outcomes: Vec<(bool, u64)> = futures_util::stream::iter(0..n)
+        .map(|i| {
+            let (clients, app, notifier, push) =
+                (clients.clone(), app.clone(), notifier.clone(), push.clone());
+            async move {
+                let at = Instant::now();
+                let sent = clients.send(&app, &notifier, &format!("c{i}"), &push).await;
+                (sent == Sent::Accepted, at.elapsed().as_micros() as u64)
+            }
+        })
+        .buffer_unordered(in_flight)
+        .collect()
+        .await;
+    let elapsed = started.elapsed().as_secs_f64();
+    let accepted = outcomes.iter().filter(|(ok, _)| *ok).count();
+    let mut latencies: Vec<u64> = outcomes.into_iter().map(|(_, us)| us).collect();
+    let (p50, p99, max) = percentiles(&mut latencies);
+    println!(
+        "\npush client: {n} APNs pushes through VendorClients, {in_flight} in flight: {accepted} \
+         accepted in {elapsed:.2} s: {:.0} pushes/s; send → answer p50 {:.1} ms, p99 {:.1} ms, \
+         max {:.1} ms",
+        n as f64 / elapsed.max(1e-9),
         p50 as f64 / 1000.0,
         p99 as f64 / 1000.0,
         max as f64 / 1000.0,

@@ -35,7 +35,8 @@ const MAX_REQUEST_ID: usize = 128;
 pub const MAX_DETAIL_IDS: usize = 100;
 /// Devices delivered per page of a task.
 const PAGE: i64 = 500;
-/// Vendor requests of one delivery in flight at once.
+/// Vendor requests of one delivery (a task's page, a wave of messages) in flight at once
+/// (the vendor adapter bounds all of a node's together as well).
 const VENDOR_IN_FLIGHT: usize = 64;
 
 /// What `/push/notify` asks for.

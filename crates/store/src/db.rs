@@ -85,6 +85,8 @@ pub(crate) enum Pools {
 pub struct Store {
     pub(crate) pools: Pools,
     url: DatabaseUrl,
+    /// SQLite's in-process turn to write (see [`Store::write_turn`]).
+    writes: std::sync::Arc<tokio::sync::Mutex<()>>,
 }
 
 /// Runs `$body` with `$conn` bound to a pooled connection of whichever backend is
@@ -179,7 +181,22 @@ impl Store {
         Ok(Self {
             pools,
             url: url.clone(),
+            writes: std::sync::Arc::default(),
         })
+    }
+
+    /// On SQLite, waits for this process's turn to write, first come first served; `None` on
+    /// PostgreSQL. SQLite has one writer at a time, and a writer that finds the file locked
+    /// sleeps in SQLite's busy handler (steps of up to 100 ms, losing the lock again at each
+    /// wake-up while others keep writing), so under a steady stream of sends a job queue's
+    /// write could wait seconds. The heavy writers — the group commit of sends and the job
+    /// queues — take their turn here instead, in order; rarer writes still rely on the busy
+    /// handler. Taken before a pooled connection, never while holding one.
+    pub(crate) async fn write_turn(&self) -> Option<tokio::sync::MutexGuard<'_, ()>> {
+        match self.pools {
+            Pools::Sqlite(_) => Some(self.writes.lock().await),
+            Pools::Pg(_) => None,
+        }
     }
 
     /// Applies pending migrations (embedded in the binary) and returns how many ran.

@@ -4,7 +4,9 @@
 //! rows are locked with `FOR UPDATE SKIP LOCKED`, so concurrent runners on several nodes
 //! take disjoint jobs without waiting on each other; SQLite has one writer at a time, and one
 //! `UPDATE … RETURNING` never has to turn a read into a write inside a transaction (two such
-//! transactions would refuse each other).
+//! transactions would refuse each other). On SQLite every queue write waits for its turn
+//! ([`Store::write_turn`]) beside the group commit of sends, instead of in SQLite's busy
+//! handler.
 
 use diesel::QueryableByName;
 use diesel::sql_types::{BigInt, Bool, Text};
@@ -86,6 +88,7 @@ impl Store {
               ORDER BY next_attempt_at LIMIT {p3}{lock}) \
              RETURNING {id} AS id"
         );
+        let _turn = self.write_turn().await;
         let rows: Vec<Leased> = with_conn!(self, |conn| {
             diesel::sql_query(&sql)
                 .bind::<BigInt, _>(lease_until.0)
@@ -104,6 +107,7 @@ impl Store {
         for chunk in jobs.chunks(DONE_CHUNK) {
             let list: Vec<String> = (1..=chunk.len()).map(|n| self.placeholder(n)).collect();
             let sql = format!("DELETE FROM {table} WHERE {id} IN ({})", list.join(", "));
+            let _turn = self.write_turn().await;
             with_conn!(self, |conn| {
                 let mut query = diesel::sql_query(&sql).into_boxed();
                 for job in chunk {
@@ -133,6 +137,7 @@ impl Store {
             p[0], p[1], p[2], p[3], p[4]
         );
         let error: String = error.chars().take(ERROR_CHARS).collect();
+        let _turn = self.write_turn().await;
         with_conn!(self, |conn| {
             diesel::sql_query(&sql)
                 .bind::<BigInt, _>(attempts)

@@ -461,6 +461,7 @@ impl Store {
                 append_transaction!(&mut *conn, batched, batch)
             }
             Pools::Sqlite(pool) => {
+                let _turn = self.write_turn().await;
                 let mut conn = pool.get().await.map_err(pool_error)?;
                 append_transaction!(&mut *conn, row_by_row, batch)
             }

@@ -1,7 +1,8 @@
 //! Stored messages as their offline receivers' notifications need them (`OfflineAudience`),
 //! read a wave at a time: the messages, their senders, their groups and the receivers'
 //! settings, devices and unread counts in a fixed number of statements per wave, however
-//! many messages it holds; and the queue of messages to notify (`message_pushes`).
+//! many messages it holds (four rounds, the independent reads of each side by side); and
+//! the queue of messages to notify (`message_pushes`).
 
 use std::collections::{HashMap, HashSet};
 
@@ -129,8 +130,9 @@ impl OfflineAudience for Store {
         }
         let senders: Vec<i64> = distinct(rows.iter().map(|r| r.1));
         let groups: Vec<i64> = distinct(rows.iter().filter(|r| r.2 == 2).map(|r| r.3));
-        let names = self.names(app, &senders).await?;
-        let (members, group_names) = self.groups(app, &groups).await?;
+        // Independent reads run side by side, each on its own pooled connection.
+        let (names, (members, group_names)) =
+            tokio::try_join!(self.names(app, &senders), self.groups(app, &groups))?;
         // Everyone who got one of the messages, but its sender: the peers and the members.
         let mut members_of: HashMap<i64, Vec<&MemberRow>> = HashMap::new();
         for m in &members {
@@ -149,10 +151,16 @@ impl OfflineAudience for Store {
         // Only receivers with a vendor device can be notified: the rest is not read further.
         let devices = self.vendor_devices(app, &candidates).await?;
         let reachable: Vec<i64> = devices.keys().copied().collect();
-        let settings = self.settings(app, &reachable).await?;
-        let unread = self.unread(app, &reachable).await?;
-        let peers: Vec<i64> = distinct(rows.iter().filter(|r| r.2 != 2).map(|r| r.3));
-        let muted = self.muted(app, &peers, &senders).await?;
+        let peers: Vec<i64> = distinct(
+            rows.iter()
+                .filter(|r| r.2 != 2 && devices.contains_key(&r.3))
+                .map(|r| r.3),
+        );
+        let (settings, unread, muted) = tokio::try_join!(
+            self.settings(app, &reachable),
+            self.unread(app, &reachable),
+            self.muted(app, &peers, &senders),
+        )?;
         let mut out = Vec::with_capacity(rows.len());
         for (id, from, target_kind, target_id, kind, text, config) in rows {
             let group = (target_kind == 2).then_some(target_id);
@@ -211,6 +219,7 @@ impl OfflineAudience for Store {
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+        let _turn = self.write_turn().await;
         with_conn!(self, |conn| {
             conn.transaction(async |c| {
                 for r in retries {
