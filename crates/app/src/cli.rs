@@ -90,6 +90,15 @@ pub struct UpdateArgs {
     /// bind their tokens with `notifier_name` `fcm`.
     #[arg(long)]
     pub fcm_service_account: Option<std::path::PathBuf>,
+    /// Web Push credentials: the VAPID private key file (a P-256 key as PEM, or the base64url
+    /// of its 32 bytes as `web-push generate-vapid-keys` prints it), with
+    /// `--webpush-subject`. Browsers subscribe with the public key `tidings` prints and bind
+    /// the subscription's JSON with `notifier_name` `webpush`.
+    #[arg(long, requires = "webpush_subject")]
+    pub webpush_vapid_key: Option<std::path::PathBuf>,
+    /// Where push services may contact the operator: a `mailto:` or `https:` URL.
+    #[arg(long, requires = "webpush_vapid_key")]
+    pub webpush_subject: Option<String>,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -178,6 +187,12 @@ pub async fn run_admin(config: &Config, command: Command) -> anyhow::Result<()> 
             if let Some(path) = &args.fcm_service_account {
                 credentials.push(tidings_vendors::fcm::credential(&read(path)?)?);
             }
+            if let Some(path) = &args.webpush_vapid_key {
+                credentials.push(tidings_vendors::webpush::credential(
+                    &read(path)?,
+                    args.webpush_subject.as_deref().unwrap_or_default(),
+                )?);
+            }
             let update = AppUpdate {
                 name: args.name,
                 registration_open: args.registration.map(|r| matches!(r, Registration::Open)),
@@ -193,6 +208,9 @@ pub async fn run_admin(config: &Config, command: Command) -> anyhow::Result<()> 
                     n.app_id,
                     n.name
                 );
+                if n.provider == tidings_push::model::Provider::WebPush {
+                    println!("applicationServerKey (VAPID public key): {}", n.app_key);
+                }
             }
             if let Some(callback) = callback {
                 let set = callback.is_some();

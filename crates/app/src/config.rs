@@ -73,7 +73,9 @@ pub struct Config {
     pub files: FileSettings,
     /// The vendors' push services: `TIDINGS_APNS_URL` and `TIDINGS_FCM_URL` (replace the
     /// providers' hosts), `TIDINGS_PUSH_EXTRA_CA` (a PEM file of further trusted roots),
-    /// `TIDINGS_PUSH_MAX_IN_FLIGHT` (500 requests at once), `TIDINGS_PUSH_TIMEOUT_SECS` (10).
+    /// `TIDINGS_WEBPUSH_ALLOW_PRIVATE` (`true` lets Web Push reach private and loopback
+    /// addresses; default `false`), `TIDINGS_PUSH_MAX_IN_FLIGHT` (500 requests at once),
+    /// `TIDINGS_PUSH_TIMEOUT_SECS` (10).
     pub push: tidings_vendors::VendorSettings,
 }
 
@@ -293,6 +295,10 @@ impl Config {
                     apns_url: var("TIDINGS_APNS_URL").map(|u| u.trim().to_owned()),
                     fcm_url: var("TIDINGS_FCM_URL").map(|u| u.trim().to_owned()),
                     extra_ca: var("TIDINGS_PUSH_EXTRA_CA").map(PathBuf::from),
+                    webpush_allow_private: parsed(
+                        "TIDINGS_WEBPUSH_ALLOW_PRIVATE",
+                        d.webpush_allow_private,
+                    )?,
                     max_in_flight: parsed("TIDINGS_PUSH_MAX_IN_FLIGHT", d.max_in_flight)?,
                     timeout: Duration::from_secs(parsed(
                         "TIDINGS_PUSH_TIMEOUT_SECS",

@@ -284,10 +284,13 @@ pub enum Channel {
     /// The server's own connections (MaxIM calls its channel "mxpush"): a `push` frame on
     /// each connected device's WebSocket.
     Mxpush,
+    /// Web Push (RFC 8030) to browsers' push services: a Tidings addition to MaxIM's
+    /// channels.
+    WebPush,
 }
 
 impl Channel {
-    pub const ALL: [Channel; 8] = [
+    pub const ALL: [Channel; 9] = [
         Channel::Apns,
         Channel::Fcm,
         Channel::Huawei,
@@ -296,6 +299,7 @@ impl Channel {
         Channel::Vivo,
         Channel::Flyme,
         Channel::Mxpush,
+        Channel::WebPush,
     ];
 
     pub fn name(self) -> &'static str {
@@ -308,6 +312,7 @@ impl Channel {
             Channel::Vivo => "vivo",
             Channel::Flyme => "flyme",
             Channel::Mxpush => "mxpush",
+            Channel::WebPush => "webpush",
         }
     }
 
@@ -339,14 +344,14 @@ impl Counts {
 pub struct TaskDetail {
     pub task: TaskId,
     /// Indexed like [`Channel::ALL`].
-    pub counts: [Counts; 8],
+    pub counts: [Counts; 9],
 }
 
 impl TaskDetail {
     pub fn new(task: TaskId) -> Self {
         Self {
             task,
-            counts: [Counts::default(); 8],
+            counts: [Counts::default(); 9],
         }
     }
 
@@ -395,15 +400,20 @@ pub struct VendorAddress {
 pub enum Provider {
     Apns,
     Fcm,
+    /// Web Push with the app's VAPID key: browsers' push services.
+    WebPush,
 }
 
 impl Provider {
-    /// `/push/certificate`'s `provider`: 1 APNs, 7 FCM (2–6, the Chinese vendors, are not
-    /// served).
+    pub const ALL: [Provider; 3] = [Provider::Apns, Provider::Fcm, Provider::WebPush];
+
+    /// `/push/certificate`'s `provider`: 1 APNs, 7 FCM, and 8 Web Push, a Tidings addition
+    /// (2–6, the Chinese vendors, are not served).
     pub fn from_code(code: i64) -> Option<Self> {
         match code {
             1 => Some(Self::Apns),
             7 => Some(Self::Fcm),
+            8 => Some(Self::WebPush),
             _ => None,
         }
     }
@@ -412,14 +422,17 @@ impl Provider {
         match self {
             Self::Apns => Channel::Apns,
             Self::Fcm => Channel::Fcm,
+            Self::WebPush => Channel::WebPush,
         }
     }
 
-    /// The name of a notifier configured without one.
+    /// The name of the provider, and of its notifier (the `notifier_name` devices bind their
+    /// tokens with).
     pub fn name(self) -> &'static str {
         match self {
             Self::Apns => "apns",
             Self::Fcm => "fcm",
+            Self::WebPush => "webpush",
         }
     }
 }
@@ -431,9 +444,11 @@ pub struct Notifier {
     pub provider: Provider,
     /// The `notifier_name` devices bind their tokens with.
     pub name: String,
-    /// APNs: the bundle id (topic); FCM: the project id.
+    /// APNs: the bundle id (topic); FCM: the project id; Web Push: the VAPID subject (a
+    /// `mailto:` or `https:` contact).
     pub app_id: String,
-    /// APNs: the key id; FCM: the service account's e-mail.
+    /// APNs: the key id; FCM: the service account's e-mail; Web Push: the VAPID public key
+    /// (base64url, the `applicationServerKey` browsers subscribe with).
     pub app_key: String,
 }
 

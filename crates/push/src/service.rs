@@ -200,7 +200,9 @@ impl Push {
     ) -> Result<Option<Notifier>, PushError> {
         admin_only(principal)?;
         let provider = Provider::from_code(provider).ok_or_else(|| {
-            PushError::invalid("provider must be 1 (APNs) or 7 (FCM); 2–6 are not served")
+            PushError::invalid(
+                "provider must be 1 (APNs), 7 (FCM) or 8 (Web Push); 2–6 are not served",
+            )
         })?;
         let notifiers = self.deps.vendors.notifiers(&principal.app).await?;
         Ok(notifiers.into_iter().find(|n| n.provider == provider))

@@ -20,6 +20,7 @@ use tokio::time::Instant;
 use crate::apns::{self, Apns};
 use crate::fcm::{self, AccessToken, Fcm};
 use crate::now_secs;
+use crate::webpush::{self, WebPush};
 
 /// Where the providers are and how hard to push them.
 #[derive(Clone, Debug)]
@@ -30,6 +31,10 @@ pub struct VendorSettings {
     pub fcm_url: Option<String>,
     /// A PEM file of further trusted roots (`TIDINGS_PUSH_EXTRA_CA`).
     pub extra_ca: Option<PathBuf>,
+    /// Lets Web Push reach endpoints at private and loopback addresses
+    /// (`TIDINGS_WEBPUSH_ALLOW_PRIVATE`): tests and push services inside a private network.
+    /// Off, an endpoint (a URL a client chose) is reached only at public addresses.
+    pub webpush_allow_private: bool,
     /// Requests in flight at once, over all providers.
     pub max_in_flight: usize,
     /// One request's deadline.
@@ -47,6 +52,7 @@ impl Default for VendorSettings {
             apns_url: None,
             fcm_url: None,
             extra_ca: None,
+            webpush_allow_private: false,
             max_in_flight: 500,
             timeout: Duration::from_secs(10),
             attempts: 3,
@@ -64,6 +70,8 @@ const CREDENTIALS_TTL: Duration = Duration::from_secs(30);
 const APNS_JWT_TTL: Duration = Duration::from_secs(40 * 60);
 /// An FCM access token is replaced this long before it expires.
 const FCM_TOKEN_MARGIN: i64 = 60;
+/// A VAPID JWT (valid [`webpush::VAPID_TTL_SECS`]) is reused this long.
+const VAPID_JWT_REUSE: Duration = Duration::from_secs(6 * 3600);
 
 /// An app's credentials, loaded, by notifier.
 type AppKeys = Arc<Vec<(Notifier, Loaded)>>;
@@ -72,11 +80,15 @@ type AppKeys = Arc<Vec<(Notifier, Loaded)>>;
 enum Loaded {
     Apns(Apns),
     Fcm(Fcm),
+    WebPush(WebPush),
 }
 
 /// The vendors' push services; see the module docs.
 pub struct VendorClients {
     http: reqwest::Client,
+    /// Web Push endpoints are URLs clients chose: a client of its own that resolves names to
+    /// public addresses only and follows no redirect.
+    webpush_http: reqwest::Client,
     settings: VendorSettings,
     credentials: Arc<dyn CredentialRepository>,
     in_flight: Semaphore,
@@ -85,6 +97,8 @@ pub struct VendorClients {
     apns_jwts: Mutex<HashMap<(String, String), (Instant, String)>>,
     /// FCM access tokens by service account, with their expiry (seconds since the epoch).
     fcm_tokens: Mutex<HashMap<String, (i64, String)>>,
+    /// VAPID JWTs by (public key, push service origin).
+    vapid_jwts: Mutex<HashMap<(String, String), (Instant, String)>>,
 }
 
 /// What one attempt came to.
@@ -103,26 +117,38 @@ impl VendorClients {
         settings: VendorSettings,
         credentials: Arc<dyn CredentialRepository>,
     ) -> anyhow::Result<Self> {
-        let mut builder = reqwest::Client::builder()
-            .timeout(settings.timeout)
-            .connect_timeout(settings.timeout)
-            .pool_idle_timeout(Duration::from_secs(600))
-            .http2_keep_alive_interval(Duration::from_secs(60));
+        let builder = || {
+            reqwest::Client::builder()
+                .timeout(settings.timeout)
+                .connect_timeout(settings.timeout)
+                .pool_idle_timeout(Duration::from_secs(600))
+                .http2_keep_alive_interval(Duration::from_secs(60))
+        };
+        let (mut http, mut webpush_http) = (
+            builder(),
+            builder().redirect(reqwest::redirect::Policy::none()),
+        );
+        if !settings.webpush_allow_private {
+            webpush_http = webpush_http.dns_resolver(Arc::new(PublicOnly));
+        }
         if let Some(path) = &settings.extra_ca {
             let pem = std::fs::read(path)
                 .map_err(|e| anyhow::anyhow!("TIDINGS_PUSH_EXTRA_CA {}: {e}", path.display()))?;
             for cert in reqwest::Certificate::from_pem_bundle(&pem)? {
-                builder = builder.add_root_certificate(cert);
+                http = http.add_root_certificate(cert.clone());
+                webpush_http = webpush_http.add_root_certificate(cert);
             }
         }
         Ok(Self {
-            http: builder.build()?,
+            http: http.build()?,
+            webpush_http: webpush_http.build()?,
             in_flight: Semaphore::new(settings.max_in_flight.max(1)),
             settings,
             credentials,
             apps: Mutex::default(),
             apns_jwts: Mutex::default(),
             fcm_tokens: Mutex::default(),
+            vapid_jwts: Mutex::default(),
         })
     }
 
@@ -142,6 +168,7 @@ impl VendorClients {
             let load = match credential.notifier.provider {
                 Provider::Apns => Apns::load(&credential).map(Loaded::Apns),
                 Provider::Fcm => Fcm::load(&credential).map(Loaded::Fcm),
+                Provider::WebPush => WebPush::load(&credential).map(Loaded::WebPush),
             };
             match load {
                 Ok(l) => loaded.push((credential.notifier, l)),
@@ -362,6 +389,142 @@ impl VendorClients {
     }
 }
 
+impl VendorClients {
+    fn vapid_jwt(&self, key: &WebPush, audience: String, fresh: bool) -> anyhow::Result<String> {
+        let id = (key.public.clone(), audience);
+        let mut jwts = self
+            .vapid_jwts
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if !fresh
+            && let Some((at, jwt)) = jwts.get(&id)
+            && at.elapsed() < VAPID_JWT_REUSE
+        {
+            return Ok(jwt.clone());
+        }
+        let jwt = key.jwt(&id.1, now_secs())?;
+        jwts.insert(id, (Instant::now(), jwt.clone()));
+        Ok(jwt)
+    }
+
+    async fn webpush_once(
+        &self,
+        key: &WebPush,
+        subscription: &webpush::Subscription,
+        body: &[u8],
+        push: &VendorPush,
+        fresh: bool,
+    ) -> Attempt {
+        let jwt = match self.vapid_jwt(key, subscription.audience(), fresh) {
+            Ok(jwt) => jwt,
+            Err(e) => return Attempt::Done(Sent::Failed(format!("VAPID token: {e}"))),
+        };
+        let ttl = webpush::ttl(push, now_secs().saturating_mul(1000));
+        let answer = match self
+            .webpush_http
+            .post(subscription.endpoint.clone())
+            .header("authorization", format!("vapid t={jwt}, k={}", key.public))
+            .header("ttl", ttl.to_string())
+            .header("urgency", webpush::urgency(push))
+            .header("content-encoding", "aes128gcm")
+            .header("content-type", "application/octet-stream")
+            .body(body.to_vec())
+            .send()
+            .await
+        {
+            Ok(a) => a,
+            Err(e) if refused_as_private(&e) => {
+                return Attempt::Done(Sent::Failed(
+                    "the Web Push endpoint has no public address".into(),
+                ));
+            }
+            Err(e) => return Attempt::Again(format!("Web Push service unreachable: {e}"), None),
+        };
+        let status = answer.status().as_u16();
+        let after = retry_after(&answer);
+        if answer.status().is_success() {
+            return Attempt::Done(Sent::Accepted);
+        }
+        let why = format!("Web Push {status}");
+        if webpush::dead_subscription(status) {
+            Attempt::Done(Sent::DeadToken)
+        } else if status == 401 || status == 403 {
+            Attempt::Reauthorize(why)
+        } else if status == 429 || status >= 500 {
+            Attempt::Again(why, after)
+        } else {
+            Attempt::Done(Sent::Failed(why))
+        }
+    }
+
+    /// A Web Push: the subscription read and checked, the payload encrypted once, then sent
+    /// with retries.
+    async fn webpush(&self, key: &WebPush, token: &str, push: &VendorPush) -> Sent {
+        let subscription = match webpush::subscription(token) {
+            Ok(s) => s,
+            // It can never be delivered: forgotten like a token the service reports dead.
+            Err(why) => {
+                tracing::warn!(error = %why, "a device's Web Push subscription is unusable");
+                return Sent::DeadToken;
+            }
+        };
+        if !self.settings.webpush_allow_private && subscription.names_private_address() {
+            return Sent::Failed("the Web Push endpoint names a private address".into());
+        }
+        let payload = webpush::payload(push).to_string().into_bytes();
+        let body = match subscription.encrypt(payload) {
+            Ok(body) => body,
+            Err(why) => return Sent::Failed(format!("Web Push encryption: {why}")),
+        };
+        self.with_retries(|fresh| self.webpush_once(key, &subscription, &body, push, fresh))
+            .await
+    }
+}
+
+/// Resolves names to their public addresses only (see [`webpush::is_public`]): a Web Push
+/// endpoint cannot make the server reach into its own network.
+struct PublicOnly;
+
+/// [`PublicOnly`]'s refusal of a name without a public address.
+#[derive(Debug)]
+struct NotPublic(String);
+
+impl std::fmt::Display for NotPublic {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} has no public address", self.0)
+    }
+}
+
+impl std::error::Error for NotPublic {}
+
+/// Whether a request failed because [`PublicOnly`] refused its host (not worth retrying).
+fn refused_as_private(e: &reqwest::Error) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = source {
+        if err.is::<NotPublic>() {
+            return true;
+        }
+        source = err.source();
+    }
+    false
+}
+
+impl reqwest::dns::Resolve for PublicOnly {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let host = name.as_str().to_owned();
+        Box::pin(async move {
+            let public: Vec<std::net::SocketAddr> = tokio::net::lookup_host((host.as_str(), 0))
+                .await?
+                .filter(|a| webpush::is_public(a.ip()))
+                .collect();
+            if public.is_empty() {
+                return Err(Box::new(NotPublic(host)) as Box<dyn std::error::Error + Send + Sync>);
+            }
+            Ok(Box::new(public.into_iter()) as reqwest::dns::Addrs)
+        })
+    }
+}
+
 fn retry_after(answer: &reqwest::Response) -> Option<Duration> {
     answer
         .headers()
@@ -402,6 +565,7 @@ impl VendorChannels for VendorClients {
                 self.with_retries(|fresh| self.fcm_once(account, token, push, fresh))
                     .await
             }
+            Loaded::WebPush(key) => self.webpush(key, token, push).await,
         }
     }
 }

@@ -5,6 +5,7 @@ mod clients;
 pub mod fcm;
 #[cfg(feature = "testing")]
 pub mod testing;
+pub mod webpush;
 
 pub use clients::{VendorClients, VendorSettings};
 

@@ -1,4 +1,4 @@
-//! An in-process stand-in for APNs and FCM: HTTPS (a self-signed certificate, HTTP/2 by
+//! An in-process stand-in for APNs, FCM and Web Push services: HTTPS (a self-signed certificate, HTTP/2 by
 //! ALPN) on a free port of 127.0.0.1, recording every request and answering 200 unless
 //! told otherwise. `/token` is an OAuth2 token endpoint; every other path is a push.
 
@@ -22,7 +22,9 @@ pub struct Received {
     /// `HTTP/2.0` or `HTTP/1.1`.
     pub version: String,
     pub headers: Vec<(String, String)>,
+    /// The body as text (lossy), and as bytes (an encrypted Web Push).
     pub body: String,
+    pub bytes: Vec<u8>,
     /// When it arrived.
     pub at: std::time::Instant,
 }
@@ -168,10 +170,10 @@ impl Drop for MockVendor {
 
 async fn answer(state: &Mutex<State>, req: Request<Incoming>) -> Response<Full<Bytes>> {
     let (parts, body) = req.into_parts();
-    let body = body
+    let bytes = body
         .collect()
         .await
-        .map(|b| String::from_utf8_lossy(&b.to_bytes()).into_owned())
+        .map(|b| b.to_bytes().to_vec())
         .unwrap_or_default();
     let received = Received {
         at: std::time::Instant::now(),
@@ -183,7 +185,8 @@ async fn answer(state: &Mutex<State>, req: Request<Incoming>) -> Response<Full<B
             .iter()
             .map(|(n, v)| (n.to_string(), v.to_str().unwrap_or_default().to_owned()))
             .collect(),
-        body,
+        body: String::from_utf8_lossy(&bytes).into_owned(),
+        bytes,
     };
     let is_token = received.path == "/token";
     let answer = {
@@ -246,4 +249,65 @@ pub fn rsa_key() -> anyhow::Result<String> {
         "-----BEGIN PRIVATE KEY-----\n{}\n-----END PRIVATE KEY-----\n",
         lines.join("\n")
     ))
+}
+
+/// A browser's side of a Web Push subscription: the JSON it binds as its device's vendor
+/// token, and what it needs to read the pushes sent to it.
+pub struct Browser {
+    /// `{"endpoint", "keys": {"p256dh", "auth"}}`, as `PushSubscription.toJSON()` gives it.
+    pub subscription: String,
+    secret: p256::SecretKey,
+    auth: [u8; 16],
+}
+
+impl Browser {
+    /// A fresh subscription at `endpoint`.
+    ///
+    /// # Errors
+    /// When the keys cannot be made.
+    pub fn subscribe(endpoint: &str) -> anyhow::Result<Self> {
+        use base64::Engine as _;
+        use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        use p256::elliptic_curve::sec1::ToEncodedPoint as _;
+        use p256::pkcs8::DecodePrivateKey as _;
+        let fresh = || -> anyhow::Result<p256::SecretKey> {
+            Ok(p256::SecretKey::from_pkcs8_pem(
+                &rcgen::KeyPair::generate()?.serialize_pem(),
+            )?)
+        };
+        let secret = fresh()?;
+        // 16 random bytes: half of another fresh key.
+        let auth: [u8; 16] = fresh()?.to_bytes()[..16].try_into()?;
+        let p256dh = URL_SAFE_NO_PAD.encode(secret.public_key().to_encoded_point(false).as_bytes());
+        let subscription = serde_json::json!({"endpoint": endpoint, "expirationTime": null,
+            "keys": {"p256dh": p256dh, "auth": URL_SAFE_NO_PAD.encode(auth)}});
+        Ok(Self {
+            subscription: subscription.to_string(),
+            secret,
+            auth,
+        })
+    }
+
+    /// The payload of a push sent to this subscription, decrypted.
+    ///
+    /// # Errors
+    /// When it was not encrypted for this subscription.
+    pub fn read(&self, push: &Received) -> anyhow::Result<serde_json::Value> {
+        let auth = web_push_native::Auth::clone_from_slice(&self.auth);
+        let plain = web_push_native::decrypt(push.bytes.clone(), &self.secret, &auth)
+            .map_err(|e| anyhow::anyhow!("not encrypted for this subscription: {e}"))?;
+        Ok(serde_json::from_slice(&plain)?)
+    }
+}
+
+/// A fresh VAPID private key, as the base64url of its 32 bytes (`web-push
+/// generate-vapid-keys` prints them so).
+///
+/// # Errors
+/// When the key cannot be made.
+pub fn vapid_key() -> anyhow::Result<String> {
+    use base64::Engine as _;
+    use p256::pkcs8::DecodePrivateKey as _;
+    let key = p256::SecretKey::from_pkcs8_pem(&rcgen::KeyPair::generate()?.serialize_pem())?;
+    Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(key.to_bytes()))
 }

@@ -10,7 +10,7 @@ use tidings_push::RepoError;
 use tidings_push::model::{Badge, Credential, Kind, Notification, TaskId};
 use tidings_push::ports::{CredentialRepository, Sent, VendorChannels, VendorPush};
 use tidings_vendors::testing::{self, Answer, MockVendor};
-use tidings_vendors::{VendorClients, VendorSettings, apns, fcm};
+use tidings_vendors::{VendorClients, VendorSettings, apns, fcm, webpush};
 
 /// The app's credentials, held in memory (the store's own tests cover the table).
 #[derive(Default)]
@@ -79,6 +79,14 @@ mod tempfile_path {
 async fn setup(
     credential: impl FnOnce(&str) -> anyhow::Result<Credential>,
 ) -> anyhow::Result<Setup> {
+    setup_with(credential, true).await
+}
+
+/// [`setup`], with Web Push allowed to reach private addresses (the mock's) or not.
+async fn setup_with(
+    credential: impl FnOnce(&str) -> anyhow::Result<Credential>,
+    webpush_allow_private: bool,
+) -> anyhow::Result<Setup> {
     let mock = MockVendor::start().await?;
     let credential = credential(&mock.url)?;
     let ca = std::env::temp_dir().join(format!(
@@ -94,6 +102,7 @@ async fn setup(
             apns_url: Some(mock.url.clone()),
             fcm_url: Some(mock.url.clone()),
             extra_ca: Some(ca.clone()),
+            webpush_allow_private,
             first_backoff: Duration::from_millis(10),
             ..VendorSettings::default()
         },
@@ -330,4 +339,117 @@ fn credentials_are_checked_before_they_are_stored() {
     .map(|c| format!("{c:?}"))
     .unwrap_or_default();
     assert!(!secret.contains("PRIVATE KEY"), "{secret}");
+}
+
+#[tokio::test]
+async fn a_web_push_is_encrypted_for_the_subscription_and_signed_with_the_vapid_key()
+-> anyhow::Result<()> {
+    let key = testing::vapid_key()?;
+    let s = setup(|_| webpush::credential(&key, "mailto:ops@example.com")).await?;
+    let n = s.clients.notifiers(&app()).await?.remove(0);
+    assert_eq!(
+        (n.name.as_str(), n.app_id.as_str()),
+        ("webpush", "mailto:ops@example.com")
+    );
+    let browser = testing::Browser::subscribe(&format!("{}/wp/sub-1?x=1", s.mock.url))?;
+    let sent = s
+        .clients
+        .send(&app(), &n, &browser.subscription, &push(Kind::Text))
+        .await;
+    assert_eq!(sent, Sent::Accepted);
+    let cmd = s
+        .clients
+        .send(&app(), &n, &browser.subscription, &push(Kind::Cmd))
+        .await;
+    assert_eq!(cmd, Sent::Accepted);
+    let pushes = s.mock.pushes();
+    let first = &pushes[0];
+    assert_eq!(
+        (first.method.as_str(), first.path.as_str()),
+        ("POST", "/wp/sub-1")
+    );
+    assert_eq!(first.header("content-encoding"), Some("aes128gcm"));
+    assert_eq!(first.header("urgency"), Some("high"));
+    assert_eq!(pushes[1].header("urgency"), Some("normal"));
+    let ttl: i64 = first.header("ttl").unwrap_or_default().parse()?;
+    assert!(ttl > 0 && ttl <= 28 * 24 * 3600, "{ttl}");
+    // Only the subscription's keys open it.
+    let payload = browser.read(first)?;
+    assert_eq!(
+        payload,
+        serde_json::json!({"title": "Hello", "body": "there", "badge": 3, "silent": false,
+            "kind": "text", "task_id": 42, "ext": {"k": 1}})
+    );
+    let other = testing::Browser::subscribe(&format!("{}/wp/sub-2", s.mock.url))?;
+    assert!(other.read(first).is_err());
+    // VAPID: `vapid t=JWT, k=public key`; the JWT is ES256 under that key, for the push
+    // service's origin, with the operator's contact; reused for the next push.
+    let auth = first.header("authorization").unwrap_or_default();
+    let (jwt, k) = auth
+        .strip_prefix("vapid t=")
+        .and_then(|rest| rest.split_once(", k="))
+        .ok_or_else(|| anyhow::anyhow!("authorization {auth}"))?;
+    assert_eq!(k, n.app_key);
+    let point = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(k)?;
+    let b64 = |b: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b);
+    let decoding =
+        jsonwebtoken::DecodingKey::from_ec_components(&b64(&point[1..33]), &b64(&point[33..65]))?;
+    let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::ES256);
+    validation.set_audience(&[s.mock.url.as_str()]);
+    let claims = jsonwebtoken::decode::<serde_json::Value>(jwt, &decoding, &validation)?.claims;
+    assert_eq!(claims["sub"], "mailto:ops@example.com");
+    let exp = claims["exp"].as_i64().unwrap_or_default();
+    let now = i64::try_from(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)?
+            .as_secs(),
+    )?;
+    assert!(exp > now && exp <= now + 24 * 3600, "exp within a day");
+    assert_eq!(pushes[1].header("authorization"), Some(auth));
+    Ok(())
+}
+
+#[tokio::test]
+async fn web_push_forgets_gone_subscriptions_retries_and_reaches_only_public_addresses()
+-> anyhow::Result<()> {
+    let key = testing::vapid_key()?;
+    let s = setup(|_| webpush::credential(&key, "https://ops.example.com/contact")).await?;
+    let n = s.clients.notifiers(&app()).await?.remove(0);
+    let browser = testing::Browser::subscribe(&format!("{}/wp/gone", s.mock.url))?;
+    let send = |token: String| {
+        let (clients, n) = (&s.clients, n.clone());
+        async move { clients.send(&app(), &n, &token, &push(Kind::Text)).await }
+    };
+    s.mock.script([Answer::status(410, "")]);
+    assert_eq!(send(browser.subscription.clone()).await, Sent::DeadToken);
+    s.mock
+        .script([Answer::status(429, ""), Answer::status(503, "")]);
+    assert_eq!(send(browser.subscription.clone()).await, Sent::Accepted);
+    assert_eq!(s.mock.pushes().len(), 4);
+    // What is not a subscription can never be sent to: forgotten, nothing sent.
+    assert_eq!(send("an-apns-token".into()).await, Sent::DeadToken);
+    assert_eq!(s.mock.pushes().len(), 4);
+
+    // Without TIDINGS_WEBPUSH_ALLOW_PRIVATE the mock (127.0.0.1, and `localhost`) is out of
+    // reach: a client's endpoint cannot make the server call into its own network.
+    let guarded = setup_with(
+        |_| webpush::credential(&key, "mailto:ops@example.com"),
+        false,
+    )
+    .await?;
+    let n = guarded.clients.notifiers(&app()).await?.remove(0);
+    let port = guarded.mock.url.rsplit(':').next().unwrap_or_default();
+    for endpoint in [
+        format!("https://127.0.0.1:{port}/wp/1"),
+        format!("https://localhost:{port}/wp/1"),
+    ] {
+        let browser = testing::Browser::subscribe(&endpoint)?;
+        let sent = guarded
+            .clients
+            .send(&app(), &n, &browser.subscription, &push(Kind::Text))
+            .await;
+        assert!(matches!(sent, Sent::Failed(_)), "{endpoint}: {sent:?}");
+    }
+    assert!(guarded.mock.pushes().is_empty());
+    Ok(())
 }

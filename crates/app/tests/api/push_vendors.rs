@@ -14,7 +14,7 @@ use crate::support::{Backend, TestApp, id, text};
 use crate::ws::Ws;
 
 /// A user logged in on one device (serial number 1) that bound a vendor token.
-async fn with_vendor_token(
+pub async fn with_vendor_token(
     app: &TestApp,
     name: &str,
     notifier: &str,
@@ -34,7 +34,7 @@ async fn with_vendor_token(
 }
 
 /// Waits until the mock has received `n` pushes.
-async fn pushes(
+pub async fn pushes(
     mock: &MockVendor,
     n: usize,
 ) -> anyhow::Result<Vec<tidings_vendors::testing::Received>> {

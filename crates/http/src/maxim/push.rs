@@ -26,7 +26,8 @@ pub(crate) fn operations() -> Vec<Operation> {
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct CertificateQuery {
-    /// 1 APNs, 7 FCM (2 Huawei, 3 Xiaomi, 4 Meizu, 5 vivo and 6 OPPO are not served: 10002).
+    /// 1 APNs, 7 FCM, 8 Web Push (a Tidings addition); 2 Huawei, 3 Xiaomi, 4 Meizu, 5 vivo
+    /// and 6 OPPO are not served (10002).
     #[serde(deserialize_with = "crate::lenient::int")]
     pub provider: i64,
     /// 0 development, 1 production (default): accepted; an APNs key serves both, and
@@ -40,9 +41,10 @@ pub struct CertificateQuery {
 pub struct NotifierDto {
     /// The `notifier_name` devices bind their tokens with (`/user/token/bind`).
     pub name: String,
-    /// APNs: the bundle id (topic); FCM: the project id.
+    /// APNs: the bundle id (topic); FCM: the project id; Web Push: the VAPID subject.
     pub app_id: String,
-    /// APNs: the key id; FCM: the service account's e-mail.
+    /// APNs: the key id; FCM: the service account's e-mail; Web Push: the VAPID public key
+    /// (base64url), the `applicationServerKey` a browser subscribes with.
     pub app_key: String,
 }
 
@@ -154,6 +156,10 @@ pub struct TaskDetailDto {
     pub mxpush_target: i64,
     pub mxpush_sent: i64,
     pub mxpush_received: i64,
+    /// Web Push to browsers (a Tidings addition; `received`: the push service answered 2xx).
+    pub webpush_target: i64,
+    pub webpush_sent: i64,
+    pub webpush_received: i64,
 }
 
 impl From<&TaskDetail> for TaskDetailDto {
@@ -165,11 +171,12 @@ impl From<&TaskDetail> for TaskDetailDto {
             c(Channel::Huawei),
             c(Channel::Xiaomi),
         );
-        let (oppo, vivo, flyme, mxpush) = (
+        let (oppo, vivo, flyme, mxpush, webpush) = (
             c(Channel::Oppo),
             c(Channel::Vivo),
             c(Channel::Flyme),
             c(Channel::Mxpush),
+            c(Channel::WebPush),
         );
         Self {
             task_id: d.task.0,
@@ -197,6 +204,9 @@ impl From<&TaskDetail> for TaskDetailDto {
             mxpush_target: mxpush.target,
             mxpush_sent: mxpush.sent,
             mxpush_received: mxpush.received,
+            webpush_target: webpush.target,
+            webpush_sent: webpush.sent,
+            webpush_received: webpush.received,
         }
     }
 }

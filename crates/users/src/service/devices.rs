@@ -4,6 +4,12 @@ use super::Users;
 use crate::UserError;
 use crate::model::Device;
 
+/// The most bytes of a vendor token: a Web Push subscription's JSON (endpoint and keys) runs
+/// to several hundred.
+const MAX_VENDOR_TOKEN: usize = 2_048;
+/// The most bytes of a notifier name.
+const MAX_NOTIFIER_NAME: usize = 512;
+
 impl Users {
     /// The caller's devices.
     ///
@@ -66,7 +72,8 @@ impl Users {
         Ok(self.deps.presence.is_online(&principal.app, user).await)
     }
 
-    /// Binds a vendor push token (APNs, FCM, Huawei, …) to one of the caller's devices.
+    /// Binds a vendor push token (APNs, FCM, Huawei, …; for Web Push the subscription's
+    /// JSON) to one of the caller's devices.
     ///
     /// # Errors
     /// [`UserError::DeviceNotFound`]; [`UserError::InvalidInput`] for an empty or over-long
@@ -78,9 +85,14 @@ impl Users {
         token: &str,
         notifier: &str,
     ) -> Result<(), UserError> {
-        for (name, value) in [("device_token", token), ("notifier_name", notifier)] {
-            if value.is_empty() || value.len() > 512 {
-                return Err(UserError::invalid(format!("{name} must be 1 to 512 bytes")));
+        for (name, value, max) in [
+            ("device_token", token, MAX_VENDOR_TOKEN),
+            ("notifier_name", notifier, MAX_NOTIFIER_NAME),
+        ] {
+            if value.is_empty() || value.len() > max {
+                return Err(UserError::invalid(format!(
+                    "{name} must be 1 to {max} bytes"
+                )));
             }
         }
         self.set_vendor_token(principal, sn, Some((token.to_owned(), notifier.to_owned())))

@@ -514,7 +514,7 @@ impl CredentialRepository for Store {
         });
         rows.into_iter()
             .map(|(provider, name, app_id, app_key, settings, secret)| {
-                let provider = [Provider::Apns, Provider::Fcm]
+                let provider = Provider::ALL
                     .into_iter()
                     .find(|p| p.name() == provider)
                     .ok_or_else(|| corrupt(format!("provider {provider}")))?;
