@@ -183,10 +183,13 @@ pub(crate) fn services(
     let push_deliveries = push.deliveries(store.clone(), RetryPolicy::default());
     // From 1 s, doubling, 12 attempts: a vendor away for up to about an hour loses nothing.
     // Messages come fast: a larger wave per run than the default 64.
+    // A wave may hold many slow vendor requests (each up to about 30 s with its quick
+    // retries, 64 at a time): a longer lease, so no other loop takes a wave still at work.
     let message_pushes = push.message_pushes(
         store.clone(),
         RetryPolicy {
             batch: 256,
+            lease_ms: 5 * 60_000,
             ..RetryPolicy::default()
         },
     );

@@ -1,8 +1,8 @@
 //! A durable job runner: work that must happen after a request (a webhook POST, a push
 //! notification) waits in a store's queue as rows, written in the transaction that made
 //! it necessary. A runner leases the jobs that are due, so that no other runner on any node
-//! takes one meanwhile, hands each to its handler, and records the outcome: done, retried
-//! after a doubling backoff, or failed for good after a bounded number of attempts.
+//! takes one meanwhile, hands the wave to its handler, and records each outcome: done,
+//! retried after a doubling backoff, or failed for good after a bounded number of attempts.
 //!
 //! The store implements [`JobQueue`] for each kind of job, the adapter that does the work
 //! implements [`JobHandler`], and [`JobRunner::run_once`] is called in a loop.
@@ -169,13 +169,20 @@ where
                 Err(error) => failures.push(self.failed(leased, error)),
             }
         }
+        // Every outcome is written even when one write fails (the first error is answered):
+        // a job done and not recorded so would be done again when its lease ends.
+        let mut first_error = None;
+        if !done.is_empty()
+            && let Err(e) = self.queue.done(&done).await
+        {
+            first_error = Some(e);
+        }
         for result in futures_util::future::join_all(failures).await {
-            result?;
+            if let Err(e) = result {
+                first_error.get_or_insert(e);
+            }
         }
-        if !done.is_empty() {
-            self.queue.done(&done).await?;
-        }
-        Ok(jobs.len())
+        first_error.map_or(Ok(jobs.len()), Err)
     }
 
     async fn failed(&self, leased: &Leased<J>, error: String) -> Result<(), Q::Error> {
@@ -202,6 +209,8 @@ mod tests {
         due: Vec<Leased<&'static str>>,
         done: Mutex<Vec<i64>>,
         failed: Mutex<Vec<Failure>>,
+        /// Failure records cannot be written.
+        refuses_failures: bool,
     }
 
     #[async_trait]
@@ -236,6 +245,9 @@ mod tests {
             next_at: Option<Timestamp>,
             error: &str,
         ) -> Result<(), String> {
+            if self.refuses_failures {
+                return Err("disk full".into());
+            }
             let mut failed = self.failed.lock().map_err(|e| e.to_string())?;
             failed.push((id, attempts, next_at, error.to_owned()));
             Ok(())
@@ -253,6 +265,31 @@ mod tests {
                 Err("HTTP 500".into())
             }
         }
+    }
+
+    #[tokio::test]
+    async fn the_done_jobs_are_recorded_even_when_a_failure_cannot_be() -> Result<(), String> {
+        let leased = |id, job| Leased {
+            id,
+            attempts: 0,
+            job,
+        };
+        let queue = Arc::new(Recorded {
+            due: vec![leased(1, "ok"), leased(2, "bad"), leased(3, "ok")],
+            refuses_failures: true,
+            ..Recorded::default()
+        });
+        let mut clock = MockClock::new();
+        clock.expect_now().return_const(Timestamp(10_000));
+        let runner = JobRunner::new(
+            queue.clone(),
+            Arc::new(SucceedsOn("ok")),
+            Arc::new(clock),
+            RetryPolicy::default(),
+        );
+        assert_eq!(runner.run_once().await, Err("disk full".to_owned()));
+        assert_eq!(*queue.done.lock().map_err(|e| e.to_string())?, vec![1, 3]);
+        Ok(())
     }
 
     #[test]

@@ -260,9 +260,15 @@ impl Push {
             .iter()
             .flat_map(|m| self.message_sends(app, m, &notifiers, None))
             .collect();
+        // Once the pushes are out, a failure of what follows must not fail the wave (its
+        // jobs would run again and notify everyone twice): settling is logged, and the
+        // retries are queued whatever happened to the others.
         let mut retries = Vec::new();
         for (send, sent) in self.send_all(app, sends).await {
-            self.settle(app, &send, &sent).await?;
+            if let Err(e) = self.settle(app, &send, &sent).await {
+                tracing::warn!(app = %app, error = %format!("{:#}", e.0),
+                    "the outcome of a vendor push was not recorded");
+            }
             if let Sent::Unavailable(_) = sent {
                 retries.push(VendorRetry {
                     app: app.clone(),
@@ -660,10 +666,14 @@ impl JobHandler<MessagePush> for Push {
         let mut apps: Vec<&AppId> = jobs.iter().map(|j| &j.app).collect();
         apps.sort_by(|a, b| a.as_str().cmp(b.as_str()));
         apps.dedup();
-        for app in apps {
+        // The apps side by side: one app's slow vendor does not hold up the others.
+        let waves = apps.into_iter().map(|app| async move {
             let of_app: Vec<usize> = (0..jobs.len()).filter(|&i| jobs[i].app == *app).collect();
             let ids: Vec<i64> = of_app.iter().map(|&i| jobs[i].message).collect();
-            if let Err(e) = self.push_messages(app, &ids).await {
+            (of_app, self.push_messages(app, &ids).await)
+        });
+        for (of_app, result) in futures_util::future::join_all(waves).await {
+            if let Err(e) = result {
                 let error = format!("{:#}", e.0);
                 for i in of_app {
                     outcomes[i] = Err(error.clone());

@@ -72,6 +72,8 @@ const APNS_JWT_TTL: Duration = Duration::from_secs(40 * 60);
 const FCM_TOKEN_MARGIN: i64 = 60;
 /// A VAPID JWT (valid [`webpush::VAPID_TTL_SECS`]) is reused this long.
 const VAPID_JWT_REUSE: Duration = Duration::from_secs(6 * 3600);
+/// The most VAPID JWTs kept (one per app key and push service origin).
+const VAPID_JWT_CACHE: usize = 10_000;
 
 /// An app's credentials, loaded, by notifier.
 type AppKeys = Arc<Vec<(Notifier, Loaded)>>;
@@ -124,9 +126,13 @@ impl VendorClients {
                 .pool_idle_timeout(Duration::from_secs(600))
                 .http2_keep_alive_interval(Duration::from_secs(60))
         };
+        // No proxy from the environment either: a proxy would resolve the endpoint's host
+        // itself, past the address rule.
         let (mut http, mut webpush_http) = (
             builder(),
-            builder().redirect(reqwest::redirect::Policy::none()),
+            builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .no_proxy(),
         );
         if !settings.webpush_allow_private {
             webpush_http = webpush_http.dns_resolver(Arc::new(PublicOnly));
@@ -403,6 +409,14 @@ impl VendorClients {
             return Ok(jwt.clone());
         }
         let jwt = key.jwt(&id.1, now_secs())?;
+        // Origins are the clients' choice: the cache keeps only live tokens, and at most
+        // VAPID_JWT_CACHE of them.
+        if jwts.len() >= VAPID_JWT_CACHE {
+            jwts.retain(|_, (at, _)| at.elapsed() < VAPID_JWT_REUSE);
+            if jwts.len() >= VAPID_JWT_CACHE {
+                jwts.clear();
+            }
+        }
         jwts.insert(id, (Instant::now(), jwt.clone()));
         Ok(jwt)
     }
@@ -438,7 +452,13 @@ impl VendorClients {
                     "the Web Push endpoint has no public address".into(),
                 ));
             }
-            Err(e) => return Attempt::Again(format!("Web Push service unreachable: {e}"), None),
+            // The endpoint's URL is the browser's capability: never in logs or the queue.
+            Err(e) => {
+                return Attempt::Again(
+                    format!("Web Push service unreachable: {}", e.without_url()),
+                    None,
+                );
+            }
         };
         let status = answer.status().as_u16();
         let after = retry_after(&answer);

@@ -30,6 +30,9 @@ pub const DEFAULT_TTL_SECS: i64 = 24 * 3600;
 const MAX_TTL_SECS: i64 = 28 * 24 * 3600;
 /// The most bytes of a subscription's endpoint.
 const MAX_ENDPOINT: usize = 1_024;
+/// The most bytes of a payload before encryption (4,096 less the `aes128gcm` header, the
+/// padding delimiter and the tag, with room for a long key id).
+const MAX_PAYLOAD: usize = 3_800;
 
 /// Credentials from an operator's VAPID private key (a P-256 key as PEM, SEC1 or PKCS#8, or
 /// the base64url of its 32 bytes, as `web-push generate-vapid-keys` prints it) and the
@@ -212,9 +215,14 @@ impl Subscription {
 /// `ext` (the task's or the message's JSON object).
 pub fn payload(push: &VendorPush) -> Value {
     let n = &push.notification;
+    let body = if n.big_text.is_empty() {
+        &n.body
+    } else {
+        &n.big_text
+    };
     let mut payload = json!({
         "title": n.title,
-        "body": if n.big_text.is_empty() { &n.body } else { &n.big_text },
+        "body": body,
         "badge": push.badge,
         "silent": !push.sound,
         "kind": n.kind.name(),
@@ -227,6 +235,26 @@ pub fn payload(push: &VendorPush) -> Value {
     }
     if let Ok(ext @ Value::Object(_)) = serde_json::from_str::<Value>(&n.ext) {
         payload["ext"] = ext;
+    }
+    // Push services take at most 4,096 encrypted bytes. What is shown matters most: a
+    // large `ext` gives way first, then the body is shortened.
+    let size = |p: &Value| p.to_string().len();
+    if size(&payload) > MAX_PAYLOAD
+        && let Some(p) = payload.as_object_mut()
+    {
+        p.remove("ext");
+    }
+    if size(&payload) > MAX_PAYLOAD {
+        let keep = body
+            .len()
+            .saturating_sub(size(&payload) - MAX_PAYLOAD + '…'.len_utf8());
+        let mut cut: String = body
+            .char_indices()
+            .take_while(|(i, c)| i + c.len_utf8() <= keep)
+            .map(|(_, c)| c)
+            .collect();
+        cut.push('…');
+        payload["body"] = json!(cut);
     }
     payload
 }
@@ -254,9 +282,10 @@ pub fn dead_subscription(status: u16) -> bool {
     matches!(status, 404 | 410)
 }
 
-/// Whether an address may be reached from the server on a client's say-so: not loopback,
-/// private, link-local, shared (CGNAT), unspecified, multicast, broadcast, documentation or
-/// otherwise reserved (IPv4 inside IPv6 is judged as IPv4).
+/// Whether an address may be reached from the server on a client's say-so. IPv4: not
+/// loopback, private, link-local, shared (CGNAT), unspecified, multicast, broadcast,
+/// documentation or otherwise reserved. IPv6: global unicast only, not Teredo, 6to4 or
+/// documentation; IPv4-mapped addresses are judged as IPv4.
 pub fn is_public(ip: IpAddr) -> bool {
     match ip {
         IpAddr::V4(v4) => {
@@ -278,15 +307,13 @@ pub fn is_public(ip: IpAddr) -> bool {
             if let Some(v4) = v6.to_ipv4_mapped() {
                 return is_public(IpAddr::V4(v4));
             }
-            let first = v6.segments()[0];
-            !(v6.is_loopback()
-                || v6.is_unspecified()
-                || v6.is_multicast()
-                || (first & 0xfe00) == 0xfc00
-                || (first & 0xffc0) == 0xfe80
-                || (first == 0x2001 && v6.segments()[1] == 0x0db8)
-                || (first == 0x0064 && v6.segments()[1] == 0xff9b)
-                || v6.segments()[..6] == [0, 0, 0, 0, 0, 0])
+            let [first, second, ..] = v6.segments();
+            // Global unicast (2000::/3) only, less the ranges that tunnel or stand for other
+            // addresses: Teredo (2001::/32), documentation (2001:db8::/32) and 6to4
+            // (2002::/16).
+            (first & 0xe000) == 0x2000
+                && !(first == 0x2001 && (second == 0 || second == 0x0db8))
+                && first != 0x2002
         }
     }
 }
@@ -315,6 +342,12 @@ mod tests {
             "::ffff:127.0.0.1",
             "::ffff:10.0.0.1",
             "2001:db8::1",
+            "2002:a00:1::1",
+            "2001:0:4136:e378::1",
+            "fec0::1",
+            "100::1",
+            "::10.0.0.1",
+            "64:ff9b::a00:1",
         ] {
             let ip: IpAddr = private.parse().unwrap_or_else(|_| unreachable!());
             assert!(!is_public(ip), "{private} is not public");
@@ -328,6 +361,52 @@ mod tests {
             let ip: IpAddr = public.parse().unwrap_or_else(|_| unreachable!());
             assert!(is_public(ip), "{public} is public");
         }
+    }
+
+    #[test]
+    fn a_payload_too_large_for_push_services_loses_its_ext_then_its_bodys_end() {
+        use std::sync::Arc;
+        use tidings_push::model::{Badge, Notification, TaskId};
+        let push = |body: String, ext: String| VendorPush {
+            task: TaskId(1),
+            notification: Arc::new(Notification {
+                kind: Kind::Text,
+                title: "t".repeat(256),
+                body,
+                big_text: String::new(),
+                attachment_url: String::new(),
+                badge: Badge::Add(1),
+                ext,
+                show_begin: None,
+                show_end: None,
+            }),
+            badge: 1,
+            sound: true,
+        };
+        let ext = format!(r#"{{"k":"{}"}}"#, "x".repeat(100));
+        // A large ext gives way, the body stays whole.
+        let huge_ext = format!(r#"{{"k":"{}"}}"#, "x".repeat(4_000));
+        let p = payload(&push("short".into(), huge_ext));
+        assert!(p.to_string().len() <= MAX_PAYLOAD);
+        assert!(p.get("ext").is_none());
+        assert_eq!(p["body"], "short");
+        // A long body is shortened (on a character boundary) to fit.
+        let p = payload(&push("é".repeat(4_000), ext.clone()));
+        assert!(
+            p.to_string().len() <= MAX_PAYLOAD,
+            "{}",
+            p.to_string().len()
+        );
+        assert!(
+            p["body"]
+                .as_str()
+                .is_some_and(|b| b.ends_with('…') && b.len() > 3_000)
+        );
+        let small = payload(&push("hello".into(), ext));
+        assert_eq!(
+            (&small["body"], &small["ext"]["k"].as_str().map(str::len)),
+            (&json!("hello"), &Some(100))
+        );
     }
 
     #[test]
