@@ -189,9 +189,10 @@ impl Store {
     /// PostgreSQL. SQLite has one writer at a time, and a writer that finds the file locked
     /// sleeps in SQLite's busy handler (steps of up to 100 ms, losing the lock again at each
     /// wake-up while others keep writing), so under a steady stream of sends a job queue's
-    /// write could wait seconds. The heavy writers — the group commit of sends and the job
-    /// queues — take their turn here instead, in order; rarer writes still rely on the busy
-    /// handler. Taken before a pooled connection, never while holding one.
+    /// write could wait seconds. The heavy writers — the group commit of sends, the job
+    /// queues and the push store's writes (tasks, their progress, badges, dead tokens) —
+    /// take their turn here instead, in order; rarer writes still rely on the busy handler.
+    /// Taken before a pooled connection, never while holding one.
     pub(crate) async fn write_turn(&self) -> Option<tokio::sync::MutexGuard<'_, ()>> {
         match self.pools {
             Pools::Sqlite(_) => Some(self.writes.lock().await),

@@ -165,6 +165,7 @@ impl TaskRepository for Store {
             push_deliveries::failed.eq(false),
             push_deliveries::last_error.eq(""),
         );
+        let _turn = self.write_turn().await;
         let inserted = with_conn!(self, |conn| {
             conn.transaction(async |c| {
                 diesel::insert_into(push_tasks::table)
@@ -295,6 +296,7 @@ impl TaskRepository for Store {
             .map(|c| (*c, added.on(*c)))
             .filter(|(_, counts)| !counts.is_zero())
             .collect();
+        let _turn = self.write_turn().await;
         with_conn!(self, |conn| {
             conn.transaction(async |c| {
                 for (channel, counts) in &changes {
@@ -449,6 +451,7 @@ impl Recipients for Store {
         device: DeviceSn,
         token: &str,
     ) -> Result<(), RepoError> {
+        let _turn = self.write_turn().await;
         with_conn!(self, |conn| {
             diesel::update(
                 in_app::devices(app.as_str())
@@ -477,6 +480,7 @@ impl Recipients for Store {
                 None => by_value.push((badge, vec![user.0])),
             }
         }
+        let _turn = self.write_turn().await;
         with_conn!(self, |conn| {
             conn.transaction(async |c| {
                 for (badge, ids) in &by_value {
