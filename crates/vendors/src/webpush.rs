@@ -244,6 +244,8 @@ pub fn payload(push: &VendorPush) -> Value {
     {
         p.remove("ext");
     }
+    // Cut by raw bytes: the bytes dropped take at least as many in JSON (escapes take more),
+    // so one cut is enough.
     if size(&payload) > MAX_PAYLOAD {
         let keep = body
             .len()
@@ -401,6 +403,16 @@ mod tests {
             p["body"]
                 .as_str()
                 .is_some_and(|b| b.ends_with('…') && b.len() > 3_000)
+        );
+        // Escaped characters take two bytes in JSON: still made to fit.
+        let p = payload(&push(
+            format!("{}{}", "a".repeat(2_000), "\n".repeat(1_900)),
+            String::new(),
+        ));
+        assert!(
+            p.to_string().len() <= MAX_PAYLOAD,
+            "{}",
+            p.to_string().len()
         );
         let small = payload(&push("hello".into(), ext));
         assert_eq!(

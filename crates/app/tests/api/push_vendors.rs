@@ -53,6 +53,20 @@ pub async fn pushes(
     }
 }
 
+/// Waits until the user's first device has no vendor token (the vendor reported it dead),
+/// failing after 5 s.
+pub async fn token_forgotten(app: &TestApp, user: i64) -> anyhow::Result<()> {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    while app.stored_devices(user).await?[0].vendor_token.is_some() {
+        anyhow::ensure!(
+            tokio::time::Instant::now() < deadline,
+            "the dead token stayed"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    Ok(())
+}
+
 fn counts(d: &Value, channel: &str) -> (Value, Value, Value) {
     (
         d[format!("{channel}_target")].clone(),
@@ -204,14 +218,7 @@ async fn offline_devices_are_reached_through_apns_and_fcm(backend: Backend) -> a
     pushes(&mock, 4).await?;
     let d = detail(&app, dead, "apns_sent", 1).await?;
     assert_eq!(counts(&d, "apns"), (json!(1), json!(1), json!(0)), "{d}");
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
-    while app.stored_devices(ann).await?[0].vendor_token.is_some() {
-        anyhow::ensure!(
-            tokio::time::Instant::now() < deadline,
-            "the dead token stayed"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    token_forgotten(&app, ann).await?;
     let none = notify(
         &app,
         json!({"audience": {"user_id": [ann]}, "message": {"title": "y"}}),

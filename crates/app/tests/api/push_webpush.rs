@@ -10,7 +10,7 @@ use tidings_vendors::testing::{Answer, Browser, MockVendor};
 
 use crate::cli::tidings;
 use crate::push_notify::{detail, notify};
-use crate::push_vendors::{pushes, with_vendor_token};
+use crate::push_vendors::{pushes, token_forgotten, with_vendor_token};
 use crate::support::{Backend, TestApp, text};
 
 /// A user logged in on a device (serial number 1) whose browser subscribed at the mock: the
@@ -125,14 +125,7 @@ async fn browsers_are_reached_through_web_push(backend: Backend) -> anyhow::Resu
         json!({"audience": {"user_id": [ann]}, "message": {"title": "x"}}),
     )
     .await?;
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
-    while app.stored_devices(ann).await?[0].vendor_token.is_some() {
-        anyhow::ensure!(
-            tokio::time::Instant::now() < deadline,
-            "the gone subscription stayed"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    token_forgotten(&app, ann).await?;
     let _ = std::fs::remove_dir_all(&dir);
     app.finish().await
 }
