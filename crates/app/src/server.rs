@@ -71,26 +71,15 @@ const KEEP_ALIVE: Duration = Duration::from_secs(5);
 const CLEANUP_POLL: Duration = Duration::from_secs(1);
 /// How often due push deliveries are looked for (and written receipts counted).
 const PUSH_POLL: Duration = Duration::from_millis(200);
-/// Loops working the notifications of new messages.
+/// Loops working the notifications of the messages this node stores, handed over in memory.
 const MESSAGE_PUSH_LOOPS: usize = 3;
+/// How often notifications are looked for in the queue (those whose node stopped before
+/// they were done, retries, and those stored while the hand-off was full).
+const MESSAGE_PUSH_POLL: Duration = Duration::from_secs(1);
 
 /// Runs a durable job queue in the background: `run_once` again at once while it finds
 /// jobs, else after `poll`; a failure is logged and retried after `poll`.
 fn poll_jobs<F, Fut>(what: &'static str, poll: Duration, run_once: F) -> tokio::task::JoinHandle<()>
-where
-    F: Fn() -> Fut + Send + 'static,
-    Fut: std::future::Future<Output = anyhow::Result<usize>> + Send,
-{
-    poll_jobs_nudged(what, poll, None, run_once)
-}
-
-/// [`poll_jobs`] that also wakes when `nudge` is notified (new work was just committed).
-fn poll_jobs_nudged<F, Fut>(
-    what: &'static str,
-    poll: Duration,
-    nudge: Option<std::sync::Arc<tokio::sync::Notify>>,
-    run_once: F,
-) -> tokio::task::JoinHandle<()>
 where
     F: Fn() -> Fut + Send + 'static,
     Fut: std::future::Future<Output = anyhow::Result<usize>> + Send,
@@ -102,15 +91,7 @@ where
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %format!("{e:#}"), what),
             }
-            match &nudge {
-                Some(nudge) => {
-                    tokio::select! {
-                        () = tokio::time::sleep(poll) => {}
-                        () = nudge.notified() => {}
-                    }
-                }
-                None => tokio::time::sleep(poll).await,
-            }
+            tokio::time::sleep(poll).await;
         }
     })
 }
@@ -172,7 +153,6 @@ pub async fn start(config: Config) -> anyhow::Result<RunningServer> {
         services.push_retries.clone(),
         services.message_pushes.clone(),
     );
-    let push_nudge = services.push_nudge.clone();
     let rate_limits = std::sync::Arc::new(RateLimits::new(config.limits.clone()));
     let state = ApiState {
         users: services.users,
@@ -269,23 +249,25 @@ pub async fn start(config: Config) -> anyhow::Result<RunningServer> {
         let cleanup = cleanup.clone();
         async move { cleanup.run_once().await.map_err(|e| e.0) }
     });
-    // Notifications of new messages have loops of their own, woken as soon as messages are
-    // stored: a long task delivery never holds them up, and while one loop sends its wave
-    // the other reads the next (they lease disjoint jobs).
-    let message_pushes: Vec<_> = (0..MESSAGE_PUSH_LOOPS)
+    // Notifications of new messages have loops of their own, which take the messages this
+    // node stores as they are handed over: a long task delivery never holds them up, and
+    // while one loop sends its wave another takes the next. One more loop polls the queue.
+    let mut message_push_loops: Vec<_> = (0..MESSAGE_PUSH_LOOPS)
         .map(|_| {
             let messages = message_pushes.clone();
-            poll_jobs_nudged(
-                "message pushes",
-                PUSH_POLL,
-                Some(push_nudge.clone()),
-                move || {
-                    let messages = messages.clone();
-                    async move { messages.run_once().await.map_err(|e| e.0) }
-                },
-            )
+            tokio::spawn(async move {
+                loop {
+                    if let Err(e) = messages.run_handed().await {
+                        tracing::warn!(error = %format!("{:#}", e.0), "message pushes");
+                    }
+                }
+            })
         })
         .collect();
+    message_push_loops.push(poll_jobs("message pushes", MESSAGE_PUSH_POLL, move || {
+        let messages = message_pushes.clone();
+        async move { messages.run_once().await.map_err(|e| e.0) }
+    }));
     let push = poll_jobs("push deliveries", PUSH_POLL, move || {
         let (push, deliveries, retries) =
             (push.clone(), push_deliveries.clone(), push_retries.clone());
@@ -315,6 +297,6 @@ pub async fn start(config: Config) -> anyhow::Result<RunningServer> {
         sweeper,
         file_cleanup,
         push,
-        message_pushes,
+        message_pushes: message_push_loops,
     })
 }

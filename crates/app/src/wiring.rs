@@ -9,7 +9,7 @@ use tidings_files::{Files, FilesDeps, TicketKey};
 use tidings_gateway::{Fanout, Hub, LivePushes, LocalBus};
 use tidings_groups::{Groups, GroupsDeps};
 use tidings_http::Readiness;
-use tidings_kernel::jobs::RetryPolicy;
+use tidings_kernel::jobs::{HandOff, RetryPolicy};
 use tidings_kernel::{Clock, IdGenerator, SnowflakeIds, SystemClock};
 use tidings_messaging::batched_audience::BatchedAudience;
 use tidings_messaging::group_commit::GroupCommit;
@@ -22,35 +22,10 @@ use tidings_users::{BcryptHasher, LocalTokenCache, Users, UsersDeps, UsersPolicy
 
 use crate::Config;
 
-/// Tells the push task that messages were stored, so their notifications go out at once
-/// instead of at the next poll; live delivery is unchanged.
-struct NudgePush {
-    events: Arc<dyn tidings_messaging::ports::MessageEvents>,
-    nudge: Arc<tokio::sync::Notify>,
-}
-
-#[async_trait]
-impl tidings_messaging::ports::MessageEvents for NudgePush {
-    async fn delivered(
-        &self,
-        app: &tidings_kernel::AppId,
-        message: &tidings_messaging::model::Message,
-        deliveries: &[tidings_messaging::model::Delivery],
-    ) {
-        self.events.delivered(app, message, deliveries).await;
-        self.nudge.notify_one();
-    }
-
-    async fn read(
-        &self,
-        app: &tidings_kernel::AppId,
-        reader: tidings_kernel::UserId,
-        conversation: i64,
-        message: i64,
-    ) {
-        self.events.read(app, reader, conversation, message).await;
-    }
-}
+/// At most this many messages wait in memory for their notifications (about 100 bytes
+/// each); the messages stored while it is full are queued due at once, for the loop that
+/// polls.
+const MESSAGE_PUSH_HANDOFF: usize = 65_536;
 
 /// At most this many user tokens are remembered (about 200 bytes each).
 const TOKEN_CACHE_CAPACITY: usize = 100_000;
@@ -84,8 +59,6 @@ pub(crate) struct Services {
     pub push_retries: Retries,
     /// Notifies new messages' receivers on devices without a connection.
     pub message_pushes: MessagePushes,
-    /// Notified when messages were stored (the push task wakes at once).
-    pub push_nudge: Arc<tokio::sync::Notify>,
     /// This node's gateway connections.
     pub hub: Arc<Hub>,
     pub webhooks: Webhooks,
@@ -96,7 +69,17 @@ pub(crate) fn services(
     config: &Config,
     file_key: TicketKey,
 ) -> anyhow::Result<Services> {
-    let store = Arc::new(store.clone());
+    // Messages come fast: a larger wave per run than the default 64. A wave may hold many
+    // slow vendor requests (each up to about 30 s with its quick retries, 64 at a time): a
+    // longer lease, so no other runner takes a wave still at work. The messages this node
+    // stores are leased to it and handed over in memory, at most MESSAGE_PUSH_HANDOFF waiting.
+    let message_push_policy = RetryPolicy {
+        batch: 256,
+        lease_ms: 5 * 60_000,
+        ..RetryPolicy::default()
+    };
+    let handoff = Arc::new(HandOff::new(&message_push_policy, MESSAGE_PUSH_HANDOFF));
+    let store = Arc::new(store.clone().handing_off_message_pushes(handoff.clone()));
     let ids: Arc<dyn IdGenerator> = Arc::new(SnowflakeIds::new(config.node_id));
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     // One node: events go straight to this node's hub (a NATS bus replaces LocalBus for
@@ -181,18 +164,8 @@ pub(crate) fn services(
         clock: clock.clone(),
     });
     let push_deliveries = push.deliveries(store.clone(), RetryPolicy::default());
+    let message_pushes = push.message_pushes(store.clone(), message_push_policy, handoff);
     // From 1 s, doubling, 12 attempts: a vendor away for up to about an hour loses nothing.
-    // Messages come fast: a larger wave per run than the default 64.
-    // A wave may hold many slow vendor requests (each up to about 30 s with its quick
-    // retries, 64 at a time): a longer lease, so no other loop takes a wave still at work.
-    let message_pushes = push.message_pushes(
-        store.clone(),
-        RetryPolicy {
-            batch: 256,
-            lease_ms: 5 * 60_000,
-            ..RetryPolicy::default()
-        },
-    );
     let push_retries = push.retries(
         store.clone(),
         RetryPolicy {
@@ -200,7 +173,6 @@ pub(crate) fn services(
             ..RetryPolicy::default()
         },
     );
-    let push_nudge = Arc::new(tokio::sync::Notify::new());
     let messages = GroupCommit::new(store.clone(), &config.group_commit);
     let messaging = Messaging::new(MessagingDeps {
         store: Arc::new(messages),
@@ -209,10 +181,7 @@ pub(crate) fn services(
             config.group_commit.writers,
             config.group_commit.max_batch,
         )),
-        events: Arc::new(NudgePush {
-            events: fanout,
-            nudge: push_nudge.clone(),
-        }),
+        events: fanout,
         ids,
         clock,
         policy: MessagingPolicy::default(),
@@ -229,7 +198,6 @@ pub(crate) fn services(
         push_deliveries,
         push_retries,
         message_pushes,
-        push_nudge,
         hub,
         webhooks,
     })

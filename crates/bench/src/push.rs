@@ -107,6 +107,7 @@ pub async fn phase(
         "\npush: {n} devices registered with APNs tokens in {:.1} s",
         made.elapsed().as_secs_f64()
     );
+    server.analyze().await?;
     let before = mock.push_count();
     let client = reqwest::Client::new();
     let started = Instant::now();

@@ -6,6 +6,12 @@
 //!
 //! The store implements [`JobQueue`] for each kind of job, the adapter that does the work
 //! implements [`JobHandler`], and [`JobRunner::run_once`] is called in a loop.
+//!
+//! Jobs that should start at once need not wait for a runner to find them: the code that
+//! queues them can lease them to its own node in the same write and hand them over in
+//! memory ([`HandOff`]), where [`JobRunner::run_handed`] takes them without reading the
+//! queue. The rows stay the truth: a job whose node stops before it is done is taken by a
+//! polling runner once its lease ends.
 
 use std::marker::PhantomData;
 use std::sync::Arc;
@@ -59,6 +65,79 @@ pub struct Leased<J> {
     pub id: i64,
     pub attempts: i64,
     pub job: J,
+}
+
+/// A job its creator leased to this node when it queued it, handed over in memory.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Handed<J> {
+    /// The end of the lease written with the job.
+    pub until: Timestamp,
+    pub job: Leased<J>,
+}
+
+/// Jobs handed over in memory from the code that queues them to this node's runners (see
+/// the module documentation), bounded: when it is full, jobs are queued due at once
+/// instead, for the runners that poll.
+pub struct HandOff<J> {
+    lease_ms: i64,
+    sender: tokio::sync::mpsc::Sender<Handed<J>>,
+    receiver: tokio::sync::Mutex<tokio::sync::mpsc::Receiver<Handed<J>>>,
+}
+
+impl<J: Send> HandOff<J> {
+    /// A hand-off of at most `capacity` jobs waiting, leased for `policy`'s lease (the
+    /// policy of the runner that takes them).
+    pub fn new(policy: &RetryPolicy, capacity: usize) -> Self {
+        let (sender, receiver) = tokio::sync::mpsc::channel(capacity.max(1));
+        Self {
+            lease_ms: policy.lease_ms,
+            sender,
+            receiver: tokio::sync::Mutex::new(receiver),
+        }
+    }
+
+    /// Room for `n` jobs about to be queued (all or none): `None` when `n` is 0 or the
+    /// hand-off has no room for them, and the jobs are then queued due at once. Unused room
+    /// is given back when the reservation is dropped (as when the queueing write fails).
+    pub fn reserve(&self, n: usize) -> Option<Reservation<'_, J>> {
+        if n == 0 {
+            return None;
+        }
+        let permits = self.sender.try_reserve_many(n).ok()?;
+        Some(Reservation {
+            permits,
+            lease_ms: self.lease_ms,
+        })
+    }
+
+    /// Waits for handed jobs and takes up to `limit` of them.
+    async fn take(&self, limit: usize) -> Vec<Handed<J>> {
+        let mut receiver = self.receiver.lock().await;
+        let mut taken = Vec::with_capacity(limit);
+        receiver.recv_many(&mut taken, limit.max(1)).await;
+        taken
+    }
+}
+
+/// Room reserved in a [`HandOff`] for jobs being queued.
+pub struct Reservation<'a, J> {
+    permits: tokio::sync::mpsc::PermitIterator<'a, Handed<J>>,
+    lease_ms: i64,
+}
+
+impl<J> Reservation<'_, J> {
+    /// How long the jobs are to be leased when queued: due at their creation time plus
+    /// this.
+    pub fn lease_ms(&self) -> i64 {
+        self.lease_ms
+    }
+
+    /// Hands the jobs over, once their rows are written (as many as were reserved).
+    pub fn hand(self, jobs: impl IntoIterator<Item = Handed<J>>) {
+        for (permit, job) in self.permits.zip(jobs) {
+            permit.send(job);
+        }
+    }
 }
 
 /// The durable queue of one kind of job `J`.
@@ -154,6 +233,31 @@ where
             .queue
             .lease_due(now, now.plus_ms(self.policy.lease_ms), self.policy.batch)
             .await?;
+        self.work(jobs).await
+    }
+
+    /// Waits for jobs handed over in `handoff` and works them as [`Self::run_once`] does its
+    /// wave, without reading the queue; answers how many were worked. A job whose lease is
+    /// more than half gone (it waited that long in memory) is left to the polling runners,
+    /// which take it when its lease ends: working it now could overlap with them.
+    ///
+    /// # Errors
+    /// The queue's error when an outcome cannot be recorded.
+    pub async fn run_handed(&self, handoff: &HandOff<J>) -> Result<usize, Q::Error> {
+        let handed = handoff
+            .take(usize::try_from(self.policy.batch).unwrap_or(1))
+            .await;
+        let now = self.clock.now();
+        let jobs = handed
+            .into_iter()
+            .filter(|h| h.until.0.saturating_sub(now.0) > self.policy.lease_ms / 2)
+            .map(|h| h.job)
+            .collect();
+        self.work(jobs).await
+    }
+
+    /// Works leased jobs: the handler takes them as one wave, then each outcome is recorded.
+    async fn work(&self, jobs: Vec<Leased<J>>) -> Result<usize, Q::Error> {
         if jobs.is_empty() {
             return Ok(0);
         }
@@ -289,6 +393,52 @@ mod tests {
         );
         assert_eq!(runner.run_once().await, Err("disk full".to_owned()));
         assert_eq!(*queue.done.lock().map_err(|e| e.to_string())?, vec![1, 3]);
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn handed_jobs_are_worked_without_reading_the_queue_unless_their_lease_is_half_gone()
+    -> Result<(), String> {
+        let queue = Arc::new(Recorded::default());
+        let mut clock = MockClock::new();
+        clock.expect_now().return_const(Timestamp(10_000));
+        let policy = RetryPolicy::default();
+        let runner = JobRunner::new(
+            queue.clone(),
+            Arc::new(SucceedsOn("ok")),
+            Arc::new(clock),
+            policy.clone(),
+        );
+        let handoff = HandOff::new(&policy, 3);
+        // More than the room: none of them is handed (they are queued due at once).
+        assert!(handoff.reserve(4).is_none());
+        assert!(handoff.reserve(0).is_none());
+        let reserved = handoff.reserve(3).ok_or("no room")?;
+        assert_eq!(reserved.lease_ms(), 60_000);
+        let handed = |id, job, until| Handed {
+            until: Timestamp(until),
+            job: Leased {
+                id,
+                attempts: 0,
+                job,
+            },
+        };
+        reserved.hand([
+            handed(1, "ok", 70_000),
+            handed(2, "bad", 70_000),
+            // At 10,000, less than half of its 60 s lease is left: the pollers' job.
+            handed(3, "ok", 39_999),
+        ]);
+        assert_eq!(runner.run_handed(&handoff).await, Ok(2));
+        assert_eq!(*queue.done.lock().map_err(|e| e.to_string())?, vec![1]);
+        let failed = queue.failed.lock().map_err(|e| e.to_string())?.clone();
+        assert_eq!(
+            failed,
+            vec![(2, 1, Some(Timestamp(11_000)), "HTTP 500".to_owned())]
+        );
+        // The room is back once the jobs are taken; a reservation dropped unused gives it back.
+        drop(handoff.reserve(3).ok_or("no room after taking")?);
+        assert!(handoff.reserve(3).is_some());
         Ok(())
     }
 

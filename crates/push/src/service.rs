@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use tidings_kernel::jobs::{JobHandler, JobQueue, JobRunner, RetryPolicy};
+use tidings_kernel::jobs::{HandOff, JobHandler, JobQueue, JobRunner, RetryPolicy};
 use tidings_kernel::{AppId, Clock, DeviceSn, IdGenerator, Principal, UserId};
 
 use futures_util::StreamExt as _;
@@ -234,15 +234,19 @@ impl Push {
         }
     }
 
-    /// The runner of the queue of messages to notify offline receivers of.
+    /// The runner of the queue of messages to notify offline receivers of, and of the
+    /// messages handed over in `handoff` by the store that queued them (made with the same
+    /// `policy`).
     pub fn message_pushes(
         &self,
         queue: Arc<dyn MessagePushQueue>,
         policy: RetryPolicy,
+        handoff: Arc<HandOff<MessagePush>>,
     ) -> MessagePushes {
         let handler: Arc<dyn JobHandler<MessagePush>> = Arc::new(self.clone());
         MessagePushes {
             runner: JobRunner::new(queue, handler, self.deps.clock.clone(), policy),
+            handoff,
         }
     }
 
@@ -688,6 +692,7 @@ impl JobHandler<MessagePush> for Push {
 #[derive(Clone)]
 pub struct MessagePushes {
     runner: JobRunner<MessagePush, dyn MessagePushQueue, dyn JobHandler<MessagePush>>,
+    handoff: Arc<HandOff<MessagePush>>,
 }
 
 impl MessagePushes {
@@ -697,6 +702,15 @@ impl MessagePushes {
     /// [`RepoError`] when the queue cannot be read or updated.
     pub async fn run_once(&self) -> Result<usize, RepoError> {
         self.runner.run_once().await
+    }
+
+    /// Waits for messages handed over by the store that queued them, and works them: how
+    /// many were worked.
+    ///
+    /// # Errors
+    /// [`RepoError`] when an outcome cannot be recorded.
+    pub async fn run_handed(&self) -> Result<usize, RepoError> {
+        self.runner.run_handed(&self.handoff).await
     }
 }
 

@@ -14,6 +14,8 @@ use diesel_async::{
     AsyncConnection, AsyncMigrationHarness, AsyncPgConnection, SimpleAsyncConnection,
 };
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+use tidings_kernel::jobs::HandOff;
+use tidings_push::offline::MessagePush;
 
 pub(crate) type SqliteConn = SyncConnectionWrapper<SqliteConnection>;
 
@@ -87,6 +89,9 @@ pub struct Store {
     url: DatabaseUrl,
     /// SQLite's in-process turn to write (see [`Store::write_turn`]).
     writes: std::sync::Arc<tokio::sync::Mutex<()>>,
+    /// Where the messages this store queues for notification are handed over to this
+    /// node's runners (see [`Store::handing_off_message_pushes`]).
+    pub(crate) message_push_handoff: Option<std::sync::Arc<HandOff<MessagePush>>>,
 }
 
 /// Runs `$body` with `$conn` bound to a pooled connection of whichever backend is
@@ -182,7 +187,21 @@ impl Store {
             pools,
             url: url.clone(),
             writes: std::sync::Arc::default(),
+            message_push_handoff: None,
         })
+    }
+
+    /// This store, queuing the messages it stores for notification leased to this node and
+    /// handing them over in `handoff` (from which a runner with the lease of the hand-off's
+    /// policy works them at once), rather than due for a runner to find. Without it, they
+    /// are queued due at once.
+    #[must_use]
+    pub fn handing_off_message_pushes(
+        mut self,
+        handoff: std::sync::Arc<HandOff<MessagePush>>,
+    ) -> Self {
+        self.message_push_handoff = Some(handoff);
+        self
     }
 
     /// On SQLite, waits for this process's turn to write, first come first served; `None` on

@@ -1054,10 +1054,16 @@ mod groups {
 }
 
 mod messages {
+    use std::sync::Arc;
+
     use tidings_kernel::AppId;
+    use tidings_kernel::jobs::{HandOff, JobHandler, JobQueue, JobRunner, RetryPolicy};
     use tidings_kernel::{GroupId, Timestamp, UserId};
     use tidings_messaging::model::{ContentType, Message, Recipient, Target};
     use tidings_messaging::ports::{Append, Appended, Audience, DirectQuery, MessageStore};
+    use tidings_push::model::{Credential, Notifier, Provider, SecretText};
+    use tidings_push::offline::MessagePush;
+    use tidings_push::ports::CredentialRepository;
     use tidings_store::{Store, store_test};
     use tidings_users::ports::UserRepository;
 
@@ -1302,6 +1308,88 @@ mod messages {
         Ok(())
     }
     store_test!(a_batch_of_sends_shares_one_transaction_and_each_gets_its_outcome);
+
+    /// Records the messages a runner hands it.
+    #[derive(Default)]
+    struct Notified(std::sync::Mutex<Vec<MessagePush>>);
+
+    #[async_trait::async_trait]
+    impl JobHandler<MessagePush> for Notified {
+        async fn handle(&self, job: &MessagePush) -> Result<(), String> {
+            self.0.lock().map_err(|e| e.to_string())?.push(job.clone());
+            Ok(())
+        }
+    }
+
+    struct At(Timestamp);
+
+    impl tidings_kernel::Clock for At {
+        fn now(&self) -> Timestamp {
+            self.0
+        }
+    }
+
+    async fn due_messages(store: &Store, now: i64) -> anyhow::Result<Vec<i64>> {
+        let due = JobQueue::<MessagePush>::lease_due(store, Timestamp(now), Timestamp(now + 1), 10)
+            .await?;
+        Ok(due.iter().map(|d| d.job.message).collect())
+    }
+
+    /// The messages of an app with push credentials are queued for notification (not read
+    /// acks): with a hand-off, leased to this node and handed over once stored (while it has
+    /// room), else due at once.
+    async fn messages_to_notify_are_handed_over_or_queued_due(store: Store) -> anyhow::Result<()> {
+        let app = users(&store).await?;
+        let a = &app.id;
+        let apns = Notifier {
+            provider: Provider::Apns,
+            name: "apns".into(),
+            app_id: "com.example".into(),
+            app_key: "KEY".into(),
+        };
+        let credential = Credential {
+            notifier: apns,
+            settings: "{}".into(),
+            secret: SecretText("secret".into()),
+        };
+        store.put_credential(a, &credential).await?;
+        let policy = RetryPolicy::default();
+        let handoff = Arc::new(HandOff::new(&policy, 1));
+        let handing = store.clone().handing_off_message_pushes(handoff.clone());
+        send(&handing, a, message(30, ANN, BOB, ContentType::Text)).await?;
+        send(&handing, a, message(31, ANN, BOB, ContentType::ReadAck)).await?;
+        // The hand-off is full: due at once.
+        send(&handing, a, message(32, ANN, BOB, ContentType::Text)).await?;
+        // Without one: due at once.
+        send(&store, a, message(33, ANN, BOB, ContentType::Text)).await?;
+        assert_eq!(due_messages(&store, 100).await?, vec![32, 33]);
+
+        let notified = Arc::new(Notified::default());
+        let runner = JobRunner::new(
+            Arc::new(store.clone()),
+            notified.clone(),
+            Arc::new(At(Timestamp(1_000))),
+            policy,
+        );
+        assert_eq!(runner.run_handed(&handoff).await?, 1);
+        let seen = notified
+            .0
+            .lock()
+            .map_err(|e| anyhow::anyhow!("{e}"))?
+            .clone();
+        assert_eq!(
+            seen,
+            vec![MessagePush {
+                app: a.clone(),
+                message: 30
+            }]
+        );
+        // Its lease (60 s from its creation) has ended, but it is done: only the others,
+        // whose short leases ended too, are due.
+        assert_eq!(due_messages(&store, 70_000).await?, vec![32, 33]);
+        Ok(())
+    }
+    store_test!(messages_to_notify_are_handed_over_or_queued_due);
 
     async fn dedup_recall_edit_and_the_audience(store: Store) -> anyhow::Result<()> {
         let app = users(&store).await?;

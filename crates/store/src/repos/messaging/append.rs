@@ -8,9 +8,12 @@ use diesel::prelude::*;
 use diesel::sql_types::Bool;
 use diesel::upsert::excluded;
 use diesel_async::{AsyncConnection, RunQueryDsl};
+use tidings_kernel::jobs::{Handed, Leased};
+use tidings_kernel::{AppId, Timestamp};
 use tidings_messaging::RepoError;
 use tidings_messaging::model::{ContentType, Delivery, Message, Target};
 use tidings_messaging::ports::{Append, Appended};
+use tidings_push::offline::MessagePush;
 
 use crate::Store;
 use crate::db::{Pools, pool_error};
@@ -53,6 +56,9 @@ struct NewMessage<'a> {
 #[derive(Insertable)]
 #[diesel(table_name = message_pushes)]
 struct NewMessagePush<'a> {
+    /// The message's id: a message has one such job, and its id is known before the row is
+    /// written (the node that hands the job over in memory names it so).
+    id: i64,
     app_id: &'a str,
     message_id: i64,
     attempts: i64,
@@ -184,7 +190,7 @@ macro_rules! load_rows {
 /// The batch's transaction on `$conn`, inserting in `$mode` (`batched` or `row_by_row`):
 /// every send's dedup claim and, for each send stored, the deliveries of its messages.
 macro_rules! append_transaction {
-    ($conn:expr, $mode:ident, $batch:ident) => {
+    ($conn:expr, $mode:ident, $batch:ident, $handoff:expr) => {
         $conn
             .transaction(async |c| {
                 // Claim each transaction id first, in batch order: a concurrent send with
@@ -259,7 +265,7 @@ macro_rules! append_transaction {
                     .flat_map(|a| a.sends.iter().map(|(m, _)| (a.app.as_str(), m)))
                     .collect();
                 if sent.is_empty() {
-                    return Ok::<_, diesel::result::Error>((claims, Vec::new()));
+                    return Ok::<_, diesel::result::Error>((claims, Vec::new(), None));
                 }
 
                 let rows: Vec<NewMessage<'_>> = sent
@@ -323,23 +329,49 @@ macro_rules! append_transaction {
                 .values(r));
 
                 // Queued for notifications to offline devices, in this transaction, for
-                // apps with vendor credentials: messages, not operations or commands.
-                let pushes: Vec<NewMessagePush<'_>> = sent
+                // apps with vendor credentials: messages, not operations or commands. With
+                // room in this node's hand-off, they are leased to this node and handed over
+                // once stored (no runner has to find them); else due at once.
+                let notified: Vec<(&AppId, &Message)> = stored
                     .iter()
-                    .filter(|(app, m)| pushing.contains(*app) && notifies(m.content_type))
+                    .flat_map(|a| a.sends.iter().map(|(m, _)| (&a.app, m)))
+                    .filter(|(app, m)| pushing.contains(app.as_str()) && notifies(m.content_type))
+                    .collect();
+                let reserved = $handoff.and_then(|h| h.reserve(notified.len()));
+                let lease = reserved.as_ref().map_or(0, |r| r.lease_ms());
+                let pushes: Vec<NewMessagePush<'_>> = notified
+                    .iter()
                     .map(|(app, m)| NewMessagePush {
-                        app_id: app,
+                        id: m.id,
+                        app_id: app.as_str(),
                         message_id: m.id,
                         attempts: 0,
-                        next_attempt_at: m.created_at.0,
+                        next_attempt_at: m.created_at.0.saturating_add(lease),
                         failed: false,
                         last_error: "",
                     })
                     .collect();
-                insert_rows!($mode, c, pushes, 6, |r| diesel::insert_into(
+                insert_rows!($mode, c, pushes, 7, |r| diesel::insert_into(
                     message_pushes::table
                 )
                 .values(r));
+                let handed = reserved.map(|r| {
+                    let jobs = notified
+                        .iter()
+                        .map(|(app, m)| Handed {
+                            until: Timestamp(m.created_at.0.saturating_add(lease)),
+                            job: Leased {
+                                id: m.id,
+                                attempts: 0,
+                                job: MessagePush {
+                                    app: (*app).clone(),
+                                    message: m.id,
+                                },
+                            },
+                        })
+                        .collect::<Vec<_>>();
+                    (r, jobs)
+                });
 
                 // Each recipient's positions: one upsert per user takes as many as the
                 // batch delivers to that user, under that user's row lock. Rows go in user
@@ -446,7 +478,7 @@ macro_rules! append_transaction {
                     conversation_reads::read_position
                         .eq(excluded(conversation_reads::read_position))
                 ));
-                Ok((claims, deliveries))
+                Ok((claims, deliveries, handed))
             })
             .await
     };
@@ -455,18 +487,23 @@ macro_rules! append_transaction {
 impl Store {
     /// [`tidings_messaging::ports::MessageStore::append_batch`].
     pub(crate) async fn store_batch(&self, batch: &[Append]) -> Result<Vec<Appended>, RepoError> {
-        let (claims, deliveries) = match &self.pools {
+        let handoff = self.message_push_handoff.as_deref();
+        let (claims, deliveries, handed) = match &self.pools {
             Pools::Pg(pool) => {
                 let mut conn = pool.get().await.map_err(pool_error)?;
-                append_transaction!(&mut *conn, batched, batch)
+                append_transaction!(&mut *conn, batched, batch, handoff)
             }
             Pools::Sqlite(pool) => {
                 let _turn = self.write_turn().await;
                 let mut conn = pool.get().await.map_err(pool_error)?;
-                append_transaction!(&mut *conn, row_by_row, batch)
+                append_transaction!(&mut *conn, row_by_row, batch, handoff)
             }
         }
         .map_err(err)?;
+        // Committed: the notifications leased to this node are handed over.
+        if let Some((reserved, jobs)) = handed {
+            reserved.hand(jobs);
+        }
         let mut deliveries = deliveries.into_iter();
         Ok(claims
             .into_iter()
