@@ -8,7 +8,7 @@ use diesel::prelude::*;
 use diesel::sql_types::Bool;
 use diesel::upsert::excluded;
 use diesel_async::{AsyncConnection, RunQueryDsl};
-use tidings_kernel::jobs::{Handed, Leased};
+use tidings_kernel::jobs::{HandOff, Handed, Leased};
 use tidings_kernel::{AppId, Timestamp};
 use tidings_messaging::RepoError;
 use tidings_messaging::model::{ContentType, Delivery, Message, Target};
@@ -154,17 +154,18 @@ struct NewReadPosition<'a> {
 type Claims = Vec<Option<Vec<i64>>>;
 
 /// Inserts `$rows` with `$insert` (a statement of the rows `$r` it takes). PostgreSQL takes
-/// many rows per statement, each statement being a round trip; on SQLite a statement costs
-/// no round trip (and diesel-async cannot batch its inserts), so it takes one row each.
+/// many rows per statement (`batched`), each statement being a round trip; SQLite's
+/// statements run in the process, on the connection's blocking thread (`blocking`), one row
+/// each.
 macro_rules! insert_rows {
     (batched, $c:ident, $rows:expr, $columns:expr, |$r:ident| $insert:expr) => {
         for $r in $rows.chunks(rows_per_statement($columns)) {
             $insert.execute($c).await?;
         }
     };
-    (row_by_row, $c:ident, $rows:expr, $columns:expr, |$r:ident| $insert:expr) => {
+    (blocking, $c:ident, $rows:expr, $columns:expr, |$r:ident| $insert:expr) => {
         for $r in $rows.iter() {
-            $insert.execute($c).await?;
+            $insert.execute($c)?;
         }
     };
 }
@@ -178,21 +179,23 @@ macro_rules! load_rows {
         }
         all
     }};
-    (row_by_row, $c:ident, $rows:expr, $columns:expr, |$r:ident| $insert:expr) => {{
+    (blocking, $c:ident, $rows:expr, $columns:expr, |$r:ident| $insert:expr) => {{
         let mut all = Vec::new();
         for $r in $rows.iter() {
-            all.push($insert.get_result($c).await?);
+            all.push($insert.get_result($c)?);
         }
         all
     }};
 }
 
-/// The batch's transaction on `$conn`, inserting in `$mode` (`batched` or `row_by_row`):
+/// The batch's transaction on `$conn`, inserting in `$mode` (`batched` or `blocking`):
 /// every send's dedup claim and, for each send stored, the deliveries of its messages.
+/// Written once for an async connection (`[async]` closure, `[.await]` after each
+/// statement) and a blocking one (`[]`, `[]`), where it runs without awaiting.
 macro_rules! append_transaction {
-    ($conn:expr, $mode:ident, $batch:ident, $handoff:expr) => {
+    ($conn:expr, $mode:ident, $batch:ident, $handoff:expr, [$($closure:tt)*], [$($wait:tt)*]) => {
         $conn
-            .transaction(async |c| {
+            .transaction($($closure)* |c| {
                 // Claim each transaction id first, in batch order: a concurrent send with
                 // the same id waits on this row (PostgreSQL) or on the write lock
                 // (SQLite), then finds it; a repeat within this batch finds the first.
@@ -230,7 +233,7 @@ macro_rules! append_transaction {
                         ))
                         .do_nothing()
                         .execute(c)
-                        .await?;
+                        $($wait)*?;
                     // An existing claim older than the window is taken over.
                     let taken_over = claimed == 0
                         && diesel::update(key.filter(message_dedup::created_at.lt(since.0)))
@@ -239,11 +242,11 @@ macro_rules! append_transaction {
                                 message_dedup::created_at.eq(now),
                             ))
                             .execute(c)
-                            .await?
+                            $($wait)*?
                             == 1;
                     if claimed == 0 && !taken_over {
                         let earlier: String =
-                            key.select(message_dedup::message_ids).first(c).await?;
+                            key.select(message_dedup::message_ids).first(c)$($wait)*?;
                         claims.push(Some(
                             earlier
                                 .split(',')
@@ -294,7 +297,7 @@ macro_rules! append_transaction {
                             .select((push_credentials::app_id, diesel::dsl::sql::<Bool>("FALSE"))),
                     )
                     .load(c)
-                    .await?;
+                    $($wait)*?;
                 let hooked: HashSet<&str> = outboxes
                     .iter()
                     .filter(|(_, hook)| *hook)
@@ -480,30 +483,41 @@ macro_rules! append_transaction {
                 ));
                 Ok((claims, deliveries, handed))
             })
-            .await
+            $($wait)*
     };
 }
 
 impl Store {
     /// [`tidings_messaging::ports::MessageStore::append_batch`].
     pub(crate) async fn store_batch(&self, batch: &[Append]) -> Result<Vec<Appended>, RepoError> {
-        let handoff = self.message_push_handoff.as_deref();
-        let (claims, deliveries, handed) = match &self.pools {
+        let (claims, deliveries) = match &self.pools {
             Pools::Pg(pool) => {
+                let handoff = self.message_push_handoff.as_deref();
                 let mut conn = pool.get().await.map_err(pool_error)?;
-                append_transaction!(&mut *conn, batched, batch, handoff)
+                let (claims, deliveries, handed) = append_transaction!(
+                    &mut *conn,
+                    batched,
+                    batch,
+                    handoff,
+                    [async],
+                    [.await]
+                )
+                .map_err(err)?;
+                // Committed: the notifications leased to this node are handed over.
+                if let Some((reserved, jobs)) = handed {
+                    reserved.hand(jobs);
+                }
+                (claims, deliveries)
             }
             Pools::Sqlite(pool) => {
                 let _turn = self.write_turn().await;
                 let mut conn = pool.get().await.map_err(pool_error)?;
-                append_transaction!(&mut *conn, row_by_row, batch, handoff)
+                let (batch, handoff) = (batch.to_vec(), self.message_push_handoff.clone());
+                conn.spawn_blocking(move |conn| blocking::append(conn, &batch, handoff.as_deref()))
+                    .await
+                    .map_err(err)?
             }
-        }
-        .map_err(err)?;
-        // Committed: the notifications leased to this node are handed over.
-        if let Some((reserved, jobs)) = handed {
-            reserved.hand(jobs);
-        }
+        };
         let mut deliveries = deliveries.into_iter();
         Ok(claims
             .into_iter()
@@ -512,5 +526,28 @@ impl Store {
                 None => Appended::Stored(deliveries.next().unwrap_or_default()),
             })
             .collect())
+    }
+}
+
+/// SQLite's batch transaction, run in one call on the connection's blocking thread: every
+/// statement of a batch without a trip between threads (each costs two wake-ups, and the
+/// single writer waits through all of them).
+mod blocking {
+    use diesel::{Connection as _, RunQueryDsl, SqliteConnection};
+
+    use super::*;
+
+    pub(super) fn append(
+        conn: &mut SqliteConnection,
+        batch: &[Append],
+        handoff: Option<&HandOff<MessagePush>>,
+    ) -> diesel::QueryResult<(Claims, Vec<Vec<Delivery>>)> {
+        let (claims, deliveries, handed) =
+            append_transaction!(conn, blocking, batch, handoff, [], [])?;
+        // Committed: the notifications leased to this node are handed over.
+        if let Some((reserved, jobs)) = handed {
+            reserved.hand(jobs);
+        }
+        Ok((claims, deliveries))
     }
 }
