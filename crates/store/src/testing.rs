@@ -137,6 +137,31 @@ pub async fn columns(
         .collect())
 }
 
+/// How SQLite's planner would run `sql` on this store (the `detail` lines of `EXPLAIN QUERY
+/// PLAN`, parameters left unbound); `None` on PostgreSQL.
+///
+/// # Errors
+/// When the statement cannot be planned.
+pub async fn sqlite_query_plan(store: &Store, sql: &str) -> anyhow::Result<Option<Vec<String>>> {
+    use diesel::QueryableByName;
+    use diesel::sql_types::Text;
+    use diesel_async::RunQueryDsl;
+
+    #[derive(QueryableByName)]
+    struct Step {
+        #[diesel(sql_type = Text)]
+        detail: String,
+    }
+    let crate::db::Pools::Sqlite(pool) = &store.pools else {
+        return Ok(None);
+    };
+    let mut conn = pool.get().await?;
+    let steps: Vec<Step> = diesel::sql_query(format!("EXPLAIN QUERY PLAN {sql}"))
+        .load(&mut *conn)
+        .await?;
+    Ok(Some(steps.into_iter().map(|s| s.detail).collect()))
+}
+
 /// The same server URL with another database name (the last path segment).
 fn replace_database(server: &str, name: &str) -> anyhow::Result<String> {
     let (base, query) = server

@@ -1,0 +1,2 @@
+-- Back to no statistics (measured ones included).
+DELETE FROM sqlite_stat1;
