@@ -5,10 +5,10 @@ use actix_web::web;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::envelope::{ApiResult, Envelope};
-use crate::error::ApiError;
+use crate::maxim::envelope::{ApiResult, Envelope};
+use crate::maxim::error::ApiError;
 use crate::state::ApiState;
-use crate::{Operation, op};
+use crate::surface::{Operation, op};
 
 pub(crate) fn operations() -> Vec<Operation> {
     let mut ops = op(&[Method::GET], "/healthz", healthz);
@@ -28,7 +28,7 @@ pub struct Health {
     responses((status = 200, body = Envelope<Health>)))]
 pub async fn healthz() -> ApiResult {
     let data = Health { status: "alive" };
-    crate::envelope::ok(data)
+    crate::maxim::envelope::ok(data)
 }
 
 /// The database answers: HTTP 200 when it does; when it does not, HTTP 503 with code 10009
@@ -38,7 +38,7 @@ pub async fn healthz() -> ApiResult {
         (status = 503, description = "the database does not answer: code 10009, `Retry-After`")))]
 pub async fn readyz(state: web::Data<ApiState>) -> ApiResult {
     if state.readiness.ready().await {
-        crate::envelope::ok(Health { status: "ready" })
+        crate::maxim::envelope::ok(Health { status: "ready" })
     } else {
         Err(ApiError::storage_unavailable())
     }

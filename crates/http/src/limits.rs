@@ -9,7 +9,7 @@
 //! logins do not queue behind it.
 //!
 //! Every refusal is [`Refused`] with the time after which a retry may succeed; the surfaces
-//! answer it as HTTP 429, code [`crate::error::code::RATE_LIMITED`], with `Retry-After`.
+//! answer it as HTTP 429, code [`crate::maxim::error::code::RATE_LIMITED`], with `Retry-After`.
 //! State is per node (a cluster multiplies the allowance by its node count) and is swept
 //! of idle keys every minute by the server ([`RateLimits::sweep`]), so it stays
 //! proportional to recent traffic.

@@ -45,8 +45,8 @@ use tokio::time::{Instant, Sleep};
 
 use super::TrustedProxies;
 use super::framing::Framing;
-use crate::envelope::Envelope;
-use crate::error::code;
+use crate::maxim::envelope::Envelope;
+use crate::maxim::error::code;
 
 /// How long a request head may take to arrive.
 #[derive(Clone, Copy, Debug)]

@@ -28,7 +28,7 @@ mod framing;
 
 pub use connection::{Connection, ConnectionLimiter, HeadDeadlines};
 
-use crate::error::ApiError;
+use crate::maxim::error::ApiError;
 use crate::state::ApiState;
 
 /// What a client may make the server wait for or hold.

@@ -10,7 +10,7 @@ use actix_web::{FromRequest, HttpRequest, web};
 use tidings_kernel::{AppId, GroupId, Principal, UserId};
 use tidings_users::DeviceGrant;
 
-use crate::error::{ApiError, code};
+use crate::maxim::error::{ApiError, code};
 use crate::state::ApiState;
 
 /// The authenticated caller, impersonation applied (NOTES.md §1).

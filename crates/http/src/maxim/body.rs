@@ -1,13 +1,9 @@
-//! Bodies that are not plain JSON objects: raw strings and optional JSON.
+//! MaxIM bodies that are not plain JSON objects: raw strings and optional JSON.
 
 use actix_web::web;
 use serde::de::DeserializeOwned;
 
-use crate::error::ApiError;
-
-pub(crate) fn payload_config(limit: usize) -> web::PayloadConfig {
-    web::PayloadConfig::new(limit)
-}
+use crate::maxim::error::ApiError;
 
 /// A raw text body (`/user/private`, `/user/public`). A body that is a JSON string literal
 /// (what JSON clients send) is unwrapped; anything else is taken as it is.

@@ -1,11 +1,11 @@
 //! The MaxIM answer envelope: `{code, message, data}`, HTTP 200 for business errors too.
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, Responder};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::error::ApiError;
+use crate::maxim::error::ApiError;
+use crate::reply::Reply;
 
 /// A MaxIM answer: `code` 200 is success; `message` is null on success.
 #[derive(Serialize, ToSchema)]
@@ -28,33 +28,6 @@ pub struct ListEnvelope<T> {
     pub version: i64,
 }
 
-/// A serialized JSON answer. Unlike `HttpResponse` it is `Send`, so handlers can run on the
-/// server's multi-thread runtime (see `crate::op`).
-#[derive(Debug)]
-pub struct Reply {
-    pub status: StatusCode,
-    pub body: Vec<u8>,
-}
-
-impl Reply {
-    pub fn json<T: Serialize>(status: StatusCode, value: &T) -> Result<Self, ApiError> {
-        let body = serde_json::to_vec(value).map_err(|e| {
-            ApiError::new(crate::error::code::INTERNAL, format!("serializing: {e}"))
-        })?;
-        Ok(Self { status, body })
-    }
-}
-
-impl Responder for Reply {
-    type Body = actix_web::body::BoxBody;
-
-    fn respond_to(self, _: &HttpRequest) -> HttpResponse {
-        HttpResponse::build(self.status)
-            .content_type("application/json")
-            .body(self.body)
-    }
-}
-
 /// A MaxIM paged answer with a top-level `cursor` (absent on the last page), `total` and
 /// `version` (reserved by the original; always 0).
 #[derive(Serialize, ToSchema)]
@@ -70,7 +43,7 @@ pub struct PageEnvelope<T> {
 
 /// A success page answer.
 pub fn ok_page<T: Serialize>(data: Vec<T>, cursor: Option<String>, total: i64) -> ApiResult {
-    Reply::json(
+    json(
         StatusCode::OK,
         &PageEnvelope {
             code: 200,
@@ -83,12 +56,22 @@ pub fn ok_page<T: Serialize>(data: Vec<T>, cursor: Option<String>, total: i64) -
     )
 }
 
-/// What every handler returns.
+/// `value` as a JSON answer with `status`.
+pub(crate) fn json<T: Serialize>(status: StatusCode, value: &T) -> ApiResult {
+    Reply::json(status, value).map_err(|e| {
+        ApiError::new(
+            crate::maxim::error::code::INTERNAL,
+            format!("serializing: {e}"),
+        )
+    })
+}
+
+/// What every MaxIM handler returns.
 pub type ApiResult = Result<Reply, ApiError>;
 
 /// A success answer carrying `data`.
 pub fn ok<T: Serialize>(data: T) -> ApiResult {
-    Reply::json(
+    json(
         StatusCode::OK,
         &Envelope {
             code: 200,
@@ -105,7 +88,7 @@ pub fn done() -> ApiResult {
 
 /// A success list answer; `cursor` names the next page and is left out on the last one.
 pub fn ok_list<T: Serialize>(data: Vec<T>, cursor: Option<String>, version: i64) -> ApiResult {
-    Reply::json(
+    json(
         StatusCode::OK,
         &ListEnvelope {
             code: 200,

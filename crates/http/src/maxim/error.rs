@@ -12,7 +12,7 @@ use tidings_push::PushError;
 use tidings_roster::RosterError;
 use tidings_users::UserError;
 
-use crate::envelope::Envelope;
+use crate::maxim::envelope::Envelope;
 
 /// MaxIM error codes (NOTES.md §2).
 pub mod code {
@@ -92,6 +92,12 @@ impl ApiError {
     pub(crate) fn from_panic(err: &tokio::task::JoinError) -> Self {
         tracing::error!(error = %err, "request task failed");
         Self::new(code::INTERNAL, "internal error")
+    }
+}
+
+impl crate::surface::Refusal for ApiError {
+    fn from_panic(err: &tokio::task::JoinError) -> Self {
+        ApiError::from_panic(err)
     }
 }
 
@@ -294,7 +300,7 @@ pub(crate) async fn not_found(req: HttpRequest) -> HttpResponse {
         .error_response()
 }
 
-pub(crate) async fn method_not_allowed(req: HttpRequest) -> HttpResponse {
+pub(crate) fn method_not_allowed(req: &HttpRequest) -> HttpResponse {
     let message = format!("{} is not served on {}", req.method(), req.path());
     ApiError::new(405, message)
         .with_status(StatusCode::METHOD_NOT_ALLOWED)

@@ -22,11 +22,11 @@ use tidings_files::{Download, FileError};
 use tidings_kernel::{GroupId, Principal, UserId};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::auth::{Caller, authenticate, header as header_value, id_header, parse_app_id};
-use crate::envelope::{ApiResult, Envelope, ok};
-use crate::error::ApiError;
+use crate::maxim::auth::{Caller, authenticate, header as header_value, id_header, parse_app_id};
+use crate::maxim::envelope::{ApiResult, Envelope, ok};
+use crate::maxim::error::ApiError;
 use crate::state::ApiState;
-use crate::{Operation, op};
+use crate::surface::{Operation, op};
 
 /// How long an upload may go without a byte arriving before it is abandoned.
 const UPLOAD_IDLE: Duration = Duration::from_secs(30);
@@ -506,7 +506,7 @@ async fn download_principal(
             // refusal of the caller is 401 (a missing or unknown app or token), 403 (a
             // token that may not act so) or the status it has (429, 503).
             let status = match e.status {
-                StatusCode::OK if e.code == crate::error::code::NO_PERMISSION => {
+                StatusCode::OK if e.code == crate::maxim::error::code::NO_PERMISSION => {
                     StatusCode::FORBIDDEN
                 }
                 StatusCode::OK => StatusCode::UNAUTHORIZED,

@@ -1,21 +1,30 @@
 //! The MaxIM server REST API, grouped as the specification groups it:
 //! §3 user (`user/`), §4 push (`push`), §5 token (`token`), §6 message (`message/`),
-//! §7 group (`group/`), §8 roster (`roster/`) and §9 file (`file`).
+//! §7 group (`group/`), §8 roster (`roster/`) and §9 file (`file`); and the edge MaxIM owns:
+//! its authentication (`auth`), envelope (`envelope`), error codes (`error`), bodies that
+//! are not JSON objects (`body`) and OpenAPI document (`openapi`).
 
+pub(crate) mod auth;
+pub(crate) mod body;
 pub(crate) mod dto;
+pub(crate) mod envelope;
+pub(crate) mod error;
 pub(crate) mod file;
 pub(crate) mod group;
 pub(crate) mod message;
+pub(crate) mod openapi;
 pub(crate) mod push;
 pub(crate) mod roster;
 pub(crate) mod token;
 pub(crate) mod user;
 
-use crate::Operation;
+use crate::surface::{Answers, Operation};
 
-/// Every MaxIM operation served, as the spec's table of contents.
+/// Every MaxIM operation served, as the spec's table of contents, and the health probes
+/// (which answer in the MaxIM envelope and are in its document).
 pub(crate) fn operations() -> Vec<Operation> {
-    let mut ops = token::operations();
+    let mut ops = crate::health::operations();
+    ops.extend(token::operations());
     ops.extend(user::operations());
     ops.extend(group::operations());
     ops.extend(message::operations());
@@ -23,4 +32,15 @@ pub(crate) fn operations() -> Vec<Operation> {
     ops.extend(push::operations());
     ops.extend(file::operations());
     ops
+}
+
+/// MaxIM's answers to what its handlers never see: the envelope with 10002 for a body,
+/// query or path that cannot be read (bodies up to `limit` bytes), and HTTP 405.
+pub(crate) fn answers(limit: usize) -> Answers {
+    Answers {
+        json: error::json_config(limit),
+        query: error::query_config(),
+        path: error::path_config(),
+        method_not_allowed: error::method_not_allowed,
+    }
 }

@@ -10,11 +10,11 @@ use tidings_push::NotifyRequest;
 use tidings_push::model::{Audience, Badge, Channel, Kind, Notification, Strategy, TaskDetail};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::auth::Caller;
-use crate::envelope::{ApiResult, Envelope, ok};
-use crate::error::ApiError;
+use crate::maxim::auth::Caller;
+use crate::maxim::envelope::{ApiResult, Envelope, ok};
+use crate::maxim::error::ApiError;
 use crate::state::ApiState;
-use crate::{Operation, op};
+use crate::surface::{Operation, op};
 
 pub(crate) fn operations() -> Vec<Operation> {
     let mut ops = op(&[Method::POST], "/push/notify", notify);

@@ -8,11 +8,11 @@ use tidings_users::{DeviceInfo, LoginBy};
 use utoipa::ToSchema;
 
 use super::dto::TokenDto;
-use crate::auth::{OpenApp, UserAgent};
 use crate::edge::ClientIp;
-use crate::envelope::{ApiResult, Envelope, ok};
+use crate::maxim::auth::{OpenApp, UserAgent};
+use crate::maxim::envelope::{ApiResult, Envelope, ok};
 use crate::state::ApiState;
-use crate::{Operation, op};
+use crate::surface::{Operation, op};
 
 pub(crate) fn operations() -> Vec<Operation> {
     let mut ops = op(&[Method::POST], "/token/user", by_username);

@@ -5,21 +5,19 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use tidings_gateway::Event;
 use tidings_groups::model::{GroupEvent, GroupEventKind};
+use tidings_messaging::SendRequest;
 use tidings_messaging::model::{Message, Target};
 use tidings_roster::model::{RosterEvent, RosterEventKind};
-
-use crate::maxim::message::{MessageRequest, Xid};
 
 /// What a client sends.
 #[derive(Deserialize)]
 #[serde(tag = "op", rename_all = "snake_case")]
 pub(crate) enum ClientFrame {
-    /// A message, with the body of `/message/send`; answered by `sent` (or `error`) echoing
-    /// `id`.
+    /// A message; answered by `sent` (or `error`) echoing `id`.
     Send {
         id: Option<Value>,
         #[serde(flatten)]
-        body: MessageRequest,
+        body: SendFrame,
     },
     /// Read up to `msg_id` in `conversation_id`, as `/message/ack`; answered by `ok`.
     Read {
@@ -41,6 +39,55 @@ pub(crate) enum ClientFrame {
     Ping {
         id: Option<Value>,
     },
+}
+
+/// The fields of a `send` frame: those of MaxIM's `/message/send` body, which the protocol
+/// keeps so a client writes one message shape for both (docs/PROTOCOL.md).
+#[derive(Deserialize)]
+pub(crate) struct SendFrame {
+    /// 1–100 user ids (`type` 1) or group ids (`type` 2).
+    #[serde(default, deserialize_with = "crate::lenient::ints")]
+    targets: Vec<i64>,
+    /// 1 users, 2 groups.
+    #[serde(rename = "type", default, deserialize_with = "crate::lenient::int")]
+    kind: i64,
+    /// 0–7 content (TEXT … FORWARD), or 9–12 operations on `related_mid`.
+    #[serde(default, deserialize_with = "crate::lenient::int")]
+    content_type: i64,
+    content: Option<String>,
+    attachment: Option<String>,
+    config: Option<String>,
+    ext: Option<String>,
+    /// Refused unless it is the connection's own user (a connection holds a user token).
+    #[serde(default, deserialize_with = "crate::lenient::opt_int")]
+    from_user_id: Option<i64>,
+    /// A repeat within 24 hours is not sent again and answers as the first did.
+    #[serde(default, deserialize_with = "crate::lenient::opt_int")]
+    transaction_id: Option<i64>,
+    /// Deliver only to devices connected now; nothing is stored.
+    online_only: Option<bool>,
+    #[serde(default, deserialize_with = "crate::lenient::opt_int")]
+    related_mid: Option<i64>,
+}
+
+impl SendFrame {
+    /// The domain request.
+    pub(crate) fn into_request(self) -> SendRequest {
+        SendRequest {
+            targets: self.targets,
+            kind: self.kind,
+            content_type: self.content_type,
+            content: self.content.unwrap_or_default(),
+            attachment: self.attachment.unwrap_or_default(),
+            config: self.config.unwrap_or_default(),
+            ext: self.ext.unwrap_or_default(),
+            from_user_id: self.from_user_id,
+            transaction_id: self.transaction_id,
+            related_mid: self.related_mid,
+            online_only: self.online_only.unwrap_or(false),
+            system: false,
+        }
+    }
 }
 
 /// What the server sends.
@@ -120,6 +167,13 @@ pub(crate) enum ServerFrame<'a> {
     Kicked {},
     /// The connection's token expired: the connection is closed next (4002); log in again.
     Expired {},
+}
+
+/// A user and a device (`device_sn` 0: the user as a whole).
+#[derive(Serialize)]
+pub(crate) struct Xid {
+    uid: i64,
+    device_sn: i64,
 }
 
 /// A message as the gateway sends it: the history's fields and what else a device needs.

@@ -12,8 +12,8 @@ use actix_web::web::{Data, Payload, Query};
 use actix_web::{FromRequest as _, HttpRequest, HttpResponse};
 use serde::Deserialize;
 
-use crate::auth::{authenticate_connection, header, parse_app_id};
-use crate::error::ApiError;
+use crate::maxim::auth::{authenticate_connection, header, parse_app_id};
+use crate::maxim::error::ApiError;
 use crate::state::ApiState;
 
 /// Timing and limits of gateway connections.
@@ -119,4 +119,12 @@ pub(crate) async fn upgrade(
         after,
     ));
     Ok(response)
+}
+
+/// The `/ws` resource. Its handshake refusals answer in the MaxIM envelope with MaxIM codes
+/// (docs/PROTOCOL.md), so it takes MaxIM's `answers`.
+pub(crate) fn resource(answers: &crate::surface::Answers) -> actix_web::Resource {
+    answers
+        .resource("/ws")
+        .route(actix_web::web::get().to(upgrade))
 }

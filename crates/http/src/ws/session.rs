@@ -16,7 +16,7 @@ use tokio::sync::Semaphore;
 
 use super::frames::{self, ClientFrame, LiveMessage, ServerFrame};
 use super::reader::{FrameReader, Incoming, ReadError};
-use crate::error::ApiError;
+use crate::maxim::error::ApiError;
 use crate::state::ApiState;
 
 /// How many messages one catch-up query fetches.
@@ -176,8 +176,8 @@ impl Live {
     async fn recheck(&self) -> Result<(), End> {
         let app = self.principal.app.clone();
         let token = Some(self.token.raw.clone());
-        match crate::auth::authenticate_connection(&self.state, app, token).await {
-            Err(e) if e.code == crate::error::code::TOKEN_INVALID => {
+        match crate::maxim::auth::authenticate_connection(&self.state, app, token).await {
+            Err(e) if e.code == crate::maxim::error::code::TOKEN_INVALID => {
                 Err(End::Closed(CloseReason::Kicked))
             }
             _ => Ok(()),
@@ -339,7 +339,7 @@ impl Live {
         &mut self,
         connection: &Connection,
         id: Option<Value>,
-        body: crate::maxim::message::MessageRequest,
+        body: frames::SendFrame,
     ) -> Result<(), End> {
         if let Err(refused) = self.state.limits.send(&self.principal) {
             let error = error_frame(id, &ApiError::from(refused));
@@ -355,7 +355,7 @@ impl Live {
             self.ws.clone(),
         );
         self.state.runtime.spawn(async move {
-            let reply = match messaging.send(&me, body.into_request(false)).await {
+            let reply = match messaging.send(&me, body.into_request()).await {
                 Ok(sent) => frames::encode(&ServerFrame::Sent {
                     id,
                     msg_ids: sent.ids,

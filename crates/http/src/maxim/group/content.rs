@@ -9,11 +9,11 @@ use tidings_kernel::GroupId;
 use utoipa::{IntoParams, ToSchema};
 
 use super::GroupQuery;
-use crate::auth::Caller;
-use crate::envelope::{ApiResult, Envelope, done, ok};
+use crate::maxim::auth::Caller;
+use crate::maxim::envelope::{ApiResult, Envelope, done, ok};
 use crate::maxim::user::{POST_DELETE, POST_PUT};
 use crate::state::ApiState;
-use crate::{Operation, op};
+use crate::surface::{Operation, op};
 
 pub(crate) fn operations() -> Vec<Operation> {
     let mut ops = op(

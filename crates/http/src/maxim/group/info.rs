@@ -8,11 +8,11 @@ use tidings_kernel::{GroupId, UserId};
 use utoipa::ToSchema;
 
 use super::{GroupIdListRequest, GroupInfoAndSettingsDto, GroupProfileDto, GroupQuery};
-use crate::auth::Caller;
-use crate::envelope::{ApiResult, Envelope, done, ok};
+use crate::maxim::auth::Caller;
+use crate::maxim::envelope::{ApiResult, Envelope, done, ok};
 use crate::maxim::user::{POST_DELETE, POST_PUT};
 use crate::state::ApiState;
-use crate::{Operation, op};
+use crate::surface::{Operation, op};
 
 pub(crate) fn operations() -> Vec<Operation> {
     let mut ops = op(&[Method::POST], "/group/create", create);

@@ -10,11 +10,11 @@ use super::{
     GroupMemberRequest, GroupPageQuery, GroupQuery, GroupUserRelationResponse, MemberDto,
     member_dtos, relations,
 };
-use crate::auth::Caller;
-use crate::envelope::{ApiResult, Envelope, PageEnvelope, done, ok, ok_page};
+use crate::maxim::auth::Caller;
+use crate::maxim::envelope::{ApiResult, Envelope, PageEnvelope, done, ok, ok_page};
 use crate::maxim::user::{POST_DELETE, POST_PUT};
 use crate::state::ApiState;
-use crate::{Operation, op};
+use crate::surface::{Operation, op};
 
 pub(crate) fn operations() -> Vec<Operation> {
     let mut ops = op(&[Method::GET], "/group/member_list", member_list);

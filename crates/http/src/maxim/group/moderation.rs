@@ -11,11 +11,11 @@ use super::{
     GroupMemberRequest, GroupPageQuery, GroupUserRelationResponse, MemberDto, member_dtos,
     relations,
 };
-use crate::auth::Caller;
-use crate::envelope::{ApiResult, Envelope, PageEnvelope, ok, ok_page};
+use crate::maxim::auth::Caller;
+use crate::maxim::envelope::{ApiResult, Envelope, PageEnvelope, ok, ok_page};
 use crate::maxim::user::POST_DELETE;
 use crate::state::ApiState;
-use crate::{Operation, op};
+use crate::surface::{Operation, op};
 
 pub(crate) fn operations() -> Vec<Operation> {
     let mut ops = op(&[Method::POST], "/group/ban", ban);

@@ -1,5 +1,5 @@
 //! MaxIM §6: messages. A send is stored before the answer and then delivered live through
-//! the gateway (`crate::gateway`).
+//! the gateway (`crate::ws`).
 
 use actix_web::http::{Method, StatusCode};
 use actix_web::web::{Data, Json, Query};
@@ -9,12 +9,12 @@ use tidings_messaging::SendRequest;
 use tidings_messaging::model::{HistoryItem, Target};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::auth::Caller;
-use crate::envelope::{ApiResult, Envelope, Reply, done, ok};
-use crate::error::{ApiError, code};
+use crate::maxim::auth::Caller;
+use crate::maxim::envelope::{ApiResult, Envelope, done, json, ok};
+use crate::maxim::error::{ApiError, code};
 use crate::maxim::user::POST_PUT;
 use crate::state::ApiState;
-use crate::{Operation, op};
+use crate::surface::{Operation, op};
 
 pub(crate) fn operations() -> Vec<Operation> {
     let mut ops = op(POST_PUT, "/message/send", send);
@@ -223,7 +223,7 @@ async fn send_request(
     let one_receiver = body.targets.len() == 1;
     let request = body.into_request(system);
     let sent = state.messaging.send(&caller.0, request).await?;
-    Reply::json(
+    json(
         StatusCode::OK,
         &SendEnvelope {
             code: 200,

@@ -6,11 +6,11 @@ use serde::{Deserialize, Serialize};
 use tidings_kernel::UserId;
 use utoipa::{IntoParams, ToSchema};
 
-use crate::auth::Caller;
-use crate::envelope::{ApiResult, Envelope, ListEnvelope, done, ok, ok_list};
+use crate::maxim::auth::Caller;
+use crate::maxim::envelope::{ApiResult, Envelope, ListEnvelope, done, ok, ok_list};
 use crate::maxim::user::POST_PUT;
 use crate::state::ApiState;
-use crate::{Operation, op};
+use crate::surface::{Operation, op};
 
 pub(crate) fn operations() -> Vec<Operation> {
     let mut ops = op(&[Method::POST], "/roster/apply", apply);

@@ -4,11 +4,11 @@ use actix_web::http::Method;
 use actix_web::web::{Data, Query};
 
 use super::applications::UserQuery;
-use crate::auth::Caller;
-use crate::envelope::{ApiResult, Envelope, done, ok};
+use crate::maxim::auth::Caller;
+use crate::maxim::envelope::{ApiResult, Envelope, done, ok};
 use crate::maxim::user::{POST_DELETE, POST_PUT};
 use crate::state::ApiState;
-use crate::{Operation, op};
+use crate::surface::{Operation, op};
 
 pub(crate) fn operations() -> Vec<Operation> {
     let mut ops = op(POST_PUT, "/roster/block", block);

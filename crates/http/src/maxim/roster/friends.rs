@@ -8,12 +8,12 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::RosterItemDto;
 use super::applications::{PageQuery, UserQuery};
-use crate::auth::Caller;
-use crate::envelope::{ApiResult, Envelope, ListEnvelope, done, ok, ok_list};
+use crate::maxim::auth::Caller;
 use crate::maxim::dto::ListRequest;
+use crate::maxim::envelope::{ApiResult, Envelope, ListEnvelope, done, ok, ok_list};
 use crate::maxim::user::{POST_DELETE, POST_PUT};
 use crate::state::ApiState;
-use crate::{Operation, op};
+use crate::surface::{Operation, op};
 
 pub(crate) fn operations() -> Vec<Operation> {
     let mut ops = op(&[Method::GET], "/roster/list", list_friends);

@@ -8,12 +8,12 @@ use tidings_users::model::Password;
 use utoipa::{IntoParams, ToSchema};
 
 use super::POST_DELETE;
-use crate::auth::Caller;
-use crate::body::optional_json;
-use crate::envelope::{ApiResult, Envelope, done, ok};
+use crate::maxim::auth::Caller;
+use crate::maxim::body::optional_json;
 use crate::maxim::dto::{BasicUserDto, ListRequest};
+use crate::maxim::envelope::{ApiResult, Envelope, done, ok};
 use crate::state::ApiState;
-use crate::{Operation, op};
+use crate::surface::{Operation, op};
 
 pub(crate) fn operations() -> Vec<Operation> {
     let mut ops = op(&[Method::POST], "/user/change_password", change_password);

@@ -7,11 +7,11 @@ use tidings_kernel::DeviceSn;
 use utoipa::{IntoParams, ToSchema};
 
 use super::{POST_DELETE, POST_PUT};
-use crate::auth::Caller;
-use crate::envelope::{ApiResult, Envelope, ListEnvelope, done, ok, ok_list};
+use crate::maxim::auth::Caller;
 use crate::maxim::dto::{DeviceDto, OnlineStatusDto};
+use crate::maxim::envelope::{ApiResult, Envelope, ListEnvelope, done, ok, ok_list};
 use crate::state::ApiState;
-use crate::{Operation, op};
+use crate::surface::{Operation, op};
 
 pub(crate) fn operations() -> Vec<Operation> {
     let mut ops = op(&[Method::GET], "/user/device/list", list_devices);

@@ -10,12 +10,12 @@ use tidings_users::model::{Mobile, Username};
 use utoipa::{IntoParams, ToSchema};
 
 use super::POST_PUT;
-use crate::auth::Caller;
-use crate::body::raw_text;
-use crate::envelope::{ApiResult, Envelope, done, ok};
+use crate::maxim::auth::Caller;
+use crate::maxim::body::raw_text;
 use crate::maxim::dto::{BatchResultDto, ListRequest, UserProfileDto};
+use crate::maxim::envelope::{ApiResult, Envelope, done, ok};
 use crate::state::ApiState;
-use crate::{Operation, op};
+use crate::surface::{Operation, op};
 
 pub(crate) fn operations() -> Vec<Operation> {
     let mut ops = op(&[Method::GET], "/user/profile", get_profile);

@@ -5,10 +5,10 @@ use actix_web::web::{Data, Json};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use crate::auth::Caller;
-use crate::envelope::{ApiResult, Envelope, done, ok};
+use crate::maxim::auth::Caller;
+use crate::maxim::envelope::{ApiResult, Envelope, done, ok};
 use crate::state::ApiState;
-use crate::{Operation, op};
+use crate::surface::{Operation, op};
 
 pub(crate) fn operations() -> Vec<Operation> {
     let mut ops = op(&[Method::GET], "/user/push/tag", list_tags);

@@ -7,13 +7,13 @@ use tidings_users::RegisterRequest;
 use tidings_users::model::{Email, Mobile, Password, Username};
 use utoipa::ToSchema;
 
-use crate::auth::{Caller, OpenApp, UserAgent};
 use crate::edge::ClientIp;
-use crate::envelope::{ApiResult, Envelope, ok};
-use crate::error::{ApiError, code};
+use crate::maxim::auth::{Caller, OpenApp, UserAgent};
 use crate::maxim::dto::{BatchResultDto, ListRequest, UserSettingsDto};
+use crate::maxim::envelope::{ApiResult, Envelope, ok};
+use crate::maxim::error::{ApiError, code};
 use crate::state::ApiState;
-use crate::{Operation, op};
+use crate::surface::{Operation, op};
 
 pub(crate) fn operations() -> Vec<Operation> {
     let mut ops = op(&[Method::POST], "/user/register", register_v1);

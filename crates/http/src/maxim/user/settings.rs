@@ -7,12 +7,12 @@ use tidings_users::model::{AuthMode, Hour, SettingsPatch};
 use utoipa::{IntoParams, ToSchema};
 
 use super::POST_PUT;
-use crate::auth::Caller;
-use crate::envelope::{ApiResult, Envelope, done, ok};
-use crate::error::ApiError;
+use crate::maxim::auth::Caller;
 use crate::maxim::dto::UserSettingsDto;
+use crate::maxim::envelope::{ApiResult, Envelope, done, ok};
+use crate::maxim::error::ApiError;
 use crate::state::ApiState;
-use crate::{Operation, op};
+use crate::surface::{Operation, op};
 
 pub(crate) fn operations() -> Vec<Operation> {
     let mut ops = op(&[Method::GET], "/user/settings", get_settings);

@@ -1,0 +1,35 @@
+//! What every handler of every surface answers: a serialized JSON body and a status.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, Responder};
+use serde::Serialize;
+
+/// A serialized JSON answer. Unlike `HttpResponse` it is `Send`, so handlers can run on the
+/// server's multi-thread runtime (see `crate::op`).
+#[derive(Debug)]
+pub struct Reply {
+    pub status: StatusCode,
+    pub body: Vec<u8>,
+}
+
+impl Reply {
+    /// `value` as JSON. Serializing the answer types cannot fail (no maps with non-string
+    /// keys, no failing `Serialize` impls); if one ever did, the caller's surface reports it
+    /// as an internal error.
+    pub fn json<T: Serialize>(status: StatusCode, value: &T) -> Result<Self, serde_json::Error> {
+        Ok(Self {
+            status,
+            body: serde_json::to_vec(value)?,
+        })
+    }
+}
+
+impl Responder for Reply {
+    type Body = actix_web::body::BoxBody;
+
+    fn respond_to(self, _: &HttpRequest) -> HttpResponse {
+        HttpResponse::build(self.status)
+            .content_type("application/json")
+            .body(self.body)
+    }
+}
