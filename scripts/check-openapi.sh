@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
-# The served OpenAPI document (equal to crates/http/openapi.json: a unit test keeps them the
-# same) must pass openapi-spec-validator with no error.
+# The served OpenAPI documents (equal to crates/http/openapi.json and
+# crates/http/openapi-jmessage.json: unit tests keep them the same) must pass
+# openapi-spec-validator with no error.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=$(scripts/python-tools.sh)
-"$bin/openapi-spec-validator" --validation-errors all crates/http/openapi.json
+for doc in crates/http/openapi.json crates/http/openapi-jmessage.json; do
+  "$bin/openapi-spec-validator" --validation-errors all "$doc"
+done

@@ -99,6 +99,15 @@ pub struct Refused {
     pub what: &'static str,
 }
 
+impl Refused {
+    /// The `Retry-After` in whole seconds, rounded up (a client that waits that long is not
+    /// refused again), at least 1.
+    pub fn retry_after_secs(&self) -> u64 {
+        let secs = self.retry_after.as_secs() + u64::from(self.retry_after.subsec_nanos() > 0);
+        secs.max(1)
+    }
+}
+
 /// An IP as a rate-limit key: IPv6 addresses by their /64, which one client usually holds
 /// whole (so rotating addresses inside it gains nothing).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

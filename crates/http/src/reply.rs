@@ -24,12 +24,24 @@ impl Reply {
     }
 }
 
+impl Reply {
+    /// An answer with no body (such as HTTP 204).
+    pub fn empty(status: StatusCode) -> Self {
+        Self {
+            status,
+            body: Vec::new(),
+        }
+    }
+}
+
 impl Responder for Reply {
     type Body = actix_web::body::BoxBody;
 
     fn respond_to(self, _: &HttpRequest) -> HttpResponse {
-        HttpResponse::build(self.status)
-            .content_type("application/json")
-            .body(self.body)
+        let mut response = HttpResponse::build(self.status);
+        if self.body.is_empty() {
+            return response.finish();
+        }
+        response.content_type("application/json").body(self.body)
     }
 }

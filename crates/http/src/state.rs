@@ -44,3 +44,10 @@ pub struct ApiState {
     /// cancelled on a single-threaded runtime, and nothing is left half-done).
     pub runtime: tokio::runtime::Handle,
 }
+
+impl ApiState {
+    /// The state registered with the app, as an extractor reads it.
+    pub(crate) fn of(req: &actix_web::HttpRequest) -> Option<actix_web::web::Data<ApiState>> {
+        req.app_data::<actix_web::web::Data<ApiState>>().cloned()
+    }
+}

@@ -10,6 +10,9 @@ pub enum UserError {
     TokenMissing,
     #[error("access-token is invalid, expired or revoked")]
     TokenInvalid,
+    /// An app key and master secret that do not name an app together.
+    #[error("the app key or master secret is wrong")]
+    AppCredentialsInvalid,
     #[error("{0}")]
     NoPermission(String),
     #[error("user does not exist")]

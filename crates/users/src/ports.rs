@@ -25,6 +25,11 @@ pub trait AppRepository: Send + Sync {
     /// # Errors
     /// [`RepoError::Unknown`] on storage failure.
     async fn find_app(&self, id: &AppId) -> Result<Option<App>, RepoError>;
+    /// The app with this app key (stored lowercase; `app_key` is compared as given).
+    ///
+    /// # Errors
+    /// [`RepoError::Unknown`] on storage failure.
+    async fn find_app_by_key(&self, app_key: &str) -> Result<Option<App>, RepoError>;
     /// All apps, oldest first.
     ///
     /// # Errors

@@ -13,6 +13,7 @@ mod gateway;
 mod gateway_limits;
 pub mod groups;
 mod groups_content;
+mod jmessage;
 mod limits;
 pub mod messages;
 mod outage;

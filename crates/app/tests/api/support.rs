@@ -206,6 +206,20 @@ impl TestApp {
         self.call(Method::DELETE, path)
     }
 
+    /// A JMessage request with the default app's app key and master secret as HTTP Basic
+    /// credentials.
+    pub fn jmessage(&self, method: Method, path: &str) -> Call {
+        self.without_credentials(method, path)
+            .basic_auth(&self.app.app_key, &self.app.master_secret)
+    }
+
+    /// A request with no credentials and no `app_id` header.
+    pub fn without_credentials(&self, method: Method, path: &str) -> Call {
+        Call {
+            rb: self.client.request(method, format!("{}{path}", self.base)),
+        }
+    }
+
     /// A request with the admin token.
     pub fn admin(&self, method: Method, path: &str) -> Call {
         self.call(method, path).token(&self.app.admin_token)
@@ -299,6 +313,12 @@ impl Call {
         self.header("access-token", token)
     }
 
+    pub fn basic_auth(self, user: &str, password: &str) -> Self {
+        Self {
+            rb: self.rb.basic_auth(user, Some(password)),
+        }
+    }
+
     pub fn header(self, name: &str, value: &str) -> Self {
         Self {
             rb: self.rb.header(name, value),
@@ -370,6 +390,36 @@ impl Call {
             "success carries no message: {value}"
         );
         Ok(value["data"].clone())
+    }
+
+    /// Sends and expects JMessage's refusal: HTTP `status` and
+    /// `{"error": {"code": code, "message": …}}`.
+    pub async fn jm_refused(self, status: u16, code: i64) -> anyhow::Result<Value> {
+        let (got, value) = self.raw().await?;
+        anyhow::ensure!(
+            got.as_u16() == status && value["error"]["code"] == code,
+            "expected HTTP {status} with code {code}, got HTTP {got}: {value}"
+        );
+        anyhow::ensure!(
+            value["error"]["message"]
+                .as_str()
+                .is_some_and(|m| !m.is_empty()),
+            "a refusal carries a message: {value}"
+        );
+        Ok(value)
+    }
+
+    /// Sends and expects HTTP `status` with no body.
+    pub async fn empty(self, status: u16) -> anyhow::Result<()> {
+        let response = self.rb.send().await?;
+        let got = response.status();
+        let body = response.bytes().await?;
+        anyhow::ensure!(
+            got.as_u16() == status && body.is_empty(),
+            "expected HTTP {status} with no body, got HTTP {got}: {}",
+            String::from_utf8_lossy(&body)
+        );
+        Ok(())
     }
 
     /// Sends and expects business error `code` with a message (HTTP 200, `data` null).

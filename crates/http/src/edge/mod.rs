@@ -3,9 +3,10 @@
 //!
 //! - [`guard`], a middleware in front of every operation: the body must arrive within
 //!   [`EdgeSettings::body_timeout`] (else HTTP 408) and stay within
-//!   [`EdgeSettings::max_body_bytes`] (else HTTP 413), both answered with the envelope and
-//!   code 10002; a NUL character (U+0000) anywhere in the path, the query or the body is
-//!   refused with 10002, so that no backend ever sees one (PostgreSQL cannot store it in
+//!   [`EdgeSettings::max_body_bytes`] (else HTTP 413); a NUL character (U+0000) anywhere in
+//!   the path, the query or the body is refused, so that no backend ever sees one. Each is
+//!   answered as the surface owning the path answers unreadable input (MaxIM: the envelope
+//!   with 10002; JMessage: 899003) (PostgreSQL cannot store it in
 //!   text, SQLite would). `GET /ws` and `POST /file/upload` are passed through: their
 //!   bodies are the WebSocket stream, whose frames the gateway checks itself, and a file,
 //!   streamed to the file store within its kind's size limit.
@@ -20,7 +21,7 @@ use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::http::{StatusCode, header};
 use actix_web::middleware::Next;
 use actix_web::web::{Bytes, BytesMut, Data};
-use actix_web::{HttpMessage as _, ResponseError as _};
+use actix_web::HttpMessage as _;
 use futures_util::StreamExt as _;
 
 pub mod connection;
@@ -28,8 +29,23 @@ mod framing;
 
 pub use connection::{Connection, ConnectionLimiter, HeadDeadlines};
 
-use crate::maxim::error::ApiError;
 use crate::state::ApiState;
+use crate::surface::Unserved;
+
+/// A request the edge refuses: the HTTP condition (400, 408, 413) and what was wrong.
+struct Refused {
+    status: StatusCode,
+    message: String,
+}
+
+impl Refused {
+    fn bad(message: String) -> Self {
+        Self {
+            status: StatusCode::BAD_REQUEST,
+            message,
+        }
+    }
+}
 
 /// What a client may make the server wait for or hold.
 #[derive(Clone, Debug)]
@@ -75,11 +91,18 @@ pub async fn guard(
             .call(req)
             .await
             .map(ServiceResponse::map_into_boxed_body),
-        Err(refusal) => Ok(req.into_response(refusal.error_response())),
+        Err(refused) => {
+            let answer = crate::refuse(
+                req.path(),
+                Unserved::Unreadable(refused.status),
+                refused.message,
+            );
+            Ok(req.into_response(answer))
+        }
     }
 }
 
-async fn admit(req: &mut ServiceRequest) -> Result<(), ApiError> {
+async fn admit(req: &mut ServiceRequest) -> Result<(), Refused> {
     let uri = req.uri();
     if percent_nul(uri.path()) || uri.query().is_some_and(percent_nul) {
         return Err(nul_refused("the path or query"));
@@ -106,12 +129,12 @@ async fn admit(req: &mut ServiceRequest) -> Result<(), ApiError> {
     }
     let body = tokio::time::timeout(deadline, read(req.take_payload(), limit))
         .await
-        .map_err(|_| {
-            ApiError::bad_parameter(format!(
+        .map_err(|_| Refused {
+            status: StatusCode::REQUEST_TIMEOUT,
+            message: format!(
                 "the request body did not arrive within {} s",
                 deadline.as_secs_f64()
-            ))
-            .with_status(StatusCode::REQUEST_TIMEOUT)
+            ),
         })??;
     if has_nul(&body) {
         return Err(nul_refused("the body"));
@@ -120,10 +143,10 @@ async fn admit(req: &mut ServiceRequest) -> Result<(), ApiError> {
     Ok(())
 }
 
-async fn read(mut payload: Payload, limit: usize) -> Result<Bytes, ApiError> {
+async fn read(mut payload: Payload, limit: usize) -> Result<Bytes, Refused> {
     let mut body = BytesMut::new();
     while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|e| ApiError::bad_parameter(format!("unreadable body: {e}")))?;
+        let chunk = chunk.map_err(|e| Refused::bad(format!("unreadable body: {e}")))?;
         if body.len() + chunk.len() > limit {
             return Err(too_large(limit));
         }
@@ -132,13 +155,15 @@ async fn read(mut payload: Payload, limit: usize) -> Result<Bytes, ApiError> {
     Ok(body.freeze())
 }
 
-fn too_large(limit: usize) -> ApiError {
-    ApiError::bad_parameter(format!("the request body is over {limit} bytes"))
-        .with_status(StatusCode::PAYLOAD_TOO_LARGE)
+fn too_large(limit: usize) -> Refused {
+    Refused {
+        status: StatusCode::PAYLOAD_TOO_LARGE,
+        message: format!("the request body is over {limit} bytes"),
+    }
 }
 
-fn nul_refused(place: &str) -> ApiError {
-    ApiError::bad_parameter(format!(
+fn nul_refused(place: &str) -> Refused {
+    Refused::bad(format!(
         "{place} contains the NUL character (U+0000), which no field accepts"
     ))
 }
@@ -198,8 +223,8 @@ impl ClientIp {
 }
 
 impl actix_web::FromRequest for ClientIp {
-    type Error = ApiError;
-    type Future = std::future::Ready<Result<Self, ApiError>>;
+    type Error = actix_web::Error;
+    type Future = std::future::Ready<Result<Self, actix_web::Error>>;
 
     fn from_request(req: &actix_web::HttpRequest, _: &mut Payload) -> Self::Future {
         let ip = match req.app_data::<Data<ApiState>>() {

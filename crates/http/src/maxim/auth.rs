@@ -88,9 +88,7 @@ pub(crate) fn id_header(req: &HttpRequest, name: &str) -> Result<Option<i64>, Ap
 }
 
 fn state(req: &HttpRequest) -> Result<web::Data<ApiState>, ApiError> {
-    req.app_data::<web::Data<ApiState>>()
-        .cloned()
-        .ok_or_else(|| ApiError::new(code::INTERNAL, "server state is missing"))
+    ApiState::of(req).ok_or_else(|| ApiError::new(code::INTERNAL, "server state is missing"))
 }
 
 type Extracting<T> = Pin<Box<dyn Future<Output = Result<T, ApiError>>>>;

@@ -6,13 +6,13 @@ use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
 use serde_json::Value;
 use tidings_files::FileError;
 use tidings_groups::GroupError;
-use tidings_kernel::StorageUnavailable;
 use tidings_messaging::MessageError;
 use tidings_push::PushError;
 use tidings_roster::RosterError;
 use tidings_users::UserError;
 
 use crate::maxim::envelope::Envelope;
+use crate::surface::{STORAGE_RETRY_AFTER_SECS, Unnamed, Unserved};
 
 /// MaxIM error codes (NOTES.md §2).
 pub mod code {
@@ -90,7 +90,7 @@ impl ApiError {
 
     /// A task that panicked or was cancelled: logged, and answered as an internal error.
     pub(crate) fn from_panic(err: &tokio::task::JoinError) -> Self {
-        tracing::error!(error = %err, "request task failed");
+        crate::surface::log_panic(err);
         Self::new(code::INTERNAL, "internal error")
     }
 }
@@ -127,10 +127,7 @@ impl ResponseError for ApiError {
 
 impl From<crate::limits::Refused> for ApiError {
     fn from(refused: crate::limits::Refused) -> Self {
-        // Whole seconds, rounded up: a client that waits that long is not refused again.
-        let secs =
-            refused.retry_after.as_secs() + u64::from(refused.retry_after.subsec_nanos() > 0);
-        let secs = secs.max(1);
+        let secs = refused.retry_after_secs();
         Self {
             retry_after: Some(secs),
             ..Self::new(
@@ -147,7 +144,7 @@ impl From<UserError> for ApiError {
         let code = match &err {
             UserError::AppNotFound => code::APP_NOT_FOUND,
             UserError::TokenMissing => code::TOKEN_MISSING,
-            UserError::TokenInvalid => code::TOKEN_INVALID,
+            UserError::TokenInvalid | UserError::AppCredentialsInvalid => code::TOKEN_INVALID,
             UserError::NoPermission(_) => code::NO_PERMISSION,
             UserError::UserNotFound => code::USER_NOT_FOUND,
             UserError::InvalidInput(_) | UserError::DeviceNotFound(_) => code::BAD_PARAMETER,
@@ -261,48 +258,26 @@ impl From<MessageError> for ApiError {
     }
 }
 
-/// A failure the domain has no name for: "storage unavailable, retry" (10009, HTTP 503) when
-/// the store says the database could not be reached, else a bug (20000, logged as an error).
+/// A failure the domain has no name for: "storage unavailable, retry" (10009, HTTP 503), or
+/// a bug (20000).
 fn internal(e: &anyhow::Error) -> ApiError {
-    if e.chain().any(|cause| cause.is::<StorageUnavailable>()) {
-        tracing::warn!(error = %format!("{e:#}"), "storage unavailable");
-        return ApiError::storage_unavailable();
+    match crate::surface::unnamed(e) {
+        Unnamed::StorageUnavailable => ApiError::storage_unavailable(),
+        Unnamed::Bug => ApiError::new(code::INTERNAL, "internal error"),
     }
-    tracing::error!(error = %format!("{e:#}"), "internal error");
-    ApiError::new(code::INTERNAL, "internal error")
 }
 
-/// The `Retry-After` of a storage outage.
-const STORAGE_RETRY_AFTER_SECS: u64 = 2;
-
-pub(crate) fn json_config(limit: usize) -> web::JsonConfig {
-    web::JsonConfig::default()
-        .limit(limit)
-        .content_type_required(false)
-        .error_handler(|err, _| ApiError::bad_parameter(format!("invalid JSON body: {err}")).into())
-}
-
-pub(crate) fn query_config() -> web::QueryConfig {
-    web::QueryConfig::default().error_handler(|err, _| {
-        ApiError::bad_parameter(format!("invalid query parameters: {err}")).into()
-    })
-}
-
-pub(crate) fn path_config() -> web::PathConfig {
-    web::PathConfig::default()
-        .error_handler(|err, _| ApiError::bad_parameter(format!("invalid path: {err}")).into())
-}
-
-pub(crate) async fn not_found(req: HttpRequest) -> HttpResponse {
-    let message = format!("no such operation: {} {}", req.method(), req.path());
-    ApiError::new(404, message)
-        .with_status(StatusCode::NOT_FOUND)
-        .error_response()
-}
-
-pub(crate) fn method_not_allowed(req: &HttpRequest) -> HttpResponse {
-    let message = format!("{} is not served on {}", req.method(), req.path());
-    ApiError::new(405, message)
-        .with_status(StatusCode::METHOD_NOT_ALLOWED)
-        .error_response()
+/// MaxIM's answer to what its handlers never see, in the envelope: unreadable input is
+/// 10002 (HTTP 200 like every business error, or 408/413 for a body too slow or too large);
+/// an unknown path or unserved method carries its HTTP status (404, 405) as its code.
+pub(crate) fn refuse(unserved: Unserved, message: String) -> HttpResponse {
+    let refusal = match unserved {
+        Unserved::Unreadable(StatusCode::BAD_REQUEST) => ApiError::bad_parameter(message),
+        Unserved::Unreadable(status) => ApiError::bad_parameter(message).with_status(status),
+        Unserved::NotFound => ApiError::new(404, message).with_status(StatusCode::NOT_FOUND),
+        Unserved::MethodNotAllowed => {
+            ApiError::new(405, message).with_status(StatusCode::METHOD_NOT_ALLOWED)
+        }
+    };
+    refusal.error_response()
 }

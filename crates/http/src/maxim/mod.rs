@@ -34,13 +34,7 @@ pub(crate) fn operations() -> Vec<Operation> {
     ops
 }
 
-/// MaxIM's answers to what its handlers never see: the envelope with 10002 for a body,
-/// query or path that cannot be read (bodies up to `limit` bytes), and HTTP 405.
+/// MaxIM's answers to what its handlers never see (bodies up to `limit` bytes).
 pub(crate) fn answers(limit: usize) -> Answers {
-    Answers {
-        json: error::json_config(limit),
-        query: error::query_config(),
-        path: error::path_config(),
-        method_not_allowed: error::method_not_allowed,
-    }
+    Answers::new(limit, error::refuse, false)
 }

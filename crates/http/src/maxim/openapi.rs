@@ -1,11 +1,10 @@
-//! The OpenAPI document, generated from the handlers' annotations, served at `/openapi.json`
-//! and browsable at `/docs`. Tests keep it equal to the routes actually served and to the
+//! MaxIM's OpenAPI document, generated from the handlers' annotations, served at
+//! `/openapi.json` and browsable at `/docs`. Tests keep it equal to the routes actually served and to the
 //! committed snapshot `openapi.json` beside this crate's `Cargo.toml`.
 
 use serde_json::{Value, json};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityRequirement, SecurityScheme};
 use utoipa::{Modify, OpenApi};
-use utoipa_swagger_ui::SwaggerUi;
 
 use crate::health;
 use crate::maxim::group::{content, info, join, members, moderation};
@@ -197,9 +196,9 @@ fn conform_operation(path: &str, method: &str, operation: &mut Value) {
     }
 }
 
-/// `/openapi.json` and the browser at `/docs/`.
-pub(crate) fn swagger_ui() -> SwaggerUi {
-    SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", ApiDoc::openapi())
+/// The document served at `/openapi.json`.
+pub(crate) fn document() -> utoipa::openapi::OpenApi {
+    ApiDoc::openapi()
 }
 
 #[cfg(test)]
@@ -209,41 +208,14 @@ mod tests {
     use super::*;
 
     fn documented() -> BTreeSet<(String, String)> {
-        let doc = ApiDoc::openapi();
-        let mut ops = BTreeSet::new();
-        for (path, item) in &doc.paths.paths {
-            let methods = [
-                ("GET", item.get.is_some()),
-                ("POST", item.post.is_some()),
-                ("PUT", item.put.is_some()),
-                ("DELETE", item.delete.is_some()),
-                ("PATCH", item.patch.is_some()),
-            ];
-            for (method, present) in methods {
-                if present {
-                    ops.insert((method.to_owned(), path.clone()));
-                }
-            }
-        }
-        ops
+        crate::surface::documents::documented(&ApiDoc::openapi())
     }
 
     #[test]
     fn the_document_lists_exactly_the_routes_served() {
-        let served: BTreeSet<(String, String)> = crate::operations()
-            .into_iter()
-            .map(|op| (op.method.to_string(), op.path.to_owned()))
-            .collect();
-        let documented = documented();
-        let undocumented: Vec<_> = served.difference(&documented).collect();
-        let unserved: Vec<_> = documented.difference(&served).collect();
-        assert!(
-            undocumented.is_empty(),
-            "served but not documented: {undocumented:?}"
-        );
-        assert!(
-            unserved.is_empty(),
-            "documented but not served: {unserved:?}"
+        crate::surface::documents::assert_lists_exactly(
+            &ApiDoc::openapi(),
+            crate::maxim::operations(),
         );
     }
 
@@ -286,17 +258,6 @@ mod tests {
 
     #[test]
     fn the_document_matches_the_committed_snapshot() -> anyhow::Result<()> {
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/openapi.json");
-        let current = ApiDoc::openapi().to_pretty_json()? + "\n";
-        if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
-            std::fs::write(path, &current)?;
-        }
-        let committed = std::fs::read_to_string(path).unwrap_or_default();
-        assert!(
-            committed == current,
-            "the OpenAPI document changed: review it, then run \
-             `UPDATE_SNAPSHOTS=1 cargo test -p tidings-http` and commit openapi.json"
-        );
-        Ok(())
+        crate::surface::documents::assert_matches_snapshot(&ApiDoc::openapi(), "openapi.json")
     }
 }

@@ -74,6 +74,28 @@ impl Users {
         })
     }
 
+    /// Authenticates an app's server with its app key and master secret (the JMessage API's
+    /// HTTP Basic credentials); the call then acts as the app's admin. The key is
+    /// case-insensitive; the secret is compared with the stored hash in constant time.
+    ///
+    /// # Errors
+    /// [`UserError::AppCredentialsInvalid`] for an unknown key or a wrong secret (the two are
+    /// not told apart).
+    pub async fn authenticate_app(
+        &self,
+        app_key: &str,
+        master_secret: &str,
+    ) -> Result<Principal, UserError> {
+        let key = app_key.to_ascii_lowercase();
+        match self.deps.apps.find_app_by_key(&key).await? {
+            Some(app) if app.master_secret_matches(master_secret) => Ok(Principal {
+                app: app.id,
+                actor: Actor::Admin,
+            }),
+            _ => Err(UserError::AppCredentialsInvalid),
+        }
+    }
+
     /// [`Self::authenticate`] for a connection that lives on (the WebSocket gateway): a user
     /// token only, and when it expires, so that the connection can end with it.
     ///

@@ -139,6 +139,30 @@ fn with_token(mut mocks: Mocks, record: TokenRecord) -> Mocks {
 }
 
 #[tokio::test]
+async fn an_app_key_and_its_master_secret_act_as_the_apps_admin() {
+    let mut mocks = Mocks::default();
+    mocks
+        .apps
+        .expect_find_app_by_key()
+        .withf(|key: &str| key == "k".repeat(24))
+        .returning(|_| Ok(Some(app(true))));
+    mocks
+        .apps
+        .expect_find_app_by_key()
+        .returning(|_| Ok(None));
+    let users = mocks.build();
+    let principal = users.authenticate_app(&"K".repeat(24), "m").await;
+    assert_eq!(principal.ok(), Some(as_admin()));
+    for (key, secret) in [("k".repeat(24), "M"), ("k".repeat(24), ""), ("x".repeat(24), "m")] {
+        let refused = users.authenticate_app(&key, secret).await;
+        assert!(
+            matches!(refused, Err(UserError::AppCredentialsInvalid)),
+            "{key}:{secret}: {refused:?}"
+        );
+    }
+}
+
+#[tokio::test]
 async fn an_unknown_app_is_refused_before_anything_else() {
     let mut mocks = Mocks::default();
     mocks.apps.expect_find_app().returning(|_| Ok(None));

@@ -46,6 +46,19 @@ impl AppRepository for Store {
         row.map(App::try_from).transpose()
     }
 
+    async fn find_app_by_key(&self, app_key: &str) -> Result<Option<App>, RepoError> {
+        let row: Option<AppRow> = with_conn!(self, |conn| {
+            apps::table
+                .filter(apps::app_key.eq(app_key))
+                .select(AppRow::as_select())
+                .first(conn)
+                .await
+                .optional()
+                .map_err(repo_error)?
+        });
+        row.map(App::try_from).transpose()
+    }
+
     async fn list_apps(&self) -> Result<Vec<App>, RepoError> {
         let rows: Vec<AppRow> = with_conn!(self, |conn| {
             apps::table
