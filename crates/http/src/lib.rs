@@ -34,10 +34,7 @@ pub fn configure(state: ApiState) -> impl FnOnce(&mut web::ServiceConfig) {
         cfg.service(
             utoipa_swagger_ui::SwaggerUi::new("/docs/{_:.*}")
                 .url("/openapi.json", maxim::openapi::document())
-                .url(
-                    "/openapi/jmessage.json",
-                    jmessage::openapi::document(),
-                ),
+                .url("/openapi/jmessage.json", jmessage::openapi::document()),
         );
         cfg.default_service(web::to(move |req: HttpRequest| {
             let answers = if jmessage::owns(req.path()) {

@@ -89,7 +89,10 @@ impl Answers {
     /// whatever the `Content-Type`).
     pub(crate) fn new(limit: usize, refuse: Refuse, optional_trailing_slash: bool) -> Self {
         let unreadable = move |message: String| -> actix_web::Error {
-            let response = refuse(Unserved::Unreadable(StatusCode::BAD_REQUEST), message.clone());
+            let response = refuse(
+                Unserved::Unreadable(StatusCode::BAD_REQUEST),
+                message.clone(),
+            );
             actix_web::error::InternalError::from_response(message, response).into()
         };
         Self {
@@ -173,6 +176,19 @@ pub(crate) fn unnamed(e: &anyhow::Error) -> Unnamed {
 
 /// The `Retry-After` of a storage outage, in seconds.
 pub(crate) const STORAGE_RETRY_AFTER_SECS: u64 = 2;
+
+/// The start of a refusal's answer: its status and, when a retry may succeed later, the
+/// `Retry-After` header (seconds).
+pub(crate) fn refusal_response(
+    status: StatusCode,
+    retry_after: Option<u64>,
+) -> actix_web::HttpResponseBuilder {
+    let mut response = HttpResponse::build(status);
+    if let Some(secs) = retry_after {
+        response.insert_header((actix_web::http::header::RETRY_AFTER, secs.to_string()));
+    }
+    response
+}
 
 /// Logs a request task that panicked or was cancelled.
 pub(crate) fn log_panic(err: &tokio::task::JoinError) {

@@ -70,9 +70,7 @@ async fn one_apps_credentials_never_reach_another_app(app: &TestApp) -> anyhow::
 }
 api_test!(one_apps_credentials_never_reach_another_app);
 
-async fn the_sdk_switch_closes_maxims_open_registration_only(
-    app: &TestApp,
-) -> anyhow::Result<()> {
+async fn the_sdk_switch_closes_maxims_open_registration_only(app: &TestApp) -> anyhow::Result<()> {
     let status = "/v1/sdkregister/status";
     assert_eq!(
         app.jmessage(Method::GET, status).send().await?,
@@ -94,7 +92,7 @@ async fn the_sdk_switch_closes_maxims_open_registration_only(
         .await?;
     // The app's admin still registers users.
     app.admin(Method::POST, "/user/register/batch")
-        .json(json!([{"username": "ann", "password": "secret1"}]))
+        .json(json!({"list": [{"username": "ann", "password": "secret1"}]}))
         .ok()
         .await?;
     app.jmessage(Method::PUT, status)
@@ -129,9 +127,19 @@ async fn paths_methods_and_trailing_slashes_answer_as_jmessage(
     app.jmessage(Method::GET, "/v1/no/such/thing")
         .jm_refused(404, 404)
         .await?;
-    app.jmessage(Method::GET, "/v2/nothing").jm_refused(404, 404).await?;
+    app.jmessage(Method::GET, "/v2/nothing")
+        .jm_refused(404, 404)
+        .await?;
     app.jmessage(Method::DELETE, "/v1/sdkregister/status")
         .jm_refused(405, 405)
+        .await?;
+    // What the edge refuses before any handler, too: a NUL character, a body too large.
+    app.jmessage(Method::PUT, "/v1/sdkregister/status?status=%00")
+        .jm_refused(400, 899003)
+        .await?;
+    app.jmessage(Method::PUT, "/v1/sdkregister/status?status=1")
+        .body(vec![b' '; 2 << 20])
+        .jm_refused(413, 899003)
         .await?;
     // Elsewhere, MaxIM's envelope as before.
     let (status, body) = app.get("/no/such/thing").raw().await?;

@@ -16,12 +16,12 @@
 use std::net::IpAddr;
 use std::time::Duration;
 
+use actix_web::HttpMessage as _;
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::http::{StatusCode, header};
 use actix_web::middleware::Next;
 use actix_web::web::{Bytes, BytesMut, Data};
-use actix_web::HttpMessage as _;
 use futures_util::StreamExt as _;
 
 pub mod connection;

@@ -99,10 +99,7 @@ impl ResponseError for JmError {
     }
 
     fn error_response(&self) -> HttpResponse {
-        let mut response = HttpResponse::build(self.status);
-        if let Some(secs) = self.retry_after {
-            response.insert_header((actix_web::http::header::RETRY_AFTER, secs.to_string()));
-        }
+        let mut response = crate::surface::refusal_response(self.status, self.retry_after);
         if self.status == StatusCode::UNAUTHORIZED {
             response.insert_header((
                 actix_web::http::header::WWW_AUTHENTICATE,

@@ -31,7 +31,8 @@ trailing slash never changes the operation.",
 )]
 pub struct ApiDoc;
 
-/// HTTP Basic on every operation, and a refusal as every operation's other answer.
+/// HTTP Basic on every operation, operation ids from method and path, and a refusal as every
+/// operation's other answer.
 struct BasicAuth;
 
 impl Modify for BasicAuth {
@@ -56,17 +57,25 @@ impl Modify for BasicAuth {
                     .build(),
             )
             .build();
-        for item in openapi.paths.paths.values_mut() {
-            for operation in [
-                &mut item.get,
-                &mut item.post,
-                &mut item.put,
-                &mut item.delete,
-                &mut item.patch,
-            ]
-            .into_iter()
-            .flatten()
-            {
+        for (path, item) in &mut openapi.paths.paths {
+            let operations = [
+                ("get", &mut item.get),
+                ("post", &mut item.post),
+                ("put", &mut item.put),
+                ("delete", &mut item.delete),
+                ("patch", &mut item.patch),
+            ];
+            for (method, operation) in operations {
+                let Some(operation) = operation else {
+                    continue;
+                };
+                // Unique, from method and path: `put_v1_sdkregister_status`.
+                operation.operation_id = Some(format!(
+                    "{method}_{}",
+                    path.trim_matches('/')
+                        .replace(['/', '-'], "_")
+                        .replace(['{', '}'], "")
+                ));
                 operation
                     .responses
                     .responses

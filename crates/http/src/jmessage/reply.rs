@@ -1,5 +1,4 @@
-//! JMessage answers: the plain resource (HTTP 200), the created resources (201), or no body
-//! at all (204).
+//! JMessage answers: the plain resource (HTTP 200), or no body at all (204).
 
 use actix_web::http::StatusCode;
 use serde::Serialize;
@@ -13,11 +12,6 @@ pub type JmResult = Result<Reply, JmError>;
 /// HTTP 200 with `value`.
 pub(crate) fn ok<T: Serialize>(value: &T) -> JmResult {
     json(StatusCode::OK, value)
-}
-
-/// HTTP 201 with `value`.
-pub(crate) fn created<T: Serialize>(value: &T) -> JmResult {
-    json(StatusCode::CREATED, value)
 }
 
 /// HTTP 204, no body.

@@ -2,7 +2,7 @@
 //! failures answer in the same envelope with 10002.
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
+use actix_web::{HttpResponse, ResponseError};
 use serde_json::Value;
 use tidings_files::FileError;
 use tidings_groups::GroupError;
@@ -113,11 +113,7 @@ impl ResponseError for ApiError {
     }
 
     fn error_response(&self) -> HttpResponse {
-        let mut response = HttpResponse::build(self.status);
-        if let Some(secs) = self.retry_after {
-            response.insert_header((actix_web::http::header::RETRY_AFTER, secs.to_string()));
-        }
-        response.json(Envelope {
+        crate::surface::refusal_response(self.status, self.retry_after).json(Envelope {
             code: self.code,
             message: Some(self.message.clone()),
             data: Value::Null,

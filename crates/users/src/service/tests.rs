@@ -146,14 +146,15 @@ async fn an_app_key_and_its_master_secret_act_as_the_apps_admin() {
         .expect_find_app_by_key()
         .withf(|key: &str| key == "k".repeat(24))
         .returning(|_| Ok(Some(app(true))));
-    mocks
-        .apps
-        .expect_find_app_by_key()
-        .returning(|_| Ok(None));
+    mocks.apps.expect_find_app_by_key().returning(|_| Ok(None));
     let users = mocks.build();
     let principal = users.authenticate_app(&"K".repeat(24), "m").await;
     assert_eq!(principal.ok(), Some(as_admin()));
-    for (key, secret) in [("k".repeat(24), "M"), ("k".repeat(24), ""), ("x".repeat(24), "m")] {
+    for (key, secret) in [
+        ("k".repeat(24), "M"),
+        ("k".repeat(24), ""),
+        ("x".repeat(24), "m"),
+    ] {
         let refused = users.authenticate_app(&key, secret).await;
         assert!(
             matches!(refused, Err(UserError::AppCredentialsInvalid)),
