@@ -105,6 +105,10 @@ impl Presence for Fanout {
         self.hub.is_online(app, user)
     }
 
+    async fn is_device_online(&self, app: &AppId, user: UserId, device: DeviceSn) -> bool {
+        self.hub.is_connected(app, user, device)
+    }
+
     async fn disconnect(&self, app: &AppId, user: UserId, device: Option<DeviceSn>) {
         self.bus
             .publish(app, vec![(user, Event::Kick { device })])

@@ -65,6 +65,16 @@ pub trait UserRepository: Send + Sync {
     /// # Errors
     /// [`RepoError::Unknown`] on storage failure.
     async fn find_by_username(&self, app: &AppId, name: &str) -> Result<Option<User>, RepoError>;
+    /// The ids of the users with these usernames, as `(username, id)`; names with no user
+    /// are left out.
+    ///
+    /// # Errors
+    /// [`RepoError::Unknown`] on storage failure.
+    async fn ids_by_username(
+        &self,
+        app: &AppId,
+        names: &[String],
+    ) -> Result<Vec<(String, UserId)>, RepoError>;
     /// Finds by username, mobile or e-mail, in that order of preference.
     ///
     /// # Errors
@@ -210,6 +220,17 @@ pub trait DeviceRepository: Send + Sync {
     /// # Errors
     /// [`RepoError::Unknown`] on storage failure.
     async fn list_devices(&self, app: &AppId, user: UserId) -> Result<Vec<Device>, RepoError>;
+    /// The devices of these users by user and serial number, each with whether it holds a
+    /// user token that has not expired at `now` (the device is logged in).
+    ///
+    /// # Errors
+    /// [`RepoError::Unknown`] on storage failure.
+    async fn device_logins(
+        &self,
+        app: &AppId,
+        users: &[UserId],
+        now: Timestamp,
+    ) -> Result<Vec<(Device, bool)>, RepoError>;
     /// Removes a device and revokes its tokens, atomically. `false` when there is no such device.
     ///
     /// # Errors
@@ -298,6 +319,8 @@ pub trait PasswordHasher: Send + Sync {
 pub trait Presence: Send + Sync {
     /// Whether at least one device of the user is connected.
     async fn is_online(&self, app: &AppId, user: UserId) -> bool;
+    /// Whether this device of the user is connected.
+    async fn is_device_online(&self, app: &AppId, user: UserId, device: DeviceSn) -> bool;
     /// Tells the user's connections on one device (or all, with `None`) that they were
     /// kicked, and closes them.
     async fn disconnect(&self, app: &AppId, user: UserId, device: Option<DeviceSn>);

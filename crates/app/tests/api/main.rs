@@ -14,6 +14,8 @@ mod gateway_limits;
 pub mod groups;
 mod groups_content;
 mod jmessage;
+mod jmessage_client;
+mod jmessage_users;
 mod limits;
 pub mod messages;
 mod outage;

@@ -9,12 +9,15 @@ pub(crate) mod error;
 pub(crate) mod openapi;
 pub(crate) mod reply;
 pub(crate) mod sdk;
+pub(crate) mod users;
 
 use crate::surface::{Answers, Operation};
 
 /// Every JMessage operation served.
 pub(crate) fn operations() -> Vec<Operation> {
-    sdk::operations()
+    let mut ops = users::operations();
+    ops.extend(sdk::operations());
+    ops
 }
 
 /// JMessage's answers to what its handlers never see (bodies up to `limit` bytes).

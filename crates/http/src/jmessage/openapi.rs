@@ -8,7 +8,7 @@ use utoipa::openapi::{RefOr, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
 
 use crate::jmessage::error::ErrorBody;
-use crate::jmessage::sdk;
+use crate::jmessage::{sdk, users};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -23,9 +23,13 @@ trailing slash never changes the operation.",
     ),
     servers((url = "/", description = "This server")),
     modifiers(&BasicAuth),
-    paths(sdk::set_status, sdk::status),
+    paths(
+        users::userstat, users::userstat_batch, users::statuser,
+        sdk::set_status, sdk::status,
+    ),
     components(schemas(ErrorBody)),
     tags(
+        (name = "users", description = "Users"),
         (name = "admin", description = "The app's settings"),
     )
 )]

@@ -25,6 +25,7 @@ use crate::ports::{
 };
 
 pub use auth::DeviceGrant;
+pub use devices::{DeviceStatus, MAX_STATUS_USERS, UserStatus};
 pub use login::{DeviceInfo, IssuedToken, LoginBy};
 pub use profile::ProfilePatch;
 pub use register::RegisterRequest;

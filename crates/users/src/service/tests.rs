@@ -790,3 +790,86 @@ async fn push_tags_are_deduplicated_and_capped() {
         .await;
     assert!(matches!(over, Err(UserError::InvalidInput(_))));
 }
+
+fn device_on(user: i64, sn: i64, platform: Platform) -> Device {
+    Device {
+        user: UserId(user),
+        sn: DeviceSn(sn),
+        guid: format!("g{sn}"),
+        platform,
+        user_agent: String::new(),
+        push_token: format!("push-{sn}"),
+        vendor_token: None,
+        created_at: NOW,
+    }
+}
+
+#[tokio::test]
+async fn device_status_tells_logged_in_from_online_per_device_in_the_order_asked() {
+    let mut mocks = Mocks::default();
+    mocks
+        .users
+        .expect_ids_by_username()
+        .returning(|_, _| Ok(vec![("ann".into(), UserId(1)), ("bob".into(), UserId(2))]));
+    mocks
+        .devices
+        .expect_device_logins()
+        .withf(|_, users, now| users.len() == 2 && *now == NOW)
+        .returning(|_, _, _| {
+            Ok(vec![
+                (device_on(1, 1, Platform::Android), true),
+                (device_on(1, 2, Platform::Ios), false),
+            ])
+        });
+    mocks
+        .presence
+        .expect_is_device_online()
+        .returning(|_, _, sn| sn == DeviceSn(2));
+    let users = mocks.build();
+    let names = ["nobody".to_owned(), "ann".to_owned(), "bob".to_owned()];
+    let found = users
+        .device_status(&as_admin(), &names)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(found.len(), 3);
+    assert_eq!((found[0].username.as_str(), found[0].user), ("nobody", None));
+    assert!(found[0].devices.is_empty());
+    assert_eq!(found[1].user, Some(UserId(1)));
+    assert_eq!(
+        found[1].devices,
+        vec![
+            DeviceStatus {
+                sn: DeviceSn(1),
+                platform: Platform::Android,
+                logged_in: true,
+                online: false
+            },
+            DeviceStatus {
+                sn: DeviceSn(2),
+                platform: Platform::Ios,
+                logged_in: false,
+                online: true
+            },
+        ]
+    );
+    assert_eq!((found[2].user, found[2].devices.len()), (Some(UserId(2)), 0));
+}
+
+#[tokio::test]
+async fn device_status_is_for_admins_and_a_bounded_list() {
+    let users = Mocks::default().build();
+    let one = ["ann".to_owned()];
+    assert!(matches!(
+        users.device_status(&as_user(1), &one).await,
+        Err(UserError::NoPermission(_))
+    ));
+    assert!(matches!(
+        users.device_status(&as_admin(), &[]).await,
+        Err(UserError::InvalidInput(_))
+    ));
+    let many: Vec<String> = (0..=MAX_STATUS_USERS).map(|i| format!("u{i}")).collect();
+    assert!(matches!(
+        users.device_status(&as_admin(), &many).await,
+        Err(UserError::InvalidInput(_))
+    ));
+}

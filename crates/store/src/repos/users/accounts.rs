@@ -126,6 +126,25 @@ impl UserRepository for Store {
         self.find_user_by(app, LoginColumn::Username, name).await
     }
 
+    async fn ids_by_username(
+        &self,
+        app: &AppId,
+        names: &[String],
+    ) -> Result<Vec<(String, UserId)>, RepoError> {
+        let rows: Vec<(String, i64)> = with_conn!(self, |conn| {
+            in_app::users(app.as_str())
+                .filter(users::username.eq_any(names))
+                .select((users::username, users::id))
+                .load(conn)
+                .await
+                .map_err(repo_error)?
+        });
+        Ok(rows
+            .into_iter()
+            .map(|(name, id)| (name, UserId(id)))
+            .collect())
+    }
+
     async fn find_by_login_name(
         &self,
         app: &AppId,

@@ -2,7 +2,7 @@ use async_trait::async_trait;
 use diesel::dsl::max;
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, RunQueryDsl};
-use tidings_kernel::{AppId, DeviceSn, UserId};
+use tidings_kernel::{AppId, DeviceSn, Timestamp, UserId};
 use tidings_users::RepoError;
 use tidings_users::model::Device;
 use tidings_users::ports::{DeviceLogin, DeviceRepository};
@@ -89,6 +89,46 @@ impl DeviceRepository for Store {
                 .map_err(repo_error)?
         });
         rows.into_iter().map(Device::try_from).collect()
+    }
+
+    async fn device_logins(
+        &self,
+        app: &AppId,
+        users: &[UserId],
+        now: Timestamp,
+    ) -> Result<Vec<(Device, bool)>, RepoError> {
+        let ids: Vec<i64> = users.iter().map(|u| u.0).collect();
+        let app = app.as_str();
+        let (rows, logged_in): (Vec<DeviceRow>, Vec<(Option<i64>, i64)>) =
+            with_conn!(self, |conn| {
+                let rows = in_app::devices(app)
+                    .filter(devices::user_id.eq_any(&ids))
+                    .order((devices::user_id, devices::device_sn))
+                    .select(DeviceRow::as_select())
+                    .load(conn)
+                    .await
+                    .map_err(repo_error)?;
+                let logged_in = in_app::access_tokens(app)
+                    .filter(access_tokens::user_id.eq_any(&ids))
+                    .filter(access_tokens::expires_at.gt(now.0))
+                    .select((access_tokens::user_id, access_tokens::device_sn))
+                    .distinct()
+                    .load(conn)
+                    .await
+                    .map_err(repo_error)?;
+                (rows, logged_in)
+            });
+        let logged_in: std::collections::HashSet<(i64, i64)> = logged_in
+            .into_iter()
+            .filter_map(|(user, sn)| Some((user?, sn)))
+            .collect();
+        rows.into_iter()
+            .map(|row| {
+                let device = Device::try_from(row)?;
+                let live = logged_in.contains(&(device.user.0, device.sn.0));
+                Ok((device, live))
+            })
+            .collect()
     }
 
     async fn remove_device(

@@ -1,0 +1,66 @@
+"""Drives Tidings with the official JMessage Python client (PyPI `jmessage` 2.0.0), unchanged
+but for its base URL, which is rewritten at run time from `https://api.im.jpush.cn` to
+TIDINGS_BASE. Run by `tests/api/jmessage_client.rs` against a real server, after it has
+registered `ann` (logged in on one device) over the MaxIM API. Exits non-zero on the first
+answer that is not what the server should give."""
+
+import inspect
+import os
+import sys
+
+import jmessage
+from jmessage import group, im, message, resource, room, sensitiveword, user
+
+OFFICIAL = "https://api.im.jpush.cn"
+BASE = os.environ["TIDINGS_BASE"]
+
+# Every class attribute holding an official URL now names this server.
+for module in (group, im, message, resource, room, sensitiveword, user):
+    for _, cls in inspect.getmembers(module, inspect.isclass):
+        for name, value in list(vars(cls).items()):
+            if isinstance(value, str) and value.startswith(OFFICIAL):
+                setattr(cls, name, BASE + value[len(OFFICIAL):])
+
+client = jmessage.JMessage(os.environ["TIDINGS_APP_KEY"], os.environ["TIDINGS_MASTER_SECRET"])
+users = user.User(client)
+admin = im.IM(client)
+failures = []
+
+
+def expect(what, response, status, body=None):
+    got = response.json() if response.content else None
+    if response.status_code != status or (body is not None and got != body):
+        failures.append(f"{what}: expected HTTP {status} {body}, got {response.status_code} {got}")
+
+
+# The SDK registration switch.
+expect("sdk_status", admin.sdk_status(), 200, {"status": 1})
+expect("close_sdk", admin.close_sdk(), 204)
+expect("sdk_status closed", admin.sdk_status(), 200, {"status": 0})
+expect("open_sdk", admin.open_sdk(), 204)
+expect("sdk_status open", admin.sdk_status(), 200, {"status": 1})
+
+# Online status, one user and many.
+expect("stat ann", users.stat("ann"), 200, {"login": True, "online": False})
+expect(
+    "stat [ann]",
+    users.stat(["ann"]),
+    200,
+    [{"username": "ann", "devices": [{"login": True, "online": False, "platform": "j"}]}],
+)
+nobody = users.stat("nobody")
+expect("stat nobody", nobody, 403)
+if nobody.json().get("error", {}).get("code") != 899002:
+    failures.append(f"stat nobody: expected code 899002, got {nobody.json()}")
+
+# Wrong credentials.
+wrong = user.User(jmessage.JMessage(os.environ["TIDINGS_APP_KEY"], "wrong-secret"))
+denied = wrong.stat("ann")
+expect("wrong secret", denied, 401)
+if denied.json().get("error", {}).get("code") != 899008:
+    failures.append(f"wrong secret: expected code 899008, got {denied.json()}")
+
+if failures:
+    print("\n".join(failures))
+    sys.exit(1)
+print("the official JMessage client got every answer it should")
