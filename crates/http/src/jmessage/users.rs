@@ -122,11 +122,7 @@ async fn statuses(
 /// Whether the user is logged in and online on any device. 899002 for an unknown user.
 #[utoipa::path(get, path = "/v1/users/{username}/userstat", tag = "users",
     params(UsernamePath), responses((status = 200, body = UserStat)))]
-pub async fn userstat(
-    state: Data<ApiState>,
-    master: Master,
-    path: Path<UsernamePath>,
-) -> JmResult {
+pub async fn userstat(state: Data<ApiState>, master: Master, path: Path<UsernamePath>) -> JmResult {
     let name = path.into_inner().username;
     let found = statuses(&state, &master, vec![name.clone()]).await?;
     let status = found

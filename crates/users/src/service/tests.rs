@@ -832,7 +832,10 @@ async fn device_status_tells_logged_in_from_online_per_device_in_the_order_asked
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(found.len(), 3);
-    assert_eq!((found[0].username.as_str(), found[0].user), ("nobody", None));
+    assert_eq!(
+        (found[0].username.as_str(), found[0].user),
+        ("nobody", None)
+    );
     assert!(found[0].devices.is_empty());
     assert_eq!(found[1].user, Some(UserId(1)));
     assert_eq!(
@@ -852,7 +855,10 @@ async fn device_status_tells_logged_in_from_online_per_device_in_the_order_asked
             },
         ]
     );
-    assert_eq!((found[2].user, found[2].devices.len()), (Some(UserId(2)), 0));
+    assert_eq!(
+        (found[2].user, found[2].devices.len()),
+        (Some(UserId(2)), 0)
+    );
 }
 
 #[tokio::test]
