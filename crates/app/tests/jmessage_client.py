@@ -1,7 +1,7 @@
 """Drives Tidings with the official JMessage Python client (PyPI `jmessage` 2.0.0), unchanged
 but for its base URL, which is rewritten at run time from `https://api.im.jpush.cn` to
 TIDINGS_BASE. Run by `tests/api/jmessage_client.rs` against a real server, after it has
-registered `ann` (logged in on one device) over the MaxIM API. Exits non-zero on the first
+registered `ann` (logged in on one device) and `bob` over the MaxIM API. Exits non-zero on the first
 answer that is not what the server should give."""
 
 import inspect
@@ -54,6 +54,23 @@ nobody = users.stat("nobody")
 expect("stat nobody", nobody, 403)
 if nobody.json().get("error", {}).get("code") != 899002:
     failures.append(f"stat nobody: expected code 899002, got {nobody.json()}")
+
+# Disabling and enabling (the client sends Python's `True` and `False`), deleting.
+expect("block ann", users.block("ann"), 204)
+expect("active ann", users.active("ann"), 204)
+expect("delete bob", users.delete("bob"), 204)
+expect("stat bob", users.stat("bob"), 403)
+
+# Broken as shipped: a PUT or DELETE with a body raises before anything is sent.
+for what, call in [
+    ("update_password", lambda: users.update_password("ann", "new-secret")),
+    ("delete [list]", lambda: users.delete(["ann"])),
+]:
+    try:
+        call()
+        failures.append(f"{what}: expected the shipped client to raise UnboundLocalError")
+    except UnboundLocalError:
+        pass
 
 # Wrong credentials.
 wrong = user.User(jmessage.JMessage(os.environ["TIDINGS_APP_KEY"], "wrong-secret"))

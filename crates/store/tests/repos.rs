@@ -332,7 +332,7 @@ async fn a_user_token_is_stored_only_for_the_account_as_verified(
             .await?
     );
     store.set_banned(&app.id, &[UserId(1)], false).await?;
-    store.delete_user(&app.id, UserId(1)).await?;
+    store.delete_users(&app.id, &[UserId(1)]).await?;
     assert!(
         !store
             .insert_user_token(&token(&app, Some(1), 0, "d"), &verified)
@@ -430,7 +430,7 @@ async fn deleting_a_user_removes_everything_of_theirs(store: Store) -> anyhow::R
     store
         .bind_open_id(&app.id, UserId(1), "wechat", "o1")
         .await?;
-    store.delete_user(&app.id, UserId(1)).await?;
+    store.delete_users(&app.id, &[UserId(1)]).await?;
     assert_eq!(store.find_user(&app.id, UserId(1)).await?, None);
     assert_eq!(store.find_token(&TokenHash::of("t")).await?, None);
     assert!(store.list_devices(&app.id, UserId(1)).await?.is_empty());

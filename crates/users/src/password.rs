@@ -6,6 +6,10 @@ use crate::ports::PasswordHasher;
 /// bcrypt on tokio's blocking pool, with a configurable cost (10 in production: about
 /// 100 ms a hash on the development machine; tests use 4). At most one hash per core runs at
 /// a time, so a flood of logins queues instead of taking every thread of the blocking pool.
+///
+/// bcrypt reads at most 72 bytes; a longer password is hashed as the hex SHA-256 of the
+/// whole password (64 bytes), so every byte of it counts. A password's length decides which
+/// form it takes, the same way at every verification.
 #[derive(Clone)]
 pub struct BcryptHasher {
     cost: u32,
@@ -15,6 +19,15 @@ pub struct BcryptHasher {
 
 /// bcrypt reads at most this many bytes of a password.
 const BCRYPT_MAX_BYTES: usize = 72;
+
+/// What bcrypt is given for `password`: itself, or the hex SHA-256 of a longer one.
+fn bcrypt_input(password: &str) -> String {
+    if password.len() <= BCRYPT_MAX_BYTES {
+        password.to_owned()
+    } else {
+        crate::model::Secret::hash_of(password)
+    }
+}
 
 impl BcryptHasher {
     /// # Errors
@@ -33,18 +46,17 @@ impl BcryptHasher {
 #[async_trait]
 impl PasswordHasher for BcryptHasher {
     async fn hash(&self, password: &str) -> anyhow::Result<PasswordHash> {
-        let (password, cost) = (password.to_owned(), self.cost);
+        let (password, cost) = (bcrypt_input(password), self.cost);
         let _turn = self.running.acquire().await?;
         let hash = tokio::task::spawn_blocking(move || bcrypt::hash(password, cost)).await??;
         Ok(PasswordHash(hash))
     }
 
     async fn verify(&self, password: &str, hash: Option<PasswordHash>) -> anyhow::Result<bool> {
-        // Longer passwords are never stored, so they never match (bcrypt would compare only
-        // their first 72 bytes); the dummy work is still done.
-        let known = hash.is_some() && password.len() <= BCRYPT_MAX_BYTES;
+        // The dummy work is done for an unknown user too, so timing tells nothing.
+        let known = hash.is_some();
         let hash = hash.map_or_else(|| self.dummy.clone(), |h| h.0);
-        let password = password.to_owned();
+        let password = bcrypt_input(password);
         let _turn = self.running.acquire().await?;
         let matches =
             tokio::task::spawn_blocking(move || bcrypt::verify(password, &hash)).await??;
@@ -74,6 +86,17 @@ mod tests {
         let hash = hasher.hash(&password).await?;
         assert!(hasher.verify(&password, Some(hash.clone())).await?);
         assert!(!hasher.verify(&format!("{password}x"), Some(hash)).await?);
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn long_passwords_count_every_byte() -> anyhow::Result<()> {
+        let hasher = BcryptHasher::new(4)?;
+        let password = format!("{}-end", "p".repeat(100));
+        let hash = hasher.hash(&password).await?;
+        assert!(hasher.verify(&password, Some(hash.clone())).await?);
+        assert!(!hasher.verify(&format!("{}-eNd", "p".repeat(100)), Some(hash.clone())).await?);
+        assert!(!hasher.verify(&"p".repeat(72), Some(hash)).await?);
         Ok(())
     }
 

@@ -140,11 +140,12 @@ pub trait UserRepository: Send + Sync {
         ids: &[UserId],
         banned: bool,
     ) -> Result<bool, RepoError>;
-    /// Deletes the user with its devices, tokens, tags and open ids, atomically.
+    /// Deletes the users with their devices, tokens, tags, open ids, inboxes and the files
+    /// only they could read, all of them in one transaction.
     ///
     /// # Errors
     /// [`RepoError::Unknown`] on storage failure.
-    async fn delete_user(&self, app: &AppId, id: UserId) -> Result<(), RepoError>;
+    async fn delete_users(&self, app: &AppId, ids: &[UserId]) -> Result<(), RepoError>;
     /// # Errors
     /// [`RepoError::Unknown`] on storage failure.
     async fn set_push_alias(&self, app: &AppId, id: UserId, alias: &str) -> Result<(), RepoError>;

@@ -8,6 +8,7 @@ use crate::support::{TestApp, api_test};
 async fn the_official_python_client_works_unchanged(app: &TestApp) -> anyhow::Result<()> {
     app.register("ann", "secret-pw").await?;
     app.login("ann", "secret-pw", Some("phone")).await?;
+    app.register("bob", "secret-pw").await?;
     let (base, key, secret) = (
         app.base.clone(),
         app.app.app_key.clone(),

@@ -100,3 +100,85 @@ async fn online_status_refuses_unknown_users_and_bad_lists(app: &TestApp) -> any
     Ok(())
 }
 api_test!(online_status_refuses_unknown_users_and_bad_lists);
+
+async fn passwords_are_set_and_users_disabled_and_deleted(app: &TestApp) -> anyhow::Result<()> {
+    let ann = app.register("ann", "secret-pw").await?;
+    app.register("bob", "secret-pw").await?;
+    app.register("cid", "secret-pw").await?;
+    // A new password, up to 128 bytes, every byte counting; the old one stops working.
+    let long = format!("{}!", "p".repeat(120));
+    app.jmessage(Method::PUT, "/v1/users/ann/password")
+        .json(json!({"new_password": long}))
+        .empty(204)
+        .await?;
+    app.post("/token/user")
+        .json(json!({"name": "ann", "password": "secret-pw"}))
+        .refused(11001)
+        .await?;
+    app.post("/token/user")
+        .json(json!({"name": "ann", "password": format!("{}?", "p".repeat(120))}))
+        .refused(11001)
+        .await?;
+    let token = text(&app.login("ann", &long, None).await?["token"])?;
+    for bad in [json!({"new_password": "abc"}), json!({"new_password": "p".repeat(129)}), json!({})] {
+        app.jmessage(Method::PUT, "/v1/users/ann/password")
+            .json(bad)
+            .jm_refused(400, 899003)
+            .await?;
+    }
+    app.jmessage(Method::PUT, "/v1/users/nobody/password")
+        .json(json!({"new_password": "secret-pw"}))
+        .jm_refused(403, 899002)
+        .await?;
+
+    // Disabled: no login, and the token already given stops working; `True` in any case.
+    app.jmessage(Method::PUT, "/v1/users/ann/forbidden?disable=True")
+        .empty(204)
+        .await?;
+    app.get("/user/profile").token(&token).refused(10008).await?;
+    app.post("/token/user")
+        .json(json!({"name": "ann", "password": long}))
+        .refused(10010)
+        .await?;
+    app.jmessage(Method::PUT, "/v1/users/ann/forbidden?disable=false")
+        .empty(204)
+        .await?;
+    app.login("ann", &long, None).await?;
+    for bad in ["disable=1", "disable=yes", ""] {
+        app.jmessage(Method::PUT, &format!("/v1/users/ann/forbidden?{bad}"))
+            .jm_refused(400, 899003)
+            .await?;
+    }
+
+    // Deleted, one or several, all or none.
+    app.jmessage(Method::DELETE, "/v1/users/")
+        .json(json!(["bob", "nobody"]))
+        .jm_refused(403, 899002)
+        .await?;
+    app.login("bob", "secret-pw", None).await?;
+    app.jmessage(Method::DELETE, "/v1/users/")
+        .json(json!(["bob", "cid"]))
+        .empty(200)
+        .await?;
+    app.jmessage(Method::DELETE, "/v1/users/ann").empty(204).await?;
+    for name in ["ann", "bob", "cid"] {
+        app.jmessage(Method::GET, &format!("/v1/users/{name}/userstat"))
+            .jm_refused(403, 899002)
+            .await?;
+    }
+    app.admin_as(ann, Method::GET, "/user/profile")
+        .refused(10000)
+        .await?;
+    app.jmessage(Method::DELETE, "/v1/users/ann")
+        .jm_refused(403, 899002)
+        .await?;
+    let too_many: Vec<String> = (0..101).map(|i| format!("user{i}")).collect();
+    for bad in [json!([]), json!(too_many)] {
+        app.jmessage(Method::DELETE, "/v1/users")
+            .json(bad)
+            .jm_refused(400, 899003)
+            .await?;
+    }
+    Ok(())
+}
+api_test!(passwords_are_set_and_users_disabled_and_deleted);

@@ -7,6 +7,7 @@
 pub(crate) mod auth;
 pub(crate) mod error;
 pub(crate) mod openapi;
+pub(crate) mod query;
 pub(crate) mod reply;
 pub(crate) mod sdk;
 pub(crate) mod users;

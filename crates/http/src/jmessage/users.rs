@@ -1,26 +1,31 @@
-//! Users (seed 003, "用户维护"): so far their online status — one user
-//! (`GET /v1/users/{username}/userstat`), or many, by device (`POST /v1/users/userstat`,
-//! and `POST /v2/users/statuser`, which reports unknown users in place instead of refusing).
+//! Users (seed 003, "用户维护"): their password, deletion (one or up to 100), disabling
+//! (MaxIM's ban), and online status — one user (`GET /v1/users/{username}/userstat`), or
+//! many, by device (`POST /v1/users/userstat`, and `POST /v2/users/statuser`, which reports
+//! unknown users in place instead of refusing).
 //!
 //! A device is logged in while it holds a user token that has not expired (a MaxIM login
 //! on that device, until it is kicked, removed or its token expires) and online while it is
 //! connected to the gateway.
 
 use actix_web::http::{Method, StatusCode};
-use actix_web::web::{Data, Json, Path};
+use actix_web::web::{Data, Json, Path, Query};
 use serde::{Deserialize, Serialize};
-use tidings_users::model::Platform;
+use tidings_users::model::{Password, Platform};
 use tidings_users::{DeviceStatus, UserStatus};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::jmessage::auth::Master;
 use crate::jmessage::error::{JmError, code};
-use crate::jmessage::reply::{JmResult, ok};
+use crate::jmessage::reply::{JmResult, no_content, ok};
 use crate::state::ApiState;
 use crate::surface::{Operation, op};
 
 pub(crate) fn operations() -> Vec<Operation> {
-    let mut ops = op(&[Method::GET], "/v1/users/{username}/userstat", userstat);
+    let mut ops = op(&[Method::PUT], "/v1/users/{username}/password", set_password);
+    ops.extend(op(&[Method::DELETE], "/v1/users/{username}", delete));
+    ops.extend(op(&[Method::DELETE], "/v1/users/", delete_batch));
+    ops.extend(op(&[Method::PUT], "/v1/users/{username}/forbidden", forbid));
+    ops.extend(op(&[Method::GET], "/v1/users/{username}/userstat", userstat));
     ops.extend(op(&[Method::POST], "/v1/users/userstat", userstat_batch));
     ops.extend(op(&[Method::POST], "/v2/users/statuser", statuser));
     ops
@@ -80,6 +85,89 @@ pub struct UserDevicesV2 {
     pub statuscode: i64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub statusmsg: Option<&'static str>,
+}
+
+/// `PUT /v1/users/{username}/password`.
+#[derive(Deserialize, ToSchema)]
+pub struct NewPassword {
+    /// 4–128 bytes.
+    pub new_password: String,
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ForbiddenQuery {
+    /// `true` disables the user (no login, every device signed out), `false` enables it
+    /// again; in any case.
+    #[serde(deserialize_with = "crate::jmessage::query::flag")]
+    #[param(value_type = bool)]
+    pub disable: bool,
+}
+
+/// Sets the user's password (no old password needed); every device is signed out.
+#[utoipa::path(put, path = "/v1/users/{username}/password", tag = "users",
+    params(UsernamePath), request_body = NewPassword,
+    responses((status = 204, description = "changed")))]
+pub async fn set_password(
+    state: Data<ApiState>,
+    master: Master,
+    path: Path<UsernamePath>,
+    body: Json<NewPassword>,
+) -> JmResult {
+    let password = Password::parse(&body.new_password)?;
+    let user = state
+        .users
+        .as_user_named(&master.0, &lookup_name(&path.username)?)
+        .await?;
+    state.users.change_password_admin(&user, password).await?;
+    no_content()
+}
+
+/// Deletes the user.
+#[utoipa::path(delete, path = "/v1/users/{username}", tag = "users", params(UsernamePath),
+    responses((status = 204, description = "deleted")))]
+pub async fn delete(state: Data<ApiState>, master: Master, path: Path<UsernamePath>) -> JmResult {
+    let name = lookup_name(&path.username)?;
+    state.users.delete_users_named(&master.0, &[name]).await?;
+    no_content()
+}
+
+/// Deletes up to 100 users, all or none (899002, nothing deleted, when one does not exist).
+#[utoipa::path(delete, path = "/v1/users/", tag = "users", request_body = Vec<String>,
+    responses((status = 200, description = "deleted (no body)")))]
+pub async fn delete_batch(
+    state: Data<ApiState>,
+    master: Master,
+    body: Json<Vec<String>>,
+) -> JmResult {
+    let names = body
+        .iter()
+        .map(|n| lookup_name(n))
+        .collect::<Result<Vec<_>, _>>()?;
+    state.users.delete_users_named(&master.0, &names).await?;
+    Ok(crate::reply::Reply::empty(StatusCode::OK))
+}
+
+/// Disables (`disable=true`) or enables (`false`) the user: MaxIM's ban.
+#[utoipa::path(put, path = "/v1/users/{username}/forbidden", tag = "users",
+    params(UsernamePath, ForbiddenQuery),
+    responses((status = 204, description = "switched")))]
+pub async fn forbid(
+    state: Data<ApiState>,
+    master: Master,
+    path: Path<UsernamePath>,
+    query: Query<ForbiddenQuery>,
+) -> JmResult {
+    let user = state
+        .users
+        .as_user_named(&master.0, &lookup_name(&path.username)?)
+        .await?;
+    let id = user.user().ok_or_else(JmError::internal)?;
+    state
+        .users
+        .set_banned(&master.0, vec![id], query.disable)
+        .await?;
+    no_content()
 }
 
 fn platform(p: Platform) -> &'static str {

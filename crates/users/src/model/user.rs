@@ -37,16 +37,21 @@ impl Username {
     }
 }
 
-/// A password as typed: 4–72 bytes (bcrypt reads no further than 72 bytes, so longer
-/// passwords are refused rather than silently truncated).
+/// A password as typed: 4–128 bytes (JMessage's limit; MaxIM names none). Every byte
+/// counts: the hasher never truncates (see `BcryptHasher`).
 pub struct Password(String);
+
+/// The longest password, in bytes.
+pub const MAX_PASSWORD_BYTES: usize = 128;
 
 impl Password {
     /// # Errors
-    /// [`UserError::InvalidInput`] outside 4–72 bytes.
+    /// [`UserError::InvalidInput`] outside 4–128 bytes.
     pub fn parse(raw: &str) -> Result<Self, UserError> {
-        if raw.len() < 4 || raw.len() > 72 {
-            return Err(UserError::invalid("password must be 4 to 72 bytes"));
+        if raw.len() < 4 || raw.len() > MAX_PASSWORD_BYTES {
+            return Err(UserError::invalid(format!(
+                "password must be 4 to {MAX_PASSWORD_BYTES} bytes"
+            )));
         }
         Ok(Self(raw.to_owned()))
     }
@@ -205,8 +210,8 @@ mod tests {
     fn passwords_are_4_to_72_bytes_and_never_printed() {
         assert!(Password::parse("abc").is_err());
         assert!(Password::parse("abcd").is_ok());
-        assert!(Password::parse(&"p".repeat(72)).is_ok());
-        assert!(Password::parse(&"p".repeat(73)).is_err());
+        assert!(Password::parse(&"p".repeat(128)).is_ok());
+        assert!(Password::parse(&"p".repeat(129)).is_err());
         let p = Password::parse("secret").unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(format!("{p:?}"), "Password(***)");
     }

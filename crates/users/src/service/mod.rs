@@ -15,7 +15,7 @@ mod tests;
 
 use std::sync::Arc;
 
-use tidings_kernel::{AppId, Clock, DeviceSn, IdGenerator, Principal, UserId};
+use tidings_kernel::{Actor, AppId, Clock, DeviceSn, IdGenerator, Principal, UserId};
 
 use crate::UserError;
 use crate::model::User;
@@ -27,7 +27,7 @@ use crate::ports::{
 pub use auth::DeviceGrant;
 pub use devices::{DeviceStatus, MAX_STATUS_USERS, UserStatus};
 pub use login::{DeviceInfo, IssuedToken, LoginBy};
-pub use profile::ProfilePatch;
+pub use profile::{MAX_DELETE, ProfilePatch};
 pub use register::RegisterRequest;
 
 /// Tunables of the users domain.
@@ -132,6 +132,29 @@ impl Users {
     ///
     /// # Errors
     /// As [`Self::acting_user`] and [`Self::load_user`].
+    /// The admin `principal` acting as the user with this name: how a surface that names
+    /// users by username (JMessage) runs a user's operation.
+    ///
+    /// # Errors
+    /// [`UserError::NoPermission`] for a user token; [`UserError::UserNotFound`].
+    pub async fn as_user_named(
+        &self,
+        principal: &Principal,
+        name: &str,
+    ) -> Result<Principal, UserError> {
+        Self::require_admin(principal)?;
+        let user = self
+            .deps
+            .users
+            .find_by_username(&principal.app, name)
+            .await?
+            .ok_or(UserError::UserNotFound)?;
+        Ok(Principal {
+            app: principal.app.clone(),
+            actor: Actor::AdminAsUser(user.id),
+        })
+    }
+
     pub(crate) async fn acting(&self, principal: &Principal) -> Result<User, UserError> {
         let id = Self::acting_user(principal)?;
         self.load_user(&principal.app, id).await

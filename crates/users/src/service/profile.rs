@@ -37,6 +37,9 @@ impl ProfilePatch {
     }
 }
 
+/// At most this many users in one [`Users::delete_users_named`] call.
+pub const MAX_DELETE: usize = 100;
+
 impl Users {
     /// The caller's own user, with profile and settings.
     ///
@@ -217,8 +220,40 @@ impl Users {
                 return Err(UserError::WrongPassword);
             }
         }
-        self.deps.users.delete_user(&principal.app, user.id).await?;
+        self.deps.users.delete_users(&principal.app, &[user.id]).await?;
         self.tokens_revoked(&principal.app, user.id, None).await;
+        Ok(())
+    }
+
+    /// Deletes the users with these names (admin only), all or none: 1–[`MAX_DELETE`] names,
+    /// [`UserError::UserNotFound`] (nothing deleted) when one has no user.
+    ///
+    /// # Errors
+    /// [`UserError::NoPermission`] for a user token; [`UserError::InvalidInput`] for an empty
+    /// or over-long list; [`UserError::UserNotFound`].
+    pub async fn delete_users_named(
+        &self,
+        principal: &Principal,
+        names: &[String],
+    ) -> Result<(), UserError> {
+        Self::require_admin(principal)?;
+        if names.is_empty() || names.len() > MAX_DELETE {
+            return Err(UserError::invalid(format!(
+                "list must hold 1 to {MAX_DELETE} users"
+            )));
+        }
+        let app = &principal.app;
+        let found = self.deps.users.ids_by_username(app, names).await?;
+        let known: std::collections::HashSet<&str> =
+            found.iter().map(|(name, _)| name.as_str()).collect();
+        if names.iter().any(|name| !known.contains(name.as_str())) {
+            return Err(UserError::UserNotFound);
+        }
+        let ids: Vec<UserId> = found.iter().map(|(_, id)| *id).collect();
+        self.deps.users.delete_users(app, &ids).await?;
+        for id in ids {
+            self.tokens_revoked(app, id, None).await;
+        }
         Ok(())
     }
 

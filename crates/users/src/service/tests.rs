@@ -591,7 +591,7 @@ async fn batch_registration_needs_an_admin_and_reports_each_item() {
 async fn deleting_with_a_user_token_needs_the_right_password() {
     let mut mocks = Mocks::default().with_user(user(7));
     mocks.hasher.expect_verify().returning(|_, _| Ok(false));
-    mocks.users.expect_delete_user().never();
+    mocks.users.expect_delete_users().never();
     let err = mocks.build().delete_user(&as_user(7), Some("bad")).await;
     assert!(matches!(err, Err(UserError::WrongPassword)));
 }
@@ -602,8 +602,8 @@ async fn an_admin_deletes_without_a_password_and_connections_close() {
     mocks.hasher.expect_verify().never();
     mocks
         .users
-        .expect_delete_user()
-        .with(always(), eq(UserId(7)))
+        .expect_delete_users()
+        .withf(|_, ids| ids == [UserId(7)])
         .times(1)
         .returning(|_, _| Ok(()));
     mocks

@@ -33,7 +33,7 @@ pub(crate) fn operations() -> Vec<Operation> {
 #[derive(Deserialize, ToSchema)]
 pub struct PasswordChangeRequest {
     pub old_password: String,
-    /// 4–72 bytes.
+    /// 4–128 bytes.
     pub new_password: String,
 }
 

@@ -28,7 +28,7 @@ pub(crate) fn operations() -> Vec<Operation> {
 pub struct UserRegisterRequest {
     /// Letters, digits and `_` (CJK too), 1–64 characters, not all digits.
     pub username: String,
-    /// 4–72 bytes.
+    /// 4–128 bytes.
     pub password: String,
 }
 

@@ -268,39 +268,40 @@ impl UserRepository for Store {
         })
     }
 
-    async fn delete_user(&self, app: &AppId, id: UserId) -> Result<(), RepoError> {
+    async fn delete_users(&self, app: &AppId, ids: &[UserId]) -> Result<(), RepoError> {
         let app = app.as_str();
+        let ids: Vec<i64> = ids.iter().map(|u| u.0).collect();
         with_conn!(self, |conn| {
             conn.transaction(async |c| {
-                diesel::delete(in_app::access_tokens(app).filter(access_tokens::user_id.eq(id.0)))
+                diesel::delete(in_app::access_tokens(app).filter(access_tokens::user_id.eq_any(&ids)))
                     .execute(c)
                     .await?;
-                diesel::delete(in_app::devices(app).filter(devices::user_id.eq(id.0)))
+                diesel::delete(in_app::devices(app).filter(devices::user_id.eq_any(&ids)))
                     .execute(c)
                     .await?;
                 diesel::delete(
-                    in_app::user_push_tags(app).filter(user_push_tags::user_id.eq(id.0)),
+                    in_app::user_push_tags(app).filter(user_push_tags::user_id.eq_any(&ids)),
                 )
                 .execute(c)
                 .await?;
-                diesel::delete(in_app::user_open_ids(app).filter(user_open_ids::user_id.eq(id.0)))
+                diesel::delete(in_app::user_open_ids(app).filter(user_open_ids::user_id.eq_any(&ids)))
                     .execute(c)
                     .await?;
                 // No foreign key cascades the inbox on PostgreSQL (it would cost every send).
-                diesel::delete(in_app::inbox(app).filter(inbox::user_id.eq(id.0)))
+                diesel::delete(in_app::inbox(app).filter(inbox::user_id.eq_any(&ids)))
                     .execute(c)
                     .await?;
                 // The files the user sent to users, and the user's avatars (a group's chat
                 // files and avatar stay with the group): no longer readable.
                 crate::repos::files::forget_files!(
                     c,
-                    in_app::files(app).filter(files::uploader.eq(id.0)).filter(
+                    in_app::files(app).filter(files::uploader.eq_any(&ids)).filter(
                         files::purpose
                             .eq(1)
                             .or(files::purpose.eq(0).and(files::to_type.eq(1))),
                     )
                 );
-                diesel::delete(in_app::users(app).find(id.0))
+                diesel::delete(in_app::users(app).filter(users::id.eq_any(&ids)))
                     .execute(c)
                     .await?;
                 Ok::<_, diesel::result::Error>(())
