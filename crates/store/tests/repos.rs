@@ -145,6 +145,41 @@ async fn the_user_limit_stops_inserts(store: Store) -> anyhow::Result<()> {
 }
 store_test!(the_user_limit_stops_inserts);
 
+async fn users_are_found_by_name_and_deleted_together(store: Store) -> anyhow::Result<()> {
+    let (app, other) = (app("app1")?, app("app2")?);
+    store.create_app(&app, &token(&app, None, 0, "t1")).await?;
+    store
+        .create_app(&other, &token(&other, None, 0, "t2"))
+        .await?;
+    for (id, name) in [(1, "ann"), (2, "bob"), (3, "cid")] {
+        store.insert_user(&user(&app, id, name), 0, None).await?;
+    }
+    store.insert_user(&user(&other, 4, "ann"), 0, None).await?;
+    let mut found = store
+        .ids_by_username(&app.id, &["ann".into(), "cid".into(), "nobody".into()])
+        .await?;
+    found.sort();
+    assert_eq!(
+        found,
+        vec![("ann".into(), UserId(1)), ("cid".into(), UserId(3))]
+    );
+    let hash = PasswordHash("$2b$04$hash".into());
+    assert!(
+        store
+            .insert_user_token(&token(&app, Some(1), 1, "ann-tok"), &hash)
+            .await?
+    );
+    store.delete_users(&app.id, &[UserId(1), UserId(3)]).await?;
+    assert_eq!(store.find_user(&app.id, UserId(1)).await?, None);
+    assert_eq!(store.find_user(&app.id, UserId(3)).await?, None);
+    assert!(store.find_user(&app.id, UserId(2)).await?.is_some());
+    assert_eq!(store.find_token(&TokenHash::of("ann-tok")).await?, None);
+    // The other app's ann is another user, untouched.
+    assert!(store.find_user(&other.id, UserId(4)).await?.is_some());
+    Ok(())
+}
+store_test!(users_are_found_by_name_and_deleted_together);
+
 async fn profile_settings_and_username_updates_persist(store: Store) -> anyhow::Result<()> {
     let app = setup(&store).await?;
     store.insert_user(&user(&app, 1, "ann"), 0, None).await?;
@@ -661,7 +696,7 @@ mod roster {
             .await?;
         store.save_application(a, &application(10, 3, 2)).await?;
         store.block(a, UserId(1), UserId(2), Timestamp(1)).await?;
-        UserRepository::delete_user(&store, a, UserId(2)).await?;
+        UserRepository::delete_users(&store, a, &[UserId(2)]).await?;
         assert!(store.entry(a, UserId(1), UserId(2)).await?.is_none());
         assert!(store.application(a, UserId(3), UserId(2)).await?.is_none());
         assert!(store.blocked(a, UserId(1)).await?.is_empty());
@@ -1046,7 +1081,7 @@ mod groups {
                 },
             )
             .await?;
-        UserRepository::delete_user(&store, a, UserId(2)).await?;
+        UserRepository::delete_users(&store, a, &[UserId(2)]).await?;
         assert!(store.member(a, G, UserId(2)).await?.is_none());
         Ok(())
     }
@@ -1476,7 +1511,7 @@ mod messages {
         );
         assert_eq!(store.group(a, GroupId(5), ANN).await?, None);
         // Deleting a user removes their inbox and positions.
-        UserRepository::delete_user(&store, a, BOB).await?;
+        UserRepository::delete_users(&store, a, &[BOB]).await?;
         assert!(store.since(a, BOB, 0, 10).await?.is_empty());
         Ok(())
     }

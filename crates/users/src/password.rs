@@ -95,7 +95,11 @@ mod tests {
         let password = format!("{}-end", "p".repeat(100));
         let hash = hasher.hash(&password).await?;
         assert!(hasher.verify(&password, Some(hash.clone())).await?);
-        assert!(!hasher.verify(&format!("{}-eNd", "p".repeat(100)), Some(hash.clone())).await?);
+        assert!(
+            !hasher
+                .verify(&format!("{}-eNd", "p".repeat(100)), Some(hash.clone()))
+                .await?
+        );
         assert!(!hasher.verify(&"p".repeat(72), Some(hash)).await?);
         Ok(())
     }

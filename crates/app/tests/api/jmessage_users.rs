@@ -120,7 +120,11 @@ async fn passwords_are_set_and_users_disabled_and_deleted(app: &TestApp) -> anyh
         .refused(11001)
         .await?;
     let token = text(&app.login("ann", &long, None).await?["token"])?;
-    for bad in [json!({"new_password": "abc"}), json!({"new_password": "p".repeat(129)}), json!({})] {
+    for bad in [
+        json!({"new_password": "abc"}),
+        json!({"new_password": "p".repeat(129)}),
+        json!({}),
+    ] {
         app.jmessage(Method::PUT, "/v1/users/ann/password")
             .json(bad)
             .jm_refused(400, 899003)
@@ -135,7 +139,10 @@ async fn passwords_are_set_and_users_disabled_and_deleted(app: &TestApp) -> anyh
     app.jmessage(Method::PUT, "/v1/users/ann/forbidden?disable=True")
         .empty(204)
         .await?;
-    app.get("/user/profile").token(&token).refused(10008).await?;
+    app.get("/user/profile")
+        .token(&token)
+        .refused(10008)
+        .await?;
     app.post("/token/user")
         .json(json!({"name": "ann", "password": long}))
         .refused(10010)
@@ -160,7 +167,9 @@ async fn passwords_are_set_and_users_disabled_and_deleted(app: &TestApp) -> anyh
         .json(json!(["bob", "cid"]))
         .empty(200)
         .await?;
-    app.jmessage(Method::DELETE, "/v1/users/ann").empty(204).await?;
+    app.jmessage(Method::DELETE, "/v1/users/ann")
+        .empty(204)
+        .await?;
     for name in ["ann", "bob", "cid"] {
         app.jmessage(Method::GET, &format!("/v1/users/{name}/userstat"))
             .jm_refused(403, 899002)

@@ -11,7 +11,9 @@ pub(crate) fn flag<'de, D: Deserializer<'de>>(deserializer: D) -> Result<bool, D
     } else if raw.eq_ignore_ascii_case("false") {
         Ok(false)
     } else {
-        Err(de::Error::custom(format!("{raw:?} is neither true nor false")))
+        Err(de::Error::custom(format!(
+            "{raw:?} is neither true nor false"
+        )))
     }
 }
 

@@ -21,11 +21,19 @@ use crate::state::ApiState;
 use crate::surface::{Operation, op};
 
 pub(crate) fn operations() -> Vec<Operation> {
-    let mut ops = op(&[Method::PUT], "/v1/users/{username}/password", set_password);
+    let mut ops = op(
+        &[Method::PUT],
+        "/v1/users/{username}/password",
+        set_password,
+    );
     ops.extend(op(&[Method::DELETE], "/v1/users/{username}", delete));
     ops.extend(op(&[Method::DELETE], "/v1/users/", delete_batch));
     ops.extend(op(&[Method::PUT], "/v1/users/{username}/forbidden", forbid));
-    ops.extend(op(&[Method::GET], "/v1/users/{username}/userstat", userstat));
+    ops.extend(op(
+        &[Method::GET],
+        "/v1/users/{username}/userstat",
+        userstat,
+    ));
     ops.extend(op(&[Method::POST], "/v1/users/userstat", userstat_batch));
     ops.extend(op(&[Method::POST], "/v2/users/statuser", statuser));
     ops

@@ -220,7 +220,10 @@ impl Users {
                 return Err(UserError::WrongPassword);
             }
         }
-        self.deps.users.delete_users(&principal.app, &[user.id]).await?;
+        self.deps
+            .users
+            .delete_users(&principal.app, &[user.id])
+            .await?;
         self.tokens_revoked(&principal.app, user.id, None).await;
         Ok(())
     }

@@ -273,9 +273,11 @@ impl UserRepository for Store {
         let ids: Vec<i64> = ids.iter().map(|u| u.0).collect();
         with_conn!(self, |conn| {
             conn.transaction(async |c| {
-                diesel::delete(in_app::access_tokens(app).filter(access_tokens::user_id.eq_any(&ids)))
-                    .execute(c)
-                    .await?;
+                diesel::delete(
+                    in_app::access_tokens(app).filter(access_tokens::user_id.eq_any(&ids)),
+                )
+                .execute(c)
+                .await?;
                 diesel::delete(in_app::devices(app).filter(devices::user_id.eq_any(&ids)))
                     .execute(c)
                     .await?;
@@ -284,9 +286,11 @@ impl UserRepository for Store {
                 )
                 .execute(c)
                 .await?;
-                diesel::delete(in_app::user_open_ids(app).filter(user_open_ids::user_id.eq_any(&ids)))
-                    .execute(c)
-                    .await?;
+                diesel::delete(
+                    in_app::user_open_ids(app).filter(user_open_ids::user_id.eq_any(&ids)),
+                )
+                .execute(c)
+                .await?;
                 // No foreign key cascades the inbox on PostgreSQL (it would cost every send).
                 diesel::delete(in_app::inbox(app).filter(inbox::user_id.eq_any(&ids)))
                     .execute(c)
@@ -295,11 +299,13 @@ impl UserRepository for Store {
                 // files and avatar stay with the group): no longer readable.
                 crate::repos::files::forget_files!(
                     c,
-                    in_app::files(app).filter(files::uploader.eq_any(&ids)).filter(
-                        files::purpose
-                            .eq(1)
-                            .or(files::purpose.eq(0).and(files::to_type.eq(1))),
-                    )
+                    in_app::files(app)
+                        .filter(files::uploader.eq_any(&ids))
+                        .filter(
+                            files::purpose
+                                .eq(1)
+                                .or(files::purpose.eq(0).and(files::to_type.eq(1))),
+                        )
                 );
                 diesel::delete(in_app::users(app).filter(users::id.eq_any(&ids)))
                     .execute(c)
