@@ -47,6 +47,20 @@ diesel::table! {
 }
 
 diesel::table! {
+    user_details (user_id) {
+        user_id -> BigInt,
+        app_id -> Text,
+        birthday -> Nullable<Text>,
+        gender -> Nullable<BigInt>,
+        signature -> Nullable<Text>,
+        region -> Nullable<Text>,
+        address -> Nullable<Text>,
+        extras -> Nullable<Text>,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
     devices (user_id, device_sn) {
         app_id -> Text,
         user_id -> BigInt,
@@ -450,10 +464,12 @@ diesel::table! {
 diesel::joinable!(group_members -> chat_groups (group_id));
 diesel::joinable!(inbox -> messages (message_id));
 diesel::joinable!(devices -> users (user_id));
+diesel::joinable!(user_details -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     apps,
     users,
+    user_details,
     devices,
     access_tokens,
     user_push_tags,

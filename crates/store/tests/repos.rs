@@ -45,7 +45,9 @@ fn user(app: &App, id: i64, name: &str) -> User {
         banned: false,
         push_alias: None,
         badge: 0,
+        details: tidings_users::model::Details::default(),
         created_at: Timestamp(2),
+        updated_at: Timestamp(2),
     }
 }
 
@@ -190,15 +192,28 @@ async fn profile_settings_and_username_updates_persist(store: Store) -> anyhow::
         mobile: Some(Some(Mobile::parse("15550002")?)),
         ..ProfileChange::default()
     };
+    let details = tidings_users::model::Details {
+        birthday: Some(tidings_users::model::Birthday::parse("1990-01-24")?),
+        gender: Some(tidings_users::model::Gender::Female),
+        signature: Some("orz".into()),
+        region: Some("shenzhen".into()),
+        address: None,
+        extras: Some(r#"{"k":"v"}"#.into()),
+    };
     let second = ProfileChange {
         avatar: Some("http://x/a.png".into()),
         description: Some("d".into()),
         public_info: Some("pub".into()),
         private_info: Some("priv".into()),
+        details: details.clone(),
         ..ProfileChange::default()
     };
-    store.update_profile(&app.id, UserId(1), &first).await?;
-    store.update_profile(&app.id, UserId(1), &second).await?;
+    store
+        .update_profile(&app.id, UserId(1), &first, Timestamp(5))
+        .await?;
+    store
+        .update_profile(&app.id, UserId(1), &second, Timestamp(6))
+        .await?;
     let profile = Profile {
         nick_name: "Ann".into(),
         avatar: "http://x/a.png".into(),
@@ -224,27 +239,43 @@ async fn profile_settings_and_username_updates_persist(store: Store) -> anyhow::
         ..UserSettings::default()
     };
     store
-        .update_username(&app.id, UserId(1), &Username::parse("ann2")?)
+        .update_username(&app.id, UserId(1), &Username::parse("ann2")?, Timestamp(7))
         .await?;
     let clash = store
-        .update_username(&app.id, UserId(2), &Username::parse("ann2")?)
+        .update_username(&app.id, UserId(2), &Username::parse("ann2")?, Timestamp(8))
         .await;
     assert!(matches!(clash, Err(RepoError::Conflict(Unique::Username))));
     let stored = store.find_user(&app.id, UserId(1)).await?;
     let stored = stored.ok_or_else(|| anyhow::anyhow!("missing"))?;
     assert_eq!(stored.profile, profile);
+    assert_eq!(stored.details, details);
     assert_eq!(stored.settings, settings);
     assert_eq!(stored.username.as_str(), "ann2");
+    assert_eq!(stored.updated_at, Timestamp(7));
+    assert_eq!(stored.created_at, Timestamp(2));
     // Clearing the mobile number writes NULL.
     let clear = ProfileChange {
         mobile: Some(None),
         ..ProfileChange::default()
     };
-    store.update_profile(&app.id, UserId(1), &clear).await?;
+    store
+        .update_profile(&app.id, UserId(1), &clear, Timestamp(9))
+        .await?;
     let stored = store.find_user(&app.id, UserId(1)).await?;
     assert_eq!(
-        stored.map(|u| (u.profile.mobile, u.profile.nick_name)),
-        Some((None, "Ann".into()))
+        stored.map(|u| (
+            u.profile.mobile,
+            u.profile.nick_name,
+            u.details,
+            u.updated_at
+        )),
+        Some((None, "Ann".into(), details, Timestamp(9)))
+    );
+    // A user never changed reads its registration time.
+    let bob = store.find_user(&app.id, UserId(2)).await?;
+    assert_eq!(
+        bob.map(|u| (u.details, u.updated_at)),
+        Some((tidings_users::model::Details::default(), Timestamp(2)))
     );
     Ok(())
 }

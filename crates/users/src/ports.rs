@@ -100,6 +100,7 @@ pub trait UserRepository: Send + Sync {
         app: &AppId,
         id: UserId,
         change: &ProfileChange,
+        at: Timestamp,
     ) -> Result<(), RepoError>;
     /// Writes only the settings the patch names.
     ///
@@ -118,6 +119,7 @@ pub trait UserRepository: Send + Sync {
         app: &AppId,
         id: UserId,
         name: &Username,
+        at: Timestamp,
     ) -> Result<(), RepoError>;
     /// Sets the password hash and revokes every token of the user, atomically.
     ///

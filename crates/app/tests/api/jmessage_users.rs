@@ -191,3 +191,93 @@ async fn passwords_are_set_and_users_disabled_and_deleted(app: &TestApp) -> anyh
     Ok(())
 }
 api_test!(passwords_are_set_and_users_disabled_and_deleted);
+
+async fn a_users_profile_is_one_across_both_apis(app: &TestApp) -> anyhow::Result<()> {
+    let ann = app.register("ann", "secret-pw").await?;
+    // Only username, mtime and ctime until something is set.
+    let fresh = app.jmessage(Method::GET, "/v1/users/ann").send().await?;
+    let keys: Vec<&str> = fresh
+        .as_object()
+        .map(|o| o.keys().map(String::as_str).collect())
+        .unwrap_or_default();
+    assert_eq!(keys.len(), 3, "{fresh}");
+    assert_eq!(fresh["username"], "ann");
+    assert_eq!(fresh["mtime"], fresh["ctime"]);
+    let ctime = fresh["ctime"].as_str().unwrap_or_default().to_owned();
+    assert_eq!(ctime.len(), "2015-01-01 00:00:00".len(), "{ctime}");
+
+    // MaxIM's nickname is JMessage's, and the other way round.
+    app.admin_as(ann, Method::POST, "/user/profile")
+        .json(json!({"nick_name": "Annie"}))
+        .ok()
+        .await?;
+    assert_eq!(
+        app.jmessage(Method::GET, "/v1/users/ann").send().await?["nickname"],
+        "Annie"
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    app.jmessage(Method::PUT, "/v1/users/ann")
+        .json(json!({
+            "nickname": "Ann", "birthday": "1990-01-24", "gender": 2, "signature": "orz",
+            "region": "shenzhen", "address": "深圳", "extras": {"key": "value"}
+        }))
+        .empty(204)
+        .await?;
+    let got = app.jmessage(Method::GET, "/v1/users/ann").send().await?;
+    assert_eq!(got["nickname"], "Ann");
+    assert_eq!(got["birthday"], "1990-01-24 00:00:00");
+    assert_eq!(got["gender"], 2);
+    assert_eq!(got["signature"], "orz");
+    assert_eq!(got["region"], "shenzhen");
+    assert_eq!(got["address"], "深圳");
+    assert_eq!(got["extras"], json!({"key": "value"}));
+    assert_eq!(got["ctime"], ctime.as_str());
+    assert!(
+        got["mtime"].as_str().unwrap_or_default() > ctime.as_str(),
+        "{got}"
+    );
+    let profile = app.admin_as(ann, Method::GET, "/user/profile").ok().await?;
+    assert_eq!(profile["nick_name"], "Ann");
+    // Fields left out are kept.
+    app.jmessage(Method::PUT, "/v1/users/ann")
+        .json(json!({"region": "beijing"}))
+        .empty(204)
+        .await?;
+    let kept = app.jmessage(Method::GET, "/v1/users/ann").send().await?;
+    assert_eq!(
+        (kept["region"].clone(), kept["gender"].clone()),
+        (json!("beijing"), json!(2))
+    );
+
+    // Seed 003's rules, in bytes; nothing is written when one is broken.
+    for bad in [
+        json!({"nickname": "好".repeat(22)}),
+        json!({"nickname": "a\nb"}),
+        json!({"signature": "x".repeat(251)}),
+        json!({"gender": 3}),
+        json!({"birthday": "1990-02-30"}),
+        json!({"birthday": "24/01/1990"}),
+        json!({"extras": {"k": "v".repeat(600)}}),
+        json!({"extras": "not an object"}),
+        json!({"region": "x", "gender": 9}),
+    ] {
+        app.jmessage(Method::PUT, "/v1/users/ann")
+            .json(bad.clone())
+            .jm_refused(400, 899003)
+            .await
+            .map_err(|e| anyhow::anyhow!("{bad}: {e}"))?;
+    }
+    assert_eq!(
+        app.jmessage(Method::GET, "/v1/users/ann").send().await?["region"],
+        "beijing"
+    );
+    app.jmessage(Method::GET, "/v1/users/nobody")
+        .jm_refused(403, 899002)
+        .await?;
+    app.jmessage(Method::PUT, "/v1/users/nobody")
+        .json(json!({"region": "x"}))
+        .jm_refused(403, 899002)
+        .await?;
+    Ok(())
+}
+api_test!(a_users_profile_is_one_across_both_apis);

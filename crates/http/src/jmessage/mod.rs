@@ -9,6 +9,7 @@ pub(crate) mod error;
 pub(crate) mod openapi;
 pub(crate) mod query;
 pub(crate) mod reply;
+pub(crate) mod rules;
 pub(crate) mod sdk;
 pub(crate) mod users;
 

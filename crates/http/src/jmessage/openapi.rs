@@ -24,7 +24,7 @@ trailing slash never changes the operation.",
     servers((url = "/", description = "This server")),
     modifiers(&BasicAuth),
     paths(
-        users::set_password, users::delete, users::delete_batch, users::forbid,
+        users::get, users::update, users::set_password, users::delete, users::delete_batch, users::forbid,
         users::userstat, users::userstat_batch, users::statuser,
         sdk::set_status, sdk::status,
     ),

@@ -1,4 +1,5 @@
-//! Users (seed 003, "用户维护"): their password, deletion (one or up to 100), disabling
+//! Users (seed 003, "用户维护"): their profile (`GET`/`PUT /v1/users/{username}`: MaxIM's
+//! nickname and avatar, and JMessage's own fields), password, deletion (one or up to 100), disabling
 //! (MaxIM's ban), and online status — one user (`GET /v1/users/{username}/userstat`), or
 //! many, by device (`POST /v1/users/userstat`, and `POST /v2/users/statuser`, which reports
 //! unknown users in place instead of refusing).
@@ -10,22 +11,26 @@
 use actix_web::http::{Method, StatusCode};
 use actix_web::web::{Data, Json, Path, Query};
 use serde::{Deserialize, Serialize};
-use tidings_users::model::{Password, Platform};
-use tidings_users::{DeviceStatus, UserStatus};
+use serde_json::{Map, Value};
+use tidings_users::model::{Birthday, Details, Gender, Password, Platform, User};
+use tidings_users::{DeviceStatus, ProfilePatch, UserStatus};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::jmessage::auth::Master;
 use crate::jmessage::error::{JmError, code};
 use crate::jmessage::reply::{JmResult, no_content, ok};
+use crate::jmessage::rules::{self, lookup_name};
 use crate::state::ApiState;
 use crate::surface::{Operation, op};
 
 pub(crate) fn operations() -> Vec<Operation> {
-    let mut ops = op(
+    let mut ops = op(&[Method::GET], "/v1/users/{username}", get);
+    ops.extend(op(&[Method::PUT], "/v1/users/{username}", update));
+    ops.extend(op(
         &[Method::PUT],
         "/v1/users/{username}/password",
         set_password,
-    );
+    ));
     ops.extend(op(&[Method::DELETE], "/v1/users/{username}", delete));
     ops.extend(op(&[Method::DELETE], "/v1/users/", delete_batch));
     ops.extend(op(&[Method::PUT], "/v1/users/{username}/forbidden", forbid));
@@ -37,19 +42,6 @@ pub(crate) fn operations() -> Vec<Operation> {
     ops.extend(op(&[Method::POST], "/v1/users/userstat", userstat_batch));
     ops.extend(op(&[Method::POST], "/v2/users/statuser", statuser));
     ops
-}
-
-/// The longest username a lookup takes, in bytes. Registering over JMessage allows 4–128
-/// bytes of `[A-Za-z0-9_.\-@]`; a lookup also finds users registered over MaxIM, whose
-/// names follow MaxIM's rules (up to 64 characters, CJK included).
-const MAX_LOOKUP_BYTES: usize = 256;
-
-/// A username to look up: 899003 when it could name no user.
-fn lookup_name(raw: &str) -> Result<String, JmError> {
-    if raw.is_empty() || raw.len() > MAX_LOOKUP_BYTES || raw.chars().any(char::is_control) {
-        return Err(JmError::bad_parameter(format!("invalid username: {raw:?}")));
-    }
-    Ok(raw.to_owned())
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -93,6 +85,138 @@ pub struct UserDevicesV2 {
     pub statuscode: i64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub statusmsg: Option<&'static str>,
+}
+
+/// A user as JMessage shows one. Fields never set are left out, but for `username`,
+/// `mtime` and `ctime`.
+#[derive(Serialize, ToSchema)]
+pub struct UserInfo {
+    pub username: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub nickname: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub avatar: Option<String>,
+    /// `yyyy-MM-dd HH:mm:ss`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub birthday: Option<String>,
+    /// 0 unknown, 1 male, 2 female.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gender: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub signature: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub address: Option<String>,
+    /// The user's own JSON object.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub extras: Option<Value>,
+    /// When the profile last changed, `yyyy-MM-dd HH:mm:ss` (UTC).
+    pub mtime: String,
+    /// When the user registered, `yyyy-MM-dd HH:mm:ss` (UTC).
+    pub ctime: String,
+}
+
+/// A time as JMessage writes it: `yyyy-MM-dd HH:mm:ss`, UTC.
+fn jm_time(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .unwrap_or_default()
+        .format("%Y-%m-%d %H:%M:%S")
+        .to_string()
+}
+
+impl From<&User> for UserInfo {
+    fn from(u: &User) -> Self {
+        let some = |s: &str| (!s.is_empty()).then(|| s.to_owned());
+        let d = &u.details;
+        Self {
+            username: u.username.as_str().to_owned(),
+            nickname: some(&u.profile.nick_name),
+            avatar: some(&u.profile.avatar),
+            birthday: d
+                .birthday
+                .as_ref()
+                .map(|b| format!("{} 00:00:00", b.as_str())),
+            gender: d.gender.map(Gender::code),
+            signature: d.signature.clone(),
+            region: d.region.clone(),
+            address: d.address.clone(),
+            extras: d
+                .extras
+                .as_deref()
+                .and_then(|e| serde_json::from_str(e).ok()),
+            mtime: jm_time(u.updated_at.0),
+            ctime: jm_time(u.created_at.0),
+        }
+    }
+}
+
+/// `PUT /v1/users/{username}`: the fields to change; those left out are kept.
+#[derive(Deserialize, ToSchema)]
+pub struct UserUpdate {
+    /// At most 64 bytes, no line breaks.
+    pub nickname: Option<String>,
+    /// A `media_id` from the media upload.
+    pub avatar: Option<String>,
+    /// `yyyy-MM-dd`.
+    pub birthday: Option<String>,
+    /// 0 unknown, 1 male, 2 female.
+    pub gender: Option<i64>,
+    pub signature: Option<String>,
+    pub region: Option<String>,
+    pub address: Option<String>,
+    /// A JSON object of at most 512 bytes.
+    #[schema(value_type = Option<Object>)]
+    pub extras: Option<Map<String, Value>>,
+}
+
+impl UserUpdate {
+    fn into_patch(self) -> Result<ProfilePatch, JmError> {
+        Ok(ProfilePatch {
+            nick_name: rules::name("nickname", self.nickname)?,
+            avatar: rules::other("avatar", self.avatar)?,
+            details: Details {
+                birthday: self.birthday.as_deref().map(Birthday::parse).transpose()?,
+                gender: self.gender.map(Gender::from_code).transpose()?,
+                signature: rules::other("signature", self.signature)?,
+                region: rules::other("region", self.region)?,
+                address: rules::other("address", self.address)?,
+                extras: rules::extras(self.extras)?,
+            },
+            ..ProfilePatch::default()
+        })
+    }
+}
+
+/// The user, as JMessage shows one: also users registered over MaxIM.
+#[utoipa::path(get, path = "/v1/users/{username}", tag = "users", params(UsernamePath),
+    responses((status = 200, body = UserInfo)))]
+pub async fn get(state: Data<ApiState>, master: Master, path: Path<UsernamePath>) -> JmResult {
+    let user = state
+        .users
+        .as_user_named(&master.0, &lookup_name(&path.username)?)
+        .await?;
+    let found = state.users.profile(&user).await?;
+    ok(&UserInfo::from(&found))
+}
+
+/// Changes the fields given; `nickname` and `avatar` are the user's MaxIM nickname and avatar.
+#[utoipa::path(put, path = "/v1/users/{username}", tag = "users", params(UsernamePath),
+    request_body = UserUpdate, responses((status = 204, description = "changed")))]
+pub async fn update(
+    state: Data<ApiState>,
+    master: Master,
+    path: Path<UsernamePath>,
+    body: Json<UserUpdate>,
+) -> JmResult {
+    let patch = body.into_inner().into_patch()?;
+    let user = state
+        .users
+        .as_user_named(&master.0, &lookup_name(&path.username)?)
+        .await?;
+    state.users.update_profile(&user, patch).await?;
+    no_content()
 }
 
 /// `PUT /v1/users/{username}/password`.

@@ -11,4 +11,7 @@ pub use app::{App, AppCredentials, AppUpdate};
 pub use device::{Device, DeviceGuid, Platform};
 pub use secret::{PasswordHash, Secret, TokenHash, TokenRecord};
 pub use settings::{AuthMode, Hour, SettingsPatch, UserSettings};
-pub use user::{Email, Mobile, Password, Profile, ProfileChange, User, Username, text_field};
+pub use user::{
+    Birthday, Details, Email, Gender, MAX_PASSWORD_BYTES, Mobile, Password, Profile, ProfileChange,
+    User, Username, text_field,
+};

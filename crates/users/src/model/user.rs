@@ -151,6 +151,94 @@ pub struct Profile {
     pub private_info: String,
 }
 
+/// A user's gender, as JMessage keeps it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Gender {
+    Unknown = 0,
+    Male = 1,
+    Female = 2,
+}
+
+impl Gender {
+    /// # Errors
+    /// [`UserError::InvalidInput`] outside 0–2.
+    pub fn from_code(code: i64) -> Result<Self, UserError> {
+        Ok(match code {
+            0 => Self::Unknown,
+            1 => Self::Male,
+            2 => Self::Female,
+            _ => return Err(UserError::invalid("gender must be 0, 1 or 2")),
+        })
+    }
+
+    pub fn code(self) -> i64 {
+        self as i64
+    }
+}
+
+/// A birthday: a calendar date, kept as `yyyy-MM-dd`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Birthday(String);
+
+impl Birthday {
+    /// # Errors
+    /// [`UserError::InvalidInput`] unless `raw` is a real date written `yyyy-MM-dd`.
+    pub fn parse(raw: &str) -> Result<Self, UserError> {
+        chrono::NaiveDate::parse_from_str(raw, "%Y-%m-%d")
+            .map(|d| Self(d.format("%Y-%m-%d").to_string()))
+            .map_err(|_| UserError::invalid("birthday must be a date written yyyy-MM-dd"))
+    }
+
+    /// Wraps a value read back from storage, where it was validated on the way in.
+    pub fn from_stored(value: String) -> Self {
+        Self(value)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// The longest signature, region and address, in bytes.
+pub const DETAIL_MAX_BYTES: usize = 250;
+/// The longest `extras`, in bytes.
+pub const EXTRAS_MAX_BYTES: usize = 512;
+
+/// What JMessage keeps about a user beyond MaxIM's profile. `None`: never set (JMessage
+/// leaves such fields out of its answers); in a [`ProfileChange`], left as it is.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Details {
+    pub birthday: Option<Birthday>,
+    pub gender: Option<Gender>,
+    pub signature: Option<String>,
+    pub region: Option<String>,
+    pub address: Option<String>,
+    /// A JSON object, as text (the surface that takes it checks that it is one).
+    pub extras: Option<String>,
+}
+
+impl Details {
+    /// Checks the text fields' lengths.
+    ///
+    /// # Errors
+    /// [`UserError::InvalidInput`] for a field over its limit.
+    pub fn validate(self) -> Result<Self, UserError> {
+        for (field, value, max) in [
+            ("signature", &self.signature, DETAIL_MAX_BYTES),
+            ("region", &self.region, DETAIL_MAX_BYTES),
+            ("address", &self.address, DETAIL_MAX_BYTES),
+            ("extras", &self.extras, EXTRAS_MAX_BYTES),
+        ] {
+            if value.as_ref().is_some_and(|v| v.len() > max) {
+                return Err(UserError::invalid(format!(
+                    "{field} must be at most {max} bytes"
+                )));
+            }
+        }
+        Ok(self)
+    }
+}
+
 /// A validated change to profile fields; `None` leaves a field as it is (and is not written,
 /// so concurrent changes of different fields never undo each other). `mobile: Some(None)`
 /// clears the mobile number.
@@ -162,6 +250,7 @@ pub struct ProfileChange {
     pub public_info: Option<String>,
     pub private_info: Option<String>,
     pub mobile: Option<Option<Mobile>>,
+    pub details: Details,
 }
 
 impl ProfileChange {
@@ -185,7 +274,11 @@ pub struct User {
     pub push_alias: Option<String>,
     /// The app icon badge set with `/user/push/badge`.
     pub badge: i64,
+    /// JMessage's fields beyond the profile.
+    pub details: Details,
     pub created_at: Timestamp,
+    /// When the profile, details or username last changed (the creation time until then).
+    pub updated_at: Timestamp,
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@ use tidings_kernel::{Actor, Principal, UserId};
 
 use super::{BatchItem, Users};
 use crate::UserError;
-use crate::model::{Mobile, Password, ProfileChange, User, Username, text_field};
+use crate::model::{Details, Mobile, Password, ProfileChange, User, Username, text_field};
 
 /// Limits of the free-text profile fields, in characters.
 const NICK_NAME_MAX: usize = 64;
@@ -18,6 +18,8 @@ pub struct ProfilePatch {
     pub description: Option<String>,
     pub public_info: Option<String>,
     pub private_info: Option<String>,
+    /// JMessage's fields; `None` fields are kept.
+    pub details: Details,
 }
 
 impl ProfilePatch {
@@ -33,6 +35,7 @@ impl ProfilePatch {
             public_info: check("public_info", self.public_info, INFO_MAX)?,
             private_info: check("private_info", self.private_info, INFO_MAX)?,
             mobile: None,
+            details: self.details.validate()?,
         })
     }
 }
@@ -72,7 +75,8 @@ impl Users {
         if change.is_empty() {
             return Ok(());
         }
-        Ok(self.deps.users.update_profile(app, id, change).await?)
+        let now = self.deps.clock.now();
+        Ok(self.deps.users.update_profile(app, id, change, now).await?)
     }
 
     /// Sets (or, with `None`, clears) the caller's mobile number.
@@ -105,10 +109,11 @@ impl Users {
         if user.username == name {
             return Ok(());
         }
+        let now = self.deps.clock.now();
         Ok(self
             .deps
             .users
-            .update_username(&principal.app, user.id, &name)
+            .update_username(&principal.app, user.id, &name, now)
             .await?)
     }
 

@@ -3,7 +3,8 @@ use tidings_kernel::{AppId, Principal, UserId};
 use super::{BatchItem, Users};
 use crate::UserError;
 use crate::model::{
-    DeviceGuid, Email, Mobile, Password, Platform, Profile, Secret, User, UserSettings, Username,
+    Details, DeviceGuid, Email, Mobile, Password, Platform, Profile, Secret, User, UserSettings,
+    Username,
 };
 use crate::ports::DeviceLogin;
 
@@ -140,6 +141,7 @@ impl Users {
             return Err(UserError::UserExists);
         }
         let password_hash = self.deps.hasher.hash(request.password.expose()).await?;
+        let now = self.deps.clock.now();
         let user = User {
             id: UserId(self.deps.ids.next_id()),
             app: app.clone(),
@@ -154,7 +156,9 @@ impl Users {
             banned: false,
             push_alias,
             badge: 0,
-            created_at: self.deps.clock.now(),
+            details: Details::default(),
+            created_at: now,
+            updated_at: now,
         };
         if !self.deps.users.insert_user(&user, limit, device).await? {
             return Err(UserError::UserLimitReached);

@@ -59,7 +59,9 @@ fn user(id: i64) -> User {
         banned: false,
         push_alias: None,
         badge: 0,
+        details: crate::model::Details::default(),
         created_at: NOW,
+        updated_at: NOW,
     }
 }
 

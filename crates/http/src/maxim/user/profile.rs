@@ -49,6 +49,7 @@ impl From<UserProfileRequest> for ProfilePatch {
             description: r.description,
             public_info: r.public_info,
             private_info: r.private_info,
+            ..ProfilePatch::default()
         }
     }
 }

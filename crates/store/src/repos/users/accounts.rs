@@ -1,17 +1,41 @@
 use async_trait::async_trait;
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, RunQueryDsl};
-use tidings_kernel::{AppId, UserId};
+use tidings_kernel::{AppId, Timestamp, UserId};
 use tidings_users::RepoError;
-use tidings_users::model::{PasswordHash, ProfileChange, SettingsPatch, User, Username};
+use tidings_users::model::{Details, PasswordHash, ProfileChange, SettingsPatch, User, Username};
 use tidings_users::ports::{DeviceLogin, UserRepository};
 
-use super::rows::{DeviceRow, ProfilePatchRow, SettingsPatchRow, UserRow};
+use super::rows::{DetailsRow, DeviceRow, ProfilePatchRow, SettingsPatchRow, UserRow, user_from};
 use crate::Store;
 use crate::db::with_conn;
 use crate::error::repo_error;
 use crate::in_app;
-use crate::schema::{access_tokens, apps, devices, inbox, user_open_ids, user_push_tags, users};
+use crate::schema::{
+    access_tokens, apps, devices, inbox, user_details, user_open_ids, user_push_tags, users,
+};
+
+/// Writes a user's `user_details` row in a transaction: the fields `$row` names (its `None`
+/// fields kept) and its `updated_at`, creating the row on the first change. Nothing when
+/// the user is gone (the row would have no user).
+macro_rules! touch_details {
+    ($c:expr, $row:expr) => {{
+        let exists: i64 = users::table
+            .filter(users::id.eq($row.user_id))
+            .count()
+            .get_result($c)
+            .await?;
+        if exists > 0 {
+            diesel::insert_into(user_details::table)
+                .values(&$row)
+                .on_conflict(user_details::user_id)
+                .do_update()
+                .set(&$row)
+                .execute($c)
+                .await?;
+        }
+    }};
+}
 
 /// `UPDATE users SET $changes WHERE app_id = $app AND id = $id`, on either backend.
 macro_rules! update_user {
@@ -34,9 +58,10 @@ impl Store {
         column: LoginColumn,
         value: &str,
     ) -> Result<Option<User>, RepoError> {
-        let row: Option<UserRow> = with_conn!(self, |conn| {
+        let row: Option<(UserRow, Option<DetailsRow>)> = with_conn!(self, |conn| {
             let query = in_app::users(app.as_str())
-                .select(UserRow::as_select())
+                .left_join(user_details::table)
+                .select((UserRow::as_select(), Option::<DetailsRow>::as_select()))
                 .into_boxed();
             let query = match column {
                 LoginColumn::Username => query.filter(users::username.eq(value)),
@@ -45,7 +70,7 @@ impl Store {
             };
             query.first(conn).await.optional().map_err(repo_error)?
         });
-        row.map(User::try_from).transpose()
+        row.map(user_from).transpose()
     }
 }
 
@@ -65,6 +90,9 @@ impl UserRepository for Store {
         device: Option<&'a DeviceLogin>,
     ) -> Result<bool, RepoError> {
         let row = UserRow::from(user);
+        // No row for a user with no details, changed since: it reads as such.
+        let details = (user.details != Details::default() || user.updated_at != user.created_at)
+            .then(|| DetailsRow::new(&user.app, user.id, &user.details, user.updated_at));
         let device = device.map(|d| DeviceRow {
             app_id: row.app_id.clone(),
             user_id: row.id,
@@ -96,6 +124,12 @@ impl UserRepository for Store {
                     .values(&row)
                     .execute(c)
                     .await?;
+                if let Some(details) = &details {
+                    diesel::insert_into(user_details::table)
+                        .values(details)
+                        .execute(c)
+                        .await?;
+                }
                 if let Some(device) = &device {
                     diesel::insert_into(devices::table)
                         .values(device)
@@ -110,16 +144,17 @@ impl UserRepository for Store {
     }
 
     async fn find_user(&self, app: &AppId, id: UserId) -> Result<Option<User>, RepoError> {
-        let row: Option<UserRow> = with_conn!(self, |conn| {
+        let row: Option<(UserRow, Option<DetailsRow>)> = with_conn!(self, |conn| {
             in_app::users(app.as_str())
                 .filter(users::id.eq(id.0))
-                .select(UserRow::as_select())
+                .left_join(user_details::table)
+                .select((UserRow::as_select(), Option::<DetailsRow>::as_select()))
                 .first(conn)
                 .await
                 .optional()
                 .map_err(repo_error)?
         });
-        row.map(User::try_from).transpose()
+        row.map(user_from).transpose()
     }
 
     async fn find_by_username(&self, app: &AppId, name: &str) -> Result<Option<User>, RepoError> {
@@ -166,17 +201,18 @@ impl UserRepository for Store {
         offset: i64,
         limit: i64,
     ) -> Result<Vec<User>, RepoError> {
-        let rows: Vec<UserRow> = with_conn!(self, |conn| {
+        let rows: Vec<(UserRow, Option<DetailsRow>)> = with_conn!(self, |conn| {
             in_app::users(app.as_str())
+                .left_join(user_details::table)
                 .order(users::id)
                 .offset(offset)
                 .limit(limit)
-                .select(UserRow::as_select())
+                .select((UserRow::as_select(), Option::<DetailsRow>::as_select()))
                 .load(conn)
                 .await
                 .map_err(repo_error)?
         });
-        rows.into_iter().map(User::try_from).collect()
+        rows.into_iter().map(user_from).collect()
     }
 
     async fn update_profile(
@@ -184,9 +220,25 @@ impl UserRepository for Store {
         app: &AppId,
         id: UserId,
         change: &ProfileChange,
+        at: Timestamp,
     ) -> Result<(), RepoError> {
-        let row = ProfilePatchRow::from(change);
-        update_user!(self, app, id, &row)
+        let row = ProfilePatchRow::new(change);
+        let details = DetailsRow::new(app, id, &change.details, at);
+        let app = app.as_str();
+        with_conn!(self, |conn| {
+            conn.transaction(async |c| {
+                if !row.is_empty() {
+                    diesel::update(in_app::users(app).find(id.0))
+                        .set(&row)
+                        .execute(c)
+                        .await?;
+                }
+                touch_details!(c, details);
+                Ok::<_, diesel::result::Error>(())
+            })
+            .await
+            .map_err(repo_error)
+        })
     }
 
     async fn update_settings(
@@ -204,8 +256,22 @@ impl UserRepository for Store {
         app: &AppId,
         id: UserId,
         name: &Username,
+        at: Timestamp,
     ) -> Result<(), RepoError> {
-        update_user!(self, app, id, users::username.eq(name.as_str()))
+        let details = DetailsRow::new(app, id, &Details::default(), at);
+        let app = app.as_str();
+        with_conn!(self, |conn| {
+            conn.transaction(async |c| {
+                diesel::update(in_app::users(app).find(id.0))
+                    .set(users::username.eq(name.as_str()))
+                    .execute(c)
+                    .await?;
+                touch_details!(c, details);
+                Ok::<_, diesel::result::Error>(())
+            })
+            .await
+            .map_err(repo_error)
+        })
     }
 
     async fn change_password(

@@ -4,12 +4,12 @@ use diesel::prelude::*;
 use tidings_kernel::{AppId, DeviceSn, Timestamp, UserId};
 use tidings_users::RepoError;
 use tidings_users::model::{
-    App, AuthMode, Device, Email, Hour, Mobile, PasswordHash, Platform, Profile, ProfileChange,
-    SettingsPatch, TokenHash, TokenRecord, User, UserSettings, Username,
+    App, AuthMode, Birthday, Details, Device, Email, Gender, Hour, Mobile, PasswordHash, Platform,
+    Profile, ProfileChange, SettingsPatch, TokenHash, TokenRecord, User, UserSettings, Username,
 };
 
 use crate::error::corrupt;
-use crate::schema::{access_tokens, apps, devices, users};
+use crate::schema::{access_tokens, apps, devices, user_details, users};
 
 fn app_id(raw: String) -> Result<AppId, RepoError> {
     AppId::parse(&raw).map_err(|_| corrupt(format!("app id {raw:?}")))
@@ -193,10 +193,58 @@ impl From<&User> for UserRow {
     }
 }
 
-impl TryFrom<UserRow> for User {
-    type Error = RepoError;
+/// A user's `user_details` row: JMessage's fields and the profile's last change. As a
+/// changeset its `None` fields are left out of the `UPDATE` (kept), its key never written.
+#[derive(Queryable, Selectable, Insertable, AsChangeset, Identifiable, Clone)]
+#[diesel(table_name = user_details, primary_key(user_id))]
+pub(crate) struct DetailsRow {
+    pub user_id: i64,
+    pub app_id: String,
+    pub birthday: Option<String>,
+    pub gender: Option<i64>,
+    pub signature: Option<String>,
+    pub region: Option<String>,
+    pub address: Option<String>,
+    pub extras: Option<String>,
+    pub updated_at: i64,
+}
 
-    fn try_from(r: UserRow) -> Result<Self, RepoError> {
+impl DetailsRow {
+    /// The row written by a change at `at` (`None` fields: kept when the row exists).
+    pub(crate) fn new(app: &AppId, user: UserId, d: &Details, at: Timestamp) -> Self {
+        Self {
+            user_id: user.0,
+            app_id: app.as_str().to_owned(),
+            birthday: d.birthday.as_ref().map(|b| b.as_str().to_owned()),
+            gender: d.gender.map(Gender::code),
+            signature: d.signature.clone(),
+            region: d.region.clone(),
+            address: d.address.clone(),
+            extras: d.extras.clone(),
+            updated_at: at.0,
+        }
+    }
+}
+
+/// A user from its `users` row and its `user_details` row, if it has one.
+pub(crate) fn user_from((r, details): (UserRow, Option<DetailsRow>)) -> Result<User, RepoError> {
+    {
+        let updated_at = Timestamp(details.as_ref().map_or(r.created_at, |d| d.updated_at));
+        let details = match details {
+            None => Details::default(),
+            Some(d) => Details {
+                birthday: d.birthday.map(Birthday::from_stored),
+                gender: d
+                    .gender
+                    .map(Gender::from_code)
+                    .transpose()
+                    .map_err(corrupt)?,
+                signature: d.signature,
+                region: d.region,
+                address: d.address,
+                extras: d.extras,
+            },
+        };
         let hour = |name: &str, v: i64| Hour::parse(name, v).map_err(corrupt);
         Ok(User {
             id: UserId(r.id),
@@ -231,7 +279,9 @@ impl TryFrom<UserRow> for User {
             banned: r.banned,
             push_alias: r.push_alias,
             badge: r.badge,
+            details,
             created_at: Timestamp(r.created_at),
+            updated_at,
         })
     }
 }
@@ -249,8 +299,9 @@ pub(crate) struct ProfilePatchRow {
     pub mobile: Option<Option<String>>,
 }
 
-impl From<&ProfileChange> for ProfilePatchRow {
-    fn from(c: &ProfileChange) -> Self {
+impl ProfilePatchRow {
+    /// The `users` columns of a change.
+    pub(crate) fn new(c: &ProfileChange) -> Self {
         Self {
             nick_name: c.nick_name.clone(),
             avatar: c.avatar.clone(),
@@ -262,6 +313,16 @@ impl From<&ProfileChange> for ProfilePatchRow {
                 .as_ref()
                 .map(|m| m.as_ref().map(|m| m.as_str().to_owned())),
         }
+    }
+
+    /// Whether the change names no `users` column (an `UPDATE` needs one).
+    pub(crate) fn is_empty(&self) -> bool {
+        self.nick_name.is_none()
+            && self.avatar.is_none()
+            && self.description.is_none()
+            && self.public_info.is_none()
+            && self.private_info.is_none()
+            && self.mobile.is_none()
     }
 }
 
