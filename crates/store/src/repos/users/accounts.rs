@@ -17,10 +17,10 @@ use crate::schema::{
 
 /// Writes a user's `user_details` row in a transaction: the fields `$row` names (its `None`
 /// fields kept) and its `updated_at`, creating the row on the first change. Nothing when
-/// the user is gone (the row would have no user).
+/// the app has no such user (gone, or never its own).
 macro_rules! touch_details {
     ($c:expr, $row:expr) => {{
-        let exists: i64 = users::table
+        let exists: i64 = in_app::users(&$row.app_id)
             .filter(users::id.eq($row.user_id))
             .count()
             .get_result($c)
