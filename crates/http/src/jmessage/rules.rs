@@ -62,6 +62,11 @@ pub(crate) fn lookup_name(raw: &str) -> Result<String, JmError> {
     Ok(raw.to_owned())
 }
 
+/// Usernames to look up, each as [`lookup_name`].
+pub(crate) fn lookup_names(raw: &[String]) -> Result<Vec<String>, JmError> {
+    raw.iter().map(|n| lookup_name(n)).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

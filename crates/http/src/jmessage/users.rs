@@ -19,7 +19,7 @@ use utoipa::{IntoParams, ToSchema};
 use crate::jmessage::auth::Master;
 use crate::jmessage::error::{JmError, code};
 use crate::jmessage::reply::{JmResult, no_content, ok};
-use crate::jmessage::rules::{self, lookup_name};
+use crate::jmessage::rules::{self, lookup_name, lookup_names};
 use crate::state::ApiState;
 use crate::surface::{Operation, op};
 
@@ -193,11 +193,10 @@ impl UserUpdate {
 #[utoipa::path(get, path = "/v1/users/{username}", tag = "users", params(UsernamePath),
     responses((status = 200, body = UserInfo)))]
 pub async fn get(state: Data<ApiState>, master: Master, path: Path<UsernamePath>) -> JmResult {
-    let user = state
+    let found = state
         .users
-        .as_user_named(&master.0, &lookup_name(&path.username)?)
+        .user_named(&master.0, &lookup_name(&path.username)?)
         .await?;
-    let found = state.users.profile(&user).await?;
     ok(&UserInfo::from(&found))
 }
 
@@ -272,10 +271,7 @@ pub async fn delete_batch(
     master: Master,
     body: Json<Vec<String>>,
 ) -> JmResult {
-    let names = body
-        .iter()
-        .map(|n| lookup_name(n))
-        .collect::<Result<Vec<_>, _>>()?;
+    let names = lookup_names(&body)?;
     state.users.delete_users_named(&master.0, &names).await?;
     Ok(crate::reply::Reply::empty(StatusCode::OK))
 }
@@ -292,12 +288,11 @@ pub async fn forbid(
 ) -> JmResult {
     let user = state
         .users
-        .as_user_named(&master.0, &lookup_name(&path.username)?)
+        .user_named(&master.0, &lookup_name(&path.username)?)
         .await?;
-    let id = user.user().ok_or_else(JmError::internal)?;
     state
         .users
-        .set_banned(&master.0, vec![id], query.disable)
+        .set_banned(&master.0, vec![user.id], query.disable)
         .await?;
     no_content()
 }
@@ -330,12 +325,9 @@ fn not_found(username: &str) -> JmError {
 async fn statuses(
     state: &ApiState,
     master: &Master,
-    names: Vec<String>,
+    names: &[String],
 ) -> Result<Vec<UserStatus>, JmError> {
-    let names = names
-        .iter()
-        .map(|n| lookup_name(n))
-        .collect::<Result<Vec<_>, _>>()?;
+    let names = lookup_names(names)?;
     Ok(state.users.device_status(&master.0, &names).await?)
 }
 
@@ -344,7 +336,7 @@ async fn statuses(
     params(UsernamePath), responses((status = 200, body = UserStat)))]
 pub async fn userstat(state: Data<ApiState>, master: Master, path: Path<UsernamePath>) -> JmResult {
     let name = path.into_inner().username;
-    let found = statuses(&state, &master, vec![name.clone()]).await?;
+    let found = statuses(&state, &master, std::slice::from_ref(&name)).await?;
     let status = found
         .into_iter()
         .next()
@@ -364,7 +356,7 @@ pub async fn userstat_batch(
     master: Master,
     body: Json<Vec<String>>,
 ) -> JmResult {
-    let found = statuses(&state, &master, body.into_inner()).await?;
+    let found = statuses(&state, &master, &body).await?;
     if let Some(missing) = found.iter().find(|s| s.user.is_none()) {
         return Err(not_found(&missing.username));
     }
@@ -383,7 +375,7 @@ pub async fn userstat_batch(
 #[utoipa::path(post, path = "/v2/users/statuser", tag = "users",
     request_body = Vec<String>, responses((status = 200, body = Vec<UserDevicesV2>)))]
 pub async fn statuser(state: Data<ApiState>, master: Master, body: Json<Vec<String>>) -> JmResult {
-    let found = statuses(&state, &master, body.into_inner()).await?;
+    let found = statuses(&state, &master, &body).await?;
     let answer: Vec<UserDevicesV2> = found
         .iter()
         .map(|s| UserDevicesV2 {

@@ -128,33 +128,41 @@ impl Users {
             .ok_or(UserError::UserNotFound)
     }
 
-    /// Loads the user the call acts as.
-    ///
-    /// # Errors
-    /// As [`Self::acting_user`] and [`Self::load_user`].
-    /// The admin `principal` acting as the user with this name: how a surface that names
-    /// users by username (JMessage) runs a user's operation.
+    /// The user with this name, for an admin `principal`: how a surface that names users by
+    /// username (JMessage) reaches one.
     ///
     /// # Errors
     /// [`UserError::NoPermission`] for a user token; [`UserError::UserNotFound`].
+    pub async fn user_named(&self, principal: &Principal, name: &str) -> Result<User, UserError> {
+        Self::require_admin(principal)?;
+        self.deps
+            .users
+            .find_by_username(&principal.app, name)
+            .await?
+            .ok_or(UserError::UserNotFound)
+    }
+
+    /// The admin `principal` acting as the user with this name: how such a surface runs a
+    /// user's operation.
+    ///
+    /// # Errors
+    /// As [`Self::user_named`].
     pub async fn as_user_named(
         &self,
         principal: &Principal,
         name: &str,
     ) -> Result<Principal, UserError> {
-        Self::require_admin(principal)?;
-        let user = self
-            .deps
-            .users
-            .find_by_username(&principal.app, name)
-            .await?
-            .ok_or(UserError::UserNotFound)?;
+        let user = self.user_named(principal, name).await?;
         Ok(Principal {
             app: principal.app.clone(),
             actor: Actor::AdminAsUser(user.id),
         })
     }
 
+    /// Loads the user the call acts as.
+    ///
+    /// # Errors
+    /// As [`Self::acting_user`] and [`Self::load_user`].
     pub(crate) async fn acting(&self, principal: &Principal) -> Result<User, UserError> {
         let id = Self::acting_user(principal)?;
         self.load_user(&principal.app, id).await
